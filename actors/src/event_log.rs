@@ -1,0 +1,98 @@
+//! The event-log port: how actors read and append events without knowing it is JetStream.
+
+use events::{AggregateRef, Envelope, Writer};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// Per stream, the last sequence of an aggregate's events applied so far.
+///
+/// An aggregate lives on one subject per writer domain; in the writer's own stream the position is therefore also
+/// the `Nats-Expected-Last-Subject-Sequence` for the next append.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Positions(pub BTreeMap<String, u64>);
+
+impl Positions {
+    /// The last applied sequence in `stream` (0 = none).
+    pub fn get(&self, stream: &str) -> u64 {
+        self.0.get(stream).copied().unwrap_or(0)
+    }
+
+    /// Moves `stream` forward to `seq`; never moves back.
+    pub fn advance(&mut self, stream: &str, seq: u64) {
+        let entry = self.0.entry(stream.to_string()).or_insert(0);
+        *entry = (*entry).max(seq);
+    }
+}
+
+/// One event as read from the log, with where it was read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    /// Stream it was read from.
+    pub stream: String,
+    /// Its sequence in that stream.
+    pub seq: u64,
+    /// Server time of the append, milliseconds since the epoch (0 when unknown).
+    pub stored_unix_ms: u64,
+    /// The event.
+    pub envelope: Envelope,
+}
+
+/// What a read returned: the decodable events, and how far each stream was scanned (quarantined messages
+/// included), so positions move past messages that could not be decoded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tail {
+    /// Decodable events, each stream in its own order.
+    pub records: Vec<Recorded>,
+    /// Highest sequence scanned per stream.
+    pub scanned: Positions,
+}
+
+/// Why a log operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    /// Someone else appended to the aggregate first; reload and decide again.
+    #[error("conflict on {subject}: expected last sequence {expected}, the log has moved on")]
+    Conflict {
+        /// The subject appended to.
+        subject: String,
+        /// What was expected.
+        expected: u64,
+    },
+    /// The writer cannot write this aggregate (e.g. a site writing a fleet-wide aggregate).
+    #[error("{writer:?} does not write {aggregate}")]
+    NotWritable {
+        /// The writer.
+        writer: Writer,
+        /// The aggregate.
+        aggregate: AggregateRef,
+    },
+    /// The log is unreachable or timed out; the operation may be retried.
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+    /// The log refused the operation for another reason.
+    #[error("event log refused: {0}")]
+    Refused(String),
+}
+
+/// Reads and appends an aggregate's events.
+pub trait EventLog: Clone + Send + Sync + Unpin + 'static {
+    /// Every decodable event of `aggregate` after `after`, each stream in its own order. Undecodable messages are
+    /// quarantined by the implementation, never returned and never dropped silently.
+    fn read(
+        &self,
+        aggregate: &AggregateRef,
+        after: &Positions,
+    ) -> impl Future<Output = Result<Tail, LogError>> + Send;
+
+    /// Appends `events` (all of `aggregate`, all from `writer`) in order, expecting the aggregate's last sequence in
+    /// the writer's stream to be `expected_last` (0 = no event yet). Returns each event's `(stream, seq)`.
+    /// A retried append of the same events is deduplicated by event id.
+    fn append(
+        &self,
+        aggregate: &AggregateRef,
+        writer: Writer,
+        expected_last: u64,
+        events: &[Envelope],
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, LogError>> + Send;
+}

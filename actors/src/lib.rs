@@ -1,0 +1,29 @@
+//! edgefleet aggregates: pure state machines and the actix actors that host them.
+//!
+//! Each aggregate kind is a plain-data state with `apply` (event → state) and `decide` (command → events or a
+//! typed rejection); neither does I/O. [`AggregateActor`] hosts one instance: it loads snapshot + tail through the
+//! [`EventLog`] and [`SnapshotStore`] ports, decides, appends with an expected sequence, and applies only what the
+//! log acknowledged. This crate never talks to NATS or disk directly — only through those traits.
+
+pub mod aggregate;
+pub mod aggregate_actor;
+pub mod any_aggregate;
+pub mod cluster;
+pub mod event_log;
+pub mod labels;
+pub mod node;
+pub mod process_clock;
+pub mod profile;
+pub mod registry;
+pub mod rejection;
+pub mod site;
+pub mod snapshot_store;
+
+pub use aggregate::{Aggregate, DecideContext};
+pub use aggregate_actor::{ActorConfig, AggregateActor, Execute, ExecuteError, Executed, GetState};
+pub use any_aggregate::{AnyAggregate, ApplyError};
+pub use event_log::{EventLog, LogError, Positions, Recorded, Tail};
+pub use process_clock::ProcessClock;
+pub use registry::{Dispatch, GetRegistryStats, Query, Registry, RegistryStats};
+pub use rejection::Rejection;
+pub use snapshot_store::{NoSnapshots, Snapshot, SnapshotError, SnapshotStore};

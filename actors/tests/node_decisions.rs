@@ -1,0 +1,215 @@
+//! Node decisions, given / when / then.
+
+use actors::node::{NodeCommand, NodeLifecycle, NodePhase};
+use actors::Rejection;
+use events::node::{NodeEvent, NodeRole};
+use testkit::fixtures::sample_inventory;
+use testkit::{given, token};
+
+fn registered() -> NodeEvent {
+    NodeEvent::Registered {
+        inventory: sample_inventory(1),
+    }
+}
+
+fn assigned(generation: u64, cluster: &str) -> NodeEvent {
+    NodeEvent::Assigned {
+        generation,
+        cluster: token(cluster),
+        role: NodeRole::Worker,
+    }
+}
+
+#[test]
+fn a_registered_node_is_unassigned() {
+    let state = given(&[registered()]).state().clone();
+    assert_eq!(state.lifecycle(), NodeLifecycle::Unassigned);
+    assert_eq!(state.status.phase, NodePhase::Bootstrap);
+}
+
+#[test]
+fn registering_twice_with_the_same_inventory_changes_nothing() {
+    given(&[registered()])
+        .when(NodeCommand::Register(sample_inventory(1)))
+        .then_nothing();
+}
+
+#[test]
+fn registering_with_new_inventory_records_it() {
+    given(&[registered()])
+        .when(NodeCommand::Register(sample_inventory(2)))
+        .then(&[NodeEvent::Registered {
+            inventory: sample_inventory(2),
+        }]);
+}
+
+#[test]
+fn assigning_a_registered_node_bumps_the_generation() {
+    let state = given(&[registered()])
+        .when(NodeCommand::Assign {
+            cluster: token("c1"),
+            role: NodeRole::Worker,
+        })
+        .then(&[assigned(1, "c1")]);
+    assert_eq!(state.lifecycle(), NodeLifecycle::Assigned);
+    assert!(
+        state.drifting(),
+        "the site has not acted on generation 1 yet"
+    );
+}
+
+#[test]
+fn assigning_an_unregistered_node_is_rejected() {
+    given::<NodeEvent>(&[])
+        .when(NodeCommand::Assign {
+            cluster: token("c1"),
+            role: NodeRole::Worker,
+        })
+        .then_rejected(|r| matches!(r, Rejection::NotFound(_)));
+}
+
+#[test]
+fn assigning_a_node_of_another_cluster_is_a_conflict() {
+    given(&[registered(), assigned(1, "c1")])
+        .when(NodeCommand::Assign {
+            cluster: token("c2"),
+            role: NodeRole::Worker,
+        })
+        .then_rejected(|r| matches!(r, Rejection::Conflict(m) if m.contains("c1")));
+}
+
+#[test]
+fn repeating_an_assignment_is_idempotent() {
+    given(&[registered(), assigned(1, "c1")])
+        .when(NodeCommand::Assign {
+            cluster: token("c1"),
+            role: NodeRole::Worker,
+        })
+        .then_nothing();
+}
+
+#[test]
+fn joining_acknowledges_the_current_generation() {
+    let state = given(&[registered(), assigned(1, "c1")])
+        .when(NodeCommand::Join {
+            cluster: token("c1"),
+            role: NodeRole::Worker,
+        })
+        .then(&[NodeEvent::Joined {
+            cluster: token("c1"),
+            role: NodeRole::Worker,
+            observed_generation: 1,
+        }]);
+    assert!(!state.drifting());
+}
+
+#[test]
+fn provisioning_then_ready() {
+    let joined = NodeEvent::Joined {
+        cluster: token("c1"),
+        role: NodeRole::Worker,
+        observed_generation: 1,
+    };
+    let state = given(&[registered(), assigned(1, "c1"), joined.clone()])
+        .when(NodeCommand::ReportProvisioning)
+        .then(&[NodeEvent::Provisioning {
+            observed_generation: 1,
+        }]);
+    assert_eq!(state.lifecycle(), NodeLifecycle::Provisioning);
+    let state = given(&[
+        registered(),
+        assigned(1, "c1"),
+        joined,
+        NodeEvent::Provisioning {
+            observed_generation: 1,
+        },
+    ])
+    .when(NodeCommand::ReportReady)
+    .then(&[NodeEvent::Ready {
+        observed_generation: 1,
+    }]);
+    assert_eq!(state.lifecycle(), NodeLifecycle::Ready);
+}
+
+#[test]
+fn ready_outside_a_cluster_is_a_conflict() {
+    given(&[registered()])
+        .when(NodeCommand::ReportReady)
+        .then_rejected(|r| matches!(r, Rejection::Conflict(_)));
+}
+
+#[test]
+fn a_failure_needs_a_reason() {
+    given(&[registered()])
+        .when(NodeCommand::ReportFailed("  ".into()))
+        .then_rejected(|r| matches!(r, Rejection::Invalid(_)));
+}
+
+#[test]
+fn reset_is_pending_until_the_site_completes_it() {
+    let state = given(&[registered(), assigned(1, "c1")])
+        .when(NodeCommand::Reset)
+        .then(&[NodeEvent::ResetRequested { generation: 2 }]);
+    assert_eq!(state.lifecycle(), NodeLifecycle::Resetting);
+    let state = given(&[
+        registered(),
+        assigned(1, "c1"),
+        NodeEvent::ResetRequested { generation: 2 },
+    ])
+    .when(NodeCommand::CompleteReset)
+    .then(&[NodeEvent::ResetToBootstrap {
+        observed_generation: 2,
+    }]);
+    assert_eq!(state.lifecycle(), NodeLifecycle::Unassigned);
+}
+
+#[test]
+fn a_worker_is_promoted_once() {
+    let joined = NodeEvent::Joined {
+        cluster: token("c1"),
+        role: NodeRole::Worker,
+        observed_generation: 0,
+    };
+    given(&[registered(), joined.clone()])
+        .when(NodeCommand::Promote)
+        .then(&[NodeEvent::RolePromoted {
+            role: NodeRole::ControlPlane,
+        }]);
+    given(&[
+        registered(),
+        joined,
+        NodeEvent::RolePromoted {
+            role: NodeRole::ControlPlane,
+        },
+    ])
+    .when(NodeCommand::Promote)
+    .then_nothing();
+}
+
+#[test]
+fn silence_is_recorded_as_transitions_only() {
+    let last_seen = events::Hlc {
+        physical_ms: 5,
+        logical: 0,
+    };
+    given(&[registered()])
+        .when(NodeCommand::MarkSilent { last_seen })
+        .then(&[NodeEvent::WentSilent { last_seen }]);
+    given(&[registered(), NodeEvent::WentSilent { last_seen }])
+        .when(NodeCommand::MarkSilent { last_seen })
+        .then_nothing();
+    given(&[registered()])
+        .when(NodeCommand::MarkBack)
+        .then_nothing();
+    given(&[registered(), NodeEvent::WentSilent { last_seen }])
+        .when(NodeCommand::MarkBack)
+        .then(&[NodeEvent::CameBack]);
+}
+
+#[test]
+fn labels_are_validated() {
+    let bad = [("bad key!".to_string(), "v".to_string())].into();
+    given(&[registered()])
+        .when(NodeCommand::SetLabels(bad))
+        .then_rejected(|r| matches!(r, Rejection::Invalid(_)));
+}

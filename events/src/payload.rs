@@ -1,0 +1,75 @@
+//! The payload union over every aggregate kind.
+
+use crate::aggregate::AggregateKind;
+use crate::cluster::ClusterEvent;
+use crate::node::NodeEvent;
+use crate::origin::Writer;
+use crate::profile::ProfileEvent;
+use crate::site::SiteEvent;
+use serde::{Deserialize, Serialize};
+
+/// One event's payload. Grows only by appending variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// A node event.
+    Node(NodeEvent),
+    /// A site event.
+    Site(SiteEvent),
+    /// A cluster event.
+    Cluster(ClusterEvent),
+    /// A profile event.
+    Profile(ProfileEvent),
+}
+
+impl Payload {
+    /// The aggregate kind this payload belongs to.
+    pub fn kind(&self) -> AggregateKind {
+        match self {
+            Payload::Node(_) => AggregateKind::Node,
+            Payload::Site(_) => AggregateKind::Site,
+            Payload::Cluster(_) => AggregateKind::Cluster,
+            Payload::Profile(_) => AggregateKind::Profile,
+        }
+    }
+
+    /// Which side may write it.
+    pub fn writer(&self) -> Writer {
+        match self {
+            Payload::Node(e) => e.writer(),
+            Payload::Site(e) => e.writer(),
+            Payload::Cluster(e) => e.writer(),
+            Payload::Profile(e) => e.writer(),
+        }
+    }
+
+    /// Short event name (`NodeRegistered`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Payload::Node(e) => e.name(),
+            Payload::Site(e) => e.name(),
+            Payload::Cluster(e) => e.name(),
+            Payload::Profile(e) => e.name(),
+        }
+    }
+}
+
+impl From<NodeEvent> for Payload {
+    fn from(e: NodeEvent) -> Self {
+        Payload::Node(e)
+    }
+}
+impl From<SiteEvent> for Payload {
+    fn from(e: SiteEvent) -> Self {
+        Payload::Site(e)
+    }
+}
+impl From<ClusterEvent> for Payload {
+    fn from(e: ClusterEvent) -> Self {
+        Payload::Cluster(e)
+    }
+}
+impl From<ProfileEvent> for Payload {
+    fn from(e: ProfileEvent) -> Self {
+        Payload::Profile(e)
+    }
+}

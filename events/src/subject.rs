@@ -1,0 +1,172 @@
+//! NATS layout (DESIGN §2): subjects per aggregate and writer domain, stream names, and filters.
+//!
+//! | subject | writer |
+//! |---|---|
+//! | `ef.intent.<site|all>.<kind>.<id>` | hub |
+//! | `ef.site.<site>.<kind>.<id>` | site |
+//! | `ef.tel.<site>.<node>.<metrics|logs>` | site |
+
+use crate::aggregate::{AggregateKind, AggregateRef, Scope};
+use crate::origin::Writer;
+use crate::token::Token;
+
+/// The hub's intent stream; sites hold a filtered, sourced copy under the same name.
+pub const INTENT_STREAM: &str = "EF_INTENT";
+/// Every intent subject.
+pub const INTENT_SUBJECTS: &str = "ef.intent.>";
+/// Prefix of the hub's request/reply API.
+pub const API_PREFIX: &str = "ef.api.v1";
+
+/// The stream a site writes (and the hub holds a sourced copy of, under the same name).
+pub fn site_stream(site: &Token) -> String {
+    format!("EF_SITE_{site}")
+}
+
+/// All subjects a site writes its events on.
+pub fn site_subjects(site: &Token) -> String {
+    format!("ef.site.{site}.>")
+}
+
+/// The intent subjects a site sources from the hub: its own and the fleet-wide ones.
+pub fn intent_subjects_for_site(site: &Token) -> [String; 2] {
+    [format!("ef.intent.{site}.>"), "ef.intent.all.>".to_string()]
+}
+
+/// The subject an aggregate's events from `writer` are appended on, or `None` when that writer never writes it
+/// (a site never writes fleet-wide aggregates).
+pub fn subject(writer: Writer, aggregate: &AggregateRef) -> Option<String> {
+    match writer {
+        Writer::Hub => Some(format!(
+            "ef.intent.{}.{}.{}",
+            aggregate.scope, aggregate.kind, aggregate.id
+        )),
+        Writer::Site => aggregate
+            .scope
+            .site()
+            .map(|site| format!("ef.site.{site}.{}.{}", aggregate.kind, aggregate.id)),
+    }
+}
+
+/// The stream that holds `writer`'s events about `aggregate`, if that writer writes it.
+pub fn stream(writer: Writer, aggregate: &AggregateRef) -> Option<String> {
+    match writer {
+        Writer::Hub => Some(INTENT_STREAM.to_string()),
+        Writer::Site => aggregate.scope.site().map(site_stream),
+    }
+}
+
+/// Telemetry subject of a node (`metrics` or `logs`); limits-based retention, never history.
+pub fn telemetry_subject(site: &Token, node: &Token, channel: TelemetryChannel) -> String {
+    let channel = match channel {
+        TelemetryChannel::Metrics => "metrics",
+        TelemetryChannel::Logs => "logs",
+    };
+    format!("ef.tel.{site}.{node}.{channel}")
+}
+
+/// The two telemetry channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TelemetryChannel {
+    /// Metrics samples.
+    Metrics,
+    /// Log lines.
+    Logs,
+}
+
+/// Why a subject is not an edgefleet event subject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubjectError {
+    /// Wrong prefix or token count.
+    #[error("{0:?} is not an edgefleet event subject (ef.intent.<scope>.<kind>.<id> or ef.site.<site>.<kind>.<id>)")]
+    Shape(String),
+    /// A token is not valid.
+    #[error("{subject:?}: {reason}")]
+    Token {
+        /// The subject.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Parses an event subject into its writer and aggregate.
+pub fn parse(subject: &str) -> Result<(Writer, AggregateRef), SubjectError> {
+    let parts: Vec<&str> = subject.split('.').collect();
+    let [ef, domain, scope, kind, id] = parts.as_slice() else {
+        return Err(SubjectError::Shape(subject.to_string()));
+    };
+    if *ef != "ef" {
+        return Err(SubjectError::Shape(subject.to_string()));
+    }
+    let bad = |reason: String| SubjectError::Token {
+        subject: subject.to_string(),
+        reason,
+    };
+    let writer = match *domain {
+        "intent" => Writer::Hub,
+        "site" => Writer::Site,
+        _ => return Err(SubjectError::Shape(subject.to_string())),
+    };
+    let kind = AggregateKind::parse(kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
+    let scope = match (*scope, writer) {
+        ("all", Writer::Hub) => Scope::All,
+        ("all", Writer::Site) => return Err(bad("`all` is reserved and is not a site id".into())),
+        (s, _) => Scope::Site(Token::new(s).map_err(|e| bad(e.to_string()))?),
+    };
+    let id = Token::new(*id).map_err(|e| bad(e.to_string()))?;
+    Ok((writer, AggregateRef { kind, scope, id }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Token {
+        Token::new(s).expect("valid token")
+    }
+
+    #[test]
+    fn node_subjects_per_writer() {
+        let node = AggregateRef::node(&t("store-7"), &t("n1"));
+        assert_eq!(
+            subject(Writer::Hub, &node).as_deref(),
+            Some("ef.intent.store-7.node.n1")
+        );
+        assert_eq!(
+            subject(Writer::Site, &node).as_deref(),
+            Some("ef.site.store-7.node.n1")
+        );
+        assert_eq!(
+            stream(Writer::Site, &node).as_deref(),
+            Some("EF_SITE_store-7")
+        );
+    }
+
+    #[test]
+    fn sites_never_write_fleet_wide_aggregates() {
+        let profile = AggregateRef::profile(&t("pos"));
+        assert_eq!(
+            subject(Writer::Hub, &profile).as_deref(),
+            Some("ef.intent.all.profile.pos")
+        );
+        assert_eq!(subject(Writer::Site, &profile), None);
+    }
+
+    #[test]
+    fn parse_inverts_subject() {
+        for agg in [
+            AggregateRef::node(&t("s1"), &t("n1")),
+            AggregateRef::profile(&t("pos")),
+        ] {
+            let s = subject(Writer::Hub, &agg).expect("hub writes everything");
+            assert_eq!(parse(&s), Ok((Writer::Hub, agg)));
+        }
+    }
+
+    #[test]
+    fn parse_rejects_foreign_subjects() {
+        assert!(parse("ef.site.all.profile.x").is_err());
+        assert!(parse("ef.tel.s1.n1.metrics").is_err());
+        assert!(parse("foo").is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! edgefleet replay: the JetStream event log, rebuilding state from streams, redb snapshots, time travel and
+//! `.eflog` export/import.
+//!
+//! This crate is where the log's bytes meet the aggregates: it implements the `actors` ports ([`JetStreamLog`]
+//! for `EventLog`, [`LocalStore`] for `SnapshotStore`) and never decides anything itself.
+
+pub mod fleet_state;
+pub mod history;
+pub mod jetstream_log;
+pub mod local_store;
+pub mod log_file;
+pub mod message_decoder;
+pub mod quarantine;
+pub mod rebuild;
+pub mod stream_reader;
+pub mod stream_setup;
+
+pub use fleet_state::FleetState;
+pub use history::{history, state_at, At, HistoryEntry, HistoryError};
+pub use jetstream_log::JetStreamLog;
+pub use local_store::{LocalStore, LocalStoreError};
+pub use log_file::{
+    export_stream, fold_records, import_records, read_log_file, write_log_file, ImportReport,
+    LogFileError,
+};
+pub use quarantine::{Quarantine, QuarantinedMessage};
+pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
+pub use stream_setup::{ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError};
