@@ -45,12 +45,56 @@ impl JetStreamLog {
     }
 }
 
+impl JetStreamLog {
+    /// Fails fast while the connection to the server is down, instead of waiting out request timeouts: the
+    /// caller (an actor) then stops and is restarted from snapshot + tail once the server is back.
+    fn require_connected(&self) -> Result<(), LogError> {
+        match self.js.client().connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            state => Err(LogError::Unavailable(format!(
+                "not connected to nats-server ({state:?})"
+            ))),
+        }
+    }
+}
+
 fn unavailable(e: ReadError) -> LogError {
     LogError::Unavailable(e.to_string())
 }
 
+impl JetStreamLog {
+    /// Sequences of the longest prefix of `events` already stored on `subject` right after `expected`.
+    async fn already_stored(
+        &self,
+        stream: &str,
+        subject: &str,
+        expected: u64,
+        events: &[Envelope],
+    ) -> Result<Vec<u64>, LogError> {
+        let Some(last) = last_seq_on_subject(&self.js, stream, subject)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(vec![]);
+        };
+        let mut stored = Vec::new();
+        read_range(&self.js, stream, Some(subject), expected + 1, last, |m| {
+            stored.push(m)
+        })
+        .await
+        .map_err(unavailable)?;
+        Ok(stored
+            .iter()
+            .zip(events)
+            .take_while(|(m, e)| m.msg_id.as_deref() == Some(e.msg_id().as_str()))
+            .map(|(m, _)| m.seq)
+            .collect())
+    }
+}
+
 impl EventLog for JetStreamLog {
     async fn read(&self, aggregate: &AggregateRef, after: &Positions) -> Result<Tail, LogError> {
+        self.require_connected()?;
         let mut tail = Tail::default();
         for writer in [Writer::Hub, Writer::Site] {
             let (Some(stream), Some(subject)) = (
@@ -110,7 +154,9 @@ impl EventLog for JetStreamLog {
         };
         let mut expected = expected_last;
         let mut written = Vec::with_capacity(events.len());
-        for envelope in events {
+        let mut next = 0;
+        while next < events.len() {
+            let envelope = &events[next];
             debug_assert_eq!(
                 &envelope.aggregate, aggregate,
                 "append of a foreign aggregate's event"
@@ -119,34 +165,39 @@ impl EventLog for JetStreamLog {
                 .payload(events::encode(envelope).into())
                 .message_id(envelope.msg_id())
                 .expected_last_subject_sequence(expected);
-            let ack = self
-                .js
-                .send_publish(subject.clone(), message)
-                .await
-                .map_err(|e| publish_error(&subject, expected, e.kind(), e.to_string()))?
-                .await
-                .map_err(|e| publish_error(&subject, expected, e.kind(), e.to_string()))?;
-            if ack.duplicate {
-                tracing::debug!(%subject, seq = ack.sequence, id = %envelope.id, "append deduplicated");
+            let acked = match self.js.send_publish(subject.clone(), message).await {
+                Ok(ack) => ack.await,
+                Err(e) => Err(e),
+            };
+            match acked {
+                Ok(ack) => {
+                    expected = ack.sequence;
+                    written.push((stream.clone(), ack.sequence));
+                    next += 1;
+                }
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                    // The server checks the expected sequence before deduplicating, so a retry whose first try
+                    // was stored (ack lost) lands here. It is ours if the events after `expected` carry our ids.
+                    let ours = self
+                        .already_stored(&stream, &subject, expected, &events[next..])
+                        .await?;
+                    if ours.is_empty() {
+                        return Err(LogError::Conflict { subject, expected });
+                    }
+                    tracing::debug!(%subject, count = ours.len(), "retried append was already stored");
+                    next += ours.len();
+                    expected = ours.last().copied().unwrap_or(expected);
+                    written.extend(ours.into_iter().map(|seq| (stream.clone(), seq)));
+                }
+                Err(e) => return Err(publish_error(&subject, e.kind(), e.to_string())),
             }
-            expected = ack.sequence;
-            written.push((stream.clone(), ack.sequence));
         }
         Ok(written)
     }
 }
 
-fn publish_error(
-    subject: &str,
-    expected: u64,
-    kind: PublishErrorKind,
-    message: String,
-) -> LogError {
+fn publish_error(subject: &str, kind: PublishErrorKind, message: String) -> LogError {
     match kind {
-        PublishErrorKind::WrongLastSequence => LogError::Conflict {
-            subject: subject.to_string(),
-            expected,
-        },
         PublishErrorKind::TimedOut
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::MaxAckPending => {

@@ -96,6 +96,7 @@ pub async fn last_seq_on_subject(
     match handle.direct_get_last_for_subject(subject).await {
         Ok(message) => Ok(Some(message.sequence)),
         Err(e) if matches!(e.kind(), DirectGetErrorKind::NotFound) => Ok(None),
+        Err(e) if matches!(e.kind(), DirectGetErrorKind::TimedOut) => Err(unavailable(stream, e)),
         Err(e) => {
             // A missing stream shows up as a failed direct get; tell it apart from an outage.
             if !stream_exists(js, stream).await? {
