@@ -42,11 +42,7 @@ pub trait Aggregate:
     fn command_writer(command: &Self::Command) -> Writer;
 
     /// Decides what `command` means now: the events to append, or why not. Never does I/O.
-    fn decide(
-        &self,
-        command: Self::Command,
-        ctx: &DecideContext<'_>,
-    ) -> Result<Vec<Self::Event>, Rejection>;
+    fn decide(&self, command: Self::Command, ctx: &DecideContext<'_>) -> Result<Vec<Self::Event>, Rejection>;
 
     /// Folds every event of a slice, for tests and replay.
     fn from_events<'e>(events: impl IntoIterator<Item = &'e Self::Event>) -> Self

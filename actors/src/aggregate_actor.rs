@@ -145,11 +145,7 @@ pub struct AggregateActor<A: Aggregate, L: EventLog, S: SnapshotStore> {
 impl<A: Aggregate, L: EventLog, S: SnapshotStore> AggregateActor<A, L, S> {
     /// An actor for `aggregate`; it loads snapshot + tail when started.
     pub fn new(aggregate: AggregateRef, log: L, snapshots: S, config: Arc<ActorConfig>) -> Self {
-        debug_assert_eq!(
-            aggregate.kind,
-            A::KIND,
-            "actor kind must match the aggregate kind"
-        );
+        debug_assert_eq!(aggregate.kind, A::KIND, "actor kind must match the aggregate kind");
         Self {
             aggregate,
             incarnation: 0,
@@ -276,11 +272,9 @@ async fn execute<A: Aggregate, L: EventLog>(
 ) -> Result<(Executed<A>, u64), ExecuteError> {
     let writer = config.origin.writer();
     if A::command_writer(&command.command) != writer {
-        return Err(Rejection::WrongWriter(format!(
-            "{:?} cannot be issued by {}",
-            command.command, config.origin
-        ))
-        .into());
+        return Err(
+            Rejection::WrongWriter(format!("{:?} cannot be issued by {}", command.command, config.origin)).into(),
+        );
     }
     let own_stream = subject::stream(writer, aggregate).ok_or_else(|| LogError::NotWritable {
         writer,
@@ -319,11 +313,7 @@ async fn execute<A: Aggregate, L: EventLog>(
             .await
         {
             Ok(written) => {
-                debug_assert_eq!(
-                    written.len(),
-                    envelopes.len(),
-                    "one position per appended event"
-                );
+                debug_assert_eq!(written.len(), envelopes.len(), "one position per appended event");
                 for (envelope, (stream, seq)) in envelopes.iter().zip(&written) {
                     if let Some(event) = A::event(&envelope.payload) {
                         state.apply(event, envelope.hlc);
@@ -355,15 +345,10 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Actor for AggregateActor<A, L,
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.restore_snapshot();
-        let (log, aggregate, config) = (
-            self.log.clone(),
-            self.aggregate.clone(),
-            self.config.clone(),
-        );
+        let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
         let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
         let load = async move {
-            let result =
-                catch_up(&log, &aggregate, &config.clock, &mut state, &mut positions).await;
+            let result = catch_up(&log, &aggregate, &config.clock, &mut state, &mut positions).await;
             result.map(|n| (state, positions, n))
         };
         ctx.wait(load.into_actor(self).map(|result, act, ctx| match result {
@@ -404,22 +389,10 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Execute<A>> for Aggreg
 
     fn handle(&mut self, command: Execute<A>, _ctx: &mut Self::Context) -> Self::Result {
         self.last_active = Instant::now();
-        let (log, aggregate, config) = (
-            self.log.clone(),
-            self.aggregate.clone(),
-            self.config.clone(),
-        );
+        let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
         let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
         let work = async move {
-            let result = execute(
-                &log,
-                &aggregate,
-                &config,
-                &mut state,
-                &mut positions,
-                command,
-            )
-            .await;
+            let result = execute(&log, &aggregate, &config, &mut state, &mut positions, command).await;
             (state, positions, result)
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(
@@ -442,11 +415,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<GetState<A>> for Aggre
 
     fn handle(&mut self, query: GetState<A>, _ctx: &mut Self::Context) -> Self::Result {
         self.last_active = Instant::now();
-        let (log, aggregate, config) = (
-            self.log.clone(),
-            self.aggregate.clone(),
-            self.config.clone(),
-        );
+        let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
         let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
         let work = async move {
             let result = if query.refresh {

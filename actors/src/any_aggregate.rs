@@ -60,10 +60,7 @@ impl AnyAggregate {
     pub fn encode_state(&self) -> (u16, Vec<u8>) {
         fn enc<A: Aggregate>(state: &A) -> (u16, Vec<u8>) {
             // Plain owned data always encodes; an empty vec would only make the snapshot a cache miss.
-            (
-                A::STATE_VERSION,
-                postcard::to_allocvec(state).unwrap_or_default(),
-            )
+            (A::STATE_VERSION, postcard::to_allocvec(state).unwrap_or_default())
         }
         match self {
             AnyAggregate::Node(s) => enc(s),

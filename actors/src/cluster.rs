@@ -81,18 +81,12 @@ impl ClusterState {
 
     /// True once the first node formed the cluster.
     pub fn formed(&self) -> bool {
-        !matches!(
-            self.status.health,
-            ClusterHealth::Absent | ClusterHealth::Removed
-        )
+        !matches!(self.status.health, ClusterHealth::Absent | ClusterHealth::Removed)
     }
 
     /// Workers to promote so that `members` keeps the control-plane quorum, lowest node id first.
     fn promotions(members: &BTreeMap<Token, NodeRole>) -> Vec<Token> {
-        let control_planes = members
-            .values()
-            .filter(|r| **r == NodeRole::ControlPlane)
-            .count();
+        let control_planes = members.values().filter(|r| **r == NodeRole::ControlPlane).count();
         if members.len() <= CONTROL_PLANE_QUORUM || control_planes >= CONTROL_PLANE_QUORUM {
             return vec![];
         }
@@ -167,10 +161,7 @@ impl Aggregate for ClusterState {
                 spec.overrides = overrides.clone();
                 spec.deleted = false;
             }
-            ClusterEvent::ProfileChanged {
-                generation,
-                profile,
-            } => {
+            ClusterEvent::ProfileChanged { generation, profile } => {
                 spec.generation = *generation;
                 spec.profile = Some(profile.clone());
             }
@@ -210,12 +201,8 @@ impl Aggregate for ClusterState {
                 status.health = ClusterHealth::Ready;
                 status.observed_generation = status.observed_generation.max(*observed_generation);
             }
-            ClusterEvent::Degraded { reason } => {
-                status.health = ClusterHealth::Degraded(reason.clone())
-            }
-            ClusterEvent::Removed {
-                observed_generation,
-            } => {
+            ClusterEvent::Degraded { reason } => status.health = ClusterHealth::Degraded(reason.clone()),
+            ClusterEvent::Removed { observed_generation } => {
                 status.health = ClusterHealth::Removed;
                 status.members.clear();
                 status.observed_generation = status.observed_generation.max(*observed_generation);
@@ -233,11 +220,7 @@ impl Aggregate for ClusterState {
         }
     }
 
-    fn decide(
-        &self,
-        command: ClusterCommand,
-        _ctx: &DecideContext<'_>,
-    ) -> Result<Vec<ClusterEvent>, Rejection> {
+    fn decide(&self, command: ClusterCommand, _ctx: &DecideContext<'_>) -> Result<Vec<ClusterEvent>, Rejection> {
         let next = self.spec.generation + 1;
         let observed = self.spec.generation;
         let events = match command {
@@ -259,9 +242,7 @@ impl Aggregate for ClusterState {
             },
             ClusterCommand::ChangeProfile(profile) => match &self.spec.profile {
                 None => return Err(Rejection::NotFound("cluster has not been created".into())),
-                Some(_) if self.spec.deleted => {
-                    return Err(Rejection::Conflict("cluster is deleted".into()))
-                }
+                Some(_) if self.spec.deleted => return Err(Rejection::Conflict("cluster is deleted".into())),
                 Some(existing) if *existing == profile => vec![],
                 Some(_) => vec![ClusterEvent::ProfileChanged {
                     generation: next,
@@ -294,9 +275,7 @@ impl Aggregate for ClusterState {
                 site_image_profile,
             } => {
                 if self.spec.deleted {
-                    return Err(Rejection::Conflict(
-                        "cluster is deleted; nodes cannot join".into(),
-                    ));
+                    return Err(Rejection::Conflict("cluster is deleted; nodes cannot join".into()));
                 }
                 if self.status.members.contains_key(&node) {
                     return Ok(vec![]);
@@ -304,17 +283,9 @@ impl Aggregate for ClusterState {
                 let mut events = vec![];
                 let mut members = self.status.members.clone();
                 let role = if !self.formed() {
-                    let profile = self
-                        .spec
-                        .profile
-                        .clone()
-                        .or(site_image_profile)
-                        .ok_or_else(|| {
-                            Rejection::NotFound(
-                                "cluster has no profile: no intent and no site image profile"
-                                    .into(),
-                            )
-                        })?;
+                    let profile = self.spec.profile.clone().or(site_image_profile).ok_or_else(|| {
+                        Rejection::NotFound("cluster has no profile: no intent and no site image profile".into())
+                    })?;
                     events.push(ClusterEvent::Formed {
                         profile,
                         observed_generation: observed,

@@ -20,8 +20,13 @@ impl Positions {
 
     /// Moves `stream` forward to `seq`; never moves back.
     pub fn advance(&mut self, stream: &str, seq: u64) {
-        let entry = self.0.entry(stream.to_string()).or_insert(0);
-        *entry = (*entry).max(seq);
+        // Look up before inserting: replay calls this per event, and the key almost always exists.
+        match self.0.get_mut(stream) {
+            Some(entry) => *entry = (*entry).max(seq),
+            None => {
+                self.0.insert(stream.to_string(), seq);
+            }
+        }
     }
 }
 
@@ -79,11 +84,7 @@ pub enum LogError {
 pub trait EventLog: Clone + Send + Sync + Unpin + 'static {
     /// Every decodable event of `aggregate` after `after`, each stream in its own order. Undecodable messages are
     /// quarantined by the implementation, never returned and never dropped silently.
-    fn read(
-        &self,
-        aggregate: &AggregateRef,
-        after: &Positions,
-    ) -> impl Future<Output = Result<Tail, LogError>> + Send;
+    fn read(&self, aggregate: &AggregateRef, after: &Positions) -> impl Future<Output = Result<Tail, LogError>> + Send;
 
     /// Appends `events` (all of `aggregate`, all from `writer`) in order, expecting the aggregate's last sequence in
     /// the writer's stream to be `expected_last` (0 = no event yet). Returns each event's `(stream, seq)`.

@@ -11,18 +11,14 @@ pub fn validate_labels(labels: &BTreeMap<String, String>) -> Result<(), Rejectio
     for (key, value) in labels {
         let key_ok = !key.is_empty()
             && key.len() <= LABEL_MAX_LEN
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
         if !key_ok {
             return Err(Rejection::Invalid(format!(
                 "label key {key:?} must be 1-{LABEL_MAX_LEN} characters of A-Z a-z 0-9 . _ / -"
             )));
         }
-        let value_ok = value.len() <= LABEL_MAX_LEN
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        let value_ok =
+            value.len() <= LABEL_MAX_LEN && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if !value_ok {
             return Err(Rejection::Invalid(format!(
                 "label value {value:?} of {key:?} must be 0-{LABEL_MAX_LEN} characters of A-Z a-z 0-9 . _ -"

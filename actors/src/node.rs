@@ -108,9 +108,7 @@ impl NodeState {
             NodePhase::Failed => NodeLifecycle::Failed,
             NodePhase::Ready => NodeLifecycle::Ready,
             NodePhase::Provisioning => NodeLifecycle::Provisioning,
-            _ if self.spec.assignment.is_some() || self.status.membership.is_some() => {
-                NodeLifecycle::Assigned
-            }
+            _ if self.spec.assignment.is_some() || self.status.membership.is_some() => NodeLifecycle::Assigned,
             _ => NodeLifecycle::Unassigned,
         }
     }
@@ -249,15 +247,11 @@ impl Aggregate for NodeState {
                     m.role = *role;
                 }
             }
-            NodeEvent::Provisioning {
-                observed_generation,
-            } => {
+            NodeEvent::Provisioning { observed_generation } => {
                 status.phase = NodePhase::Provisioning;
                 status.observed_generation = status.observed_generation.max(*observed_generation);
             }
-            NodeEvent::Ready {
-                observed_generation,
-            } => {
+            NodeEvent::Ready { observed_generation } => {
                 status.phase = NodePhase::Ready;
                 status.failure = None;
                 status.observed_generation = status.observed_generation.max(*observed_generation);
@@ -270,12 +264,7 @@ impl Aggregate for NodeState {
                 status.failure = Some(reason.clone());
                 status.observed_generation = status.observed_generation.max(*observed_generation);
             }
-            NodeEvent::Left {
-                observed_generation,
-            }
-            | NodeEvent::ResetToBootstrap {
-                observed_generation,
-            } => {
+            NodeEvent::Left { observed_generation } | NodeEvent::ResetToBootstrap { observed_generation } => {
                 status.membership = None;
                 status.phase = NodePhase::Bootstrap;
                 status.failure = None;
@@ -288,19 +277,14 @@ impl Aggregate for NodeState {
 
     fn command_writer(command: &NodeCommand) -> Writer {
         match command {
-            NodeCommand::Assign { .. }
-            | NodeCommand::Unassign
-            | NodeCommand::Reset
-            | NodeCommand::SetLabels(_) => Writer::Hub,
+            NodeCommand::Assign { .. } | NodeCommand::Unassign | NodeCommand::Reset | NodeCommand::SetLabels(_) => {
+                Writer::Hub
+            }
             _ => Writer::Site,
         }
     }
 
-    fn decide(
-        &self,
-        command: NodeCommand,
-        _ctx: &DecideContext<'_>,
-    ) -> Result<Vec<NodeEvent>, Rejection> {
+    fn decide(&self, command: NodeCommand, _ctx: &DecideContext<'_>) -> Result<Vec<NodeEvent>, Rejection> {
         let next = self.spec.generation + 1;
         let observed = self.spec.generation;
         let events = match command {
@@ -356,9 +340,7 @@ impl Aggregate for NodeState {
                     cluster: cluster.clone(),
                     role,
                 };
-                if self.status.membership.as_ref() == Some(&same)
-                    && self.status.observed_generation >= observed
-                {
+                if self.status.membership.as_ref() == Some(&same) && self.status.observed_generation >= observed {
                     vec![]
                 } else {
                     vec![NodeEvent::Joined {

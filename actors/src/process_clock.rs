@@ -52,20 +52,14 @@ impl ProcessClock {
     /// A new reading for a local event.
     pub fn tick(&self) -> Hlc {
         let wall = self.wall_ms();
-        let mut hlc = self
-            .hlc
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hlc = self.hlc.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         hlc.tick(wall)
     }
 
     /// Merges a reading seen on an event from elsewhere.
     pub fn observe(&self, remote: Hlc) {
         let wall = self.wall_ms();
-        let mut hlc = self
-            .hlc
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hlc = self.hlc.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         hlc.observe(remote, wall);
     }
 }

@@ -35,14 +35,8 @@ pub fn validate_layers(layers: &ProfileLayers) -> Result<(), Rejection> {
         return invalid("os layer needs an image and a version".into());
     }
     let sha = &layers.os.sha256;
-    if sha.len() != 64
-        || !sha
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return invalid(format!(
-            "os sha256 {sha:?} must be 64 lower-case hex digits"
-        ));
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        return invalid(format!("os sha256 {sha:?} must be 64 lower-case hex digits"));
     }
     if layers.k8s.distro.trim().is_empty() || layers.k8s.version.trim().is_empty() {
         return invalid("k8s layer needs a distro and a version".into());
@@ -62,10 +56,7 @@ pub fn validate_layers(layers: &ProfileLayers) -> Result<(), Rejection> {
 }
 
 fn validate_release(release: &HelmRelease) -> Result<(), Rejection> {
-    if release.name.trim().is_empty()
-        || release.chart.trim().is_empty()
-        || release.version.trim().is_empty()
-    {
+    if release.name.trim().is_empty() || release.chart.trim().is_empty() || release.version.trim().is_empty() {
         return Err(Rejection::Invalid(format!(
             "helm release {:?} needs a name, a chart and a version",
             release.name
@@ -82,7 +73,7 @@ impl Aggregate for ProfileState {
 
     fn event(payload: &Payload) -> Option<&ProfileEvent> {
         match payload {
-            Payload::Profile(e) => Some(e),
+            Payload::Profile(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -91,9 +82,7 @@ impl Aggregate for ProfileState {
         match event {
             ProfileEvent::VersionPublished { version, layers } => {
                 // Immutability: a version, once published, is never replaced (a duplicate is ignored).
-                self.versions
-                    .entry(*version)
-                    .or_insert_with(|| layers.clone());
+                self.versions.entry(*version).or_insert_with(|| layers.clone());
             }
         }
     }
@@ -102,11 +91,7 @@ impl Aggregate for ProfileState {
         Writer::Hub
     }
 
-    fn decide(
-        &self,
-        command: ProfileCommand,
-        _ctx: &DecideContext<'_>,
-    ) -> Result<Vec<ProfileEvent>, Rejection> {
+    fn decide(&self, command: ProfileCommand, _ctx: &DecideContext<'_>) -> Result<Vec<ProfileEvent>, Rejection> {
         match command {
             ProfileCommand::Publish(layers) => {
                 validate_layers(&layers)?;

@@ -4,9 +4,7 @@
 //! that aggregate starts a fresh actor, which reads snapshot + tail.
 
 use crate::aggregate::Aggregate;
-use crate::aggregate_actor::{
-    ActorConfig, ActorStopped, AggregateActor, Execute, ExecuteError, Executed, GetState,
-};
+use crate::aggregate_actor::{ActorConfig, ActorStopped, AggregateActor, Execute, ExecuteError, Executed, GetState};
 use crate::event_log::{EventLog, Positions};
 use crate::snapshot_store::SnapshotStore;
 use actix::prelude::*;
@@ -70,9 +68,12 @@ pub struct RegistryStats {
 #[rtype(result = "RegistryStats")]
 pub struct GetRegistryStats;
 
+/// One started actor: which start it is (incarnation) and its address.
+type Hosted<A, L, S> = (u64, Addr<AggregateActor<A, L, S>>);
+
 /// Hosts every actor of one aggregate kind in this process.
 pub struct Registry<A: Aggregate, L: EventLog, S: SnapshotStore> {
-    actors: HashMap<AggregateRef, (u64, Addr<AggregateActor<A, L, S>>)>,
+    actors: HashMap<AggregateRef, Hosted<A, L, S>>,
     log: L,
     snapshots: S,
     config: Arc<ActorConfig>,
@@ -91,11 +92,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Registry<A, L, S> {
         }
     }
 
-    fn actor_for(
-        &mut self,
-        aggregate: &AggregateRef,
-        ctx: &mut Context<Self>,
-    ) -> Addr<AggregateActor<A, L, S>> {
+    fn actor_for(&mut self, aggregate: &AggregateRef, ctx: &mut Context<Self>) -> Addr<AggregateActor<A, L, S>> {
         if let Some((_, addr)) = self.actors.get(aggregate) {
             if addr.connected() {
                 return addr.clone();
@@ -111,8 +108,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Registry<A, L, S> {
         )
         .reporting_to(ctx.address().recipient(), incarnation);
         let addr = actor.start();
-        self.actors
-            .insert(aggregate.clone(), (incarnation, addr.clone()));
+        self.actors.insert(aggregate.clone(), (incarnation, addr.clone()));
         addr
     }
 }
@@ -163,10 +159,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Dispatch<A>> for Regis
             command: msg.command,
             by: msg.by,
         };
-        Box::pin(
-            send_with_restart(self, ctx, msg.aggregate, execute)
-                .map(|r, _, _| r.and_then(|inner| inner)),
-        )
+        Box::pin(send_with_restart(self, ctx, msg.aggregate, execute).map(|r, _, _| r.and_then(|inner| inner)))
     }
 }
 
@@ -181,10 +174,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Query<A>> for Registry
 
     fn handle(&mut self, msg: Query<A>, ctx: &mut Self::Context) -> Self::Result {
         let query = GetState::<A>::new(msg.refresh);
-        Box::pin(
-            send_with_restart(self, ctx, msg.aggregate, query)
-                .map(|r, _, _| r.and_then(|inner| inner)),
-        )
+        Box::pin(send_with_restart(self, ctx, msg.aggregate, query).map(|r, _, _| r.and_then(|inner| inner)))
     }
 }
 
@@ -211,11 +201,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<GetRegistryStats> for 
     type Result = MessageResult<GetRegistryStats>;
 
     fn handle(&mut self, _msg: GetRegistryStats, _ctx: &mut Self::Context) -> Self::Result {
-        let live = self
-            .actors
-            .values()
-            .filter(|(_, addr)| addr.connected())
-            .count();
+        let live = self.actors.values().filter(|(_, addr)| addr.connected()).count();
         MessageResult(RegistryStats { live, ..self.stats })
     }
 }

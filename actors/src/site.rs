@@ -96,11 +96,7 @@ impl Aggregate for SiteState {
         }
     }
 
-    fn decide(
-        &self,
-        command: SiteCommand,
-        _ctx: &DecideContext<'_>,
-    ) -> Result<Vec<SiteEvent>, Rejection> {
+    fn decide(&self, command: SiteCommand, _ctx: &DecideContext<'_>) -> Result<Vec<SiteEvent>, Rejection> {
         let next = self.spec.generation + 1;
         Ok(match command {
             SiteCommand::SetLabels(labels) => {
@@ -132,8 +128,7 @@ impl Aggregate for SiteState {
                     return Err(Rejection::Invalid("a site needs a time zone".into()));
                 }
                 let same = self.status.timezone.as_deref() == Some(timezone.as_str())
-                    && self.status.controller_version.as_deref()
-                        == Some(controller_version.as_str());
+                    && self.status.controller_version.as_deref() == Some(controller_version.as_str());
                 if same {
                     vec![]
                 } else {

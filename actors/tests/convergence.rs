@@ -34,10 +34,7 @@ fn hub_node_event() -> impl Strategy<Value = NodeEvent> {
         }),
         Just(NodeEvent::Unassigned { generation: 0 }),
         Just(NodeEvent::ResetRequested { generation: 0 }),
-        labels().prop_map(|labels| NodeEvent::LabelsSet {
-            generation: 0,
-            labels
-        }),
+        labels().prop_map(|labels| NodeEvent::LabelsSet { generation: 0, labels }),
     ]
 }
 
@@ -50,10 +47,7 @@ fn with_generation(event: NodeEvent, g: u64) -> NodeEvent {
         },
         NodeEvent::Unassigned { .. } => NodeEvent::Unassigned { generation: g },
         NodeEvent::ResetRequested { .. } => NodeEvent::ResetRequested { generation: g },
-        NodeEvent::LabelsSet { labels, .. } => NodeEvent::LabelsSet {
-            generation: g,
-            labels,
-        },
+        NodeEvent::LabelsSet { labels, .. } => NodeEvent::LabelsSet { generation: g, labels },
         other => other,
     }
 }
@@ -106,14 +100,8 @@ fn hub_cluster_event() -> impl Strategy<Value = ClusterEvent> {
             profile,
             overrides
         }),
-        profile.prop_map(|profile| ClusterEvent::ProfileChanged {
-            generation: 0,
-            profile
-        }),
-        labels().prop_map(|labels| ClusterEvent::LabelsSet {
-            generation: 0,
-            labels
-        }),
+        profile.prop_map(|profile| ClusterEvent::ProfileChanged { generation: 0, profile }),
+        labels().prop_map(|labels| ClusterEvent::LabelsSet { generation: 0, labels }),
         Just(ClusterEvent::Deleted { generation: 0 }),
     ]
 }
@@ -144,21 +132,13 @@ fn site_cluster_event() -> impl Strategy<Value = ClusterEvent> {
 
 fn cluster_generation(event: ClusterEvent, g: u64) -> ClusterEvent {
     match event {
-        ClusterEvent::Created {
-            profile, overrides, ..
-        } => ClusterEvent::Created {
+        ClusterEvent::Created { profile, overrides, .. } => ClusterEvent::Created {
             generation: g,
             profile,
             overrides,
         },
-        ClusterEvent::ProfileChanged { profile, .. } => ClusterEvent::ProfileChanged {
-            generation: g,
-            profile,
-        },
-        ClusterEvent::LabelsSet { labels, .. } => ClusterEvent::LabelsSet {
-            generation: g,
-            labels,
-        },
+        ClusterEvent::ProfileChanged { profile, .. } => ClusterEvent::ProfileChanged { generation: g, profile },
+        ClusterEvent::LabelsSet { labels, .. } => ClusterEvent::LabelsSet { generation: g, labels },
         ClusterEvent::Deleted { .. } => ClusterEvent::Deleted { generation: g },
         other => other,
     }

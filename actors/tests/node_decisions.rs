@@ -52,10 +52,7 @@ fn assigning_a_registered_node_bumps_the_generation() {
         })
         .then(&[assigned(1, "c1")]);
     assert_eq!(state.lifecycle(), NodeLifecycle::Assigned);
-    assert!(
-        state.drifting(),
-        "the site has not acted on generation 1 yet"
-    );
+    assert!(state.drifting(), "the site has not acted on generation 1 yet");
 }
 
 #[test]
@@ -112,22 +109,16 @@ fn provisioning_then_ready() {
     };
     let state = given(&[registered(), assigned(1, "c1"), joined.clone()])
         .when(NodeCommand::ReportProvisioning)
-        .then(&[NodeEvent::Provisioning {
-            observed_generation: 1,
-        }]);
+        .then(&[NodeEvent::Provisioning { observed_generation: 1 }]);
     assert_eq!(state.lifecycle(), NodeLifecycle::Provisioning);
     let state = given(&[
         registered(),
         assigned(1, "c1"),
         joined,
-        NodeEvent::Provisioning {
-            observed_generation: 1,
-        },
+        NodeEvent::Provisioning { observed_generation: 1 },
     ])
     .when(NodeCommand::ReportReady)
-    .then(&[NodeEvent::Ready {
-        observed_generation: 1,
-    }]);
+    .then(&[NodeEvent::Ready { observed_generation: 1 }]);
     assert_eq!(state.lifecycle(), NodeLifecycle::Ready);
 }
 
@@ -157,9 +148,7 @@ fn reset_is_pending_until_the_site_completes_it() {
         NodeEvent::ResetRequested { generation: 2 },
     ])
     .when(NodeCommand::CompleteReset)
-    .then(&[NodeEvent::ResetToBootstrap {
-        observed_generation: 2,
-    }]);
+    .then(&[NodeEvent::ResetToBootstrap { observed_generation: 2 }]);
     assert_eq!(state.lifecycle(), NodeLifecycle::Unassigned);
 }
 
@@ -198,9 +187,7 @@ fn silence_is_recorded_as_transitions_only() {
     given(&[registered(), NodeEvent::WentSilent { last_seen }])
         .when(NodeCommand::MarkSilent { last_seen })
         .then_nothing();
-    given(&[registered()])
-        .when(NodeCommand::MarkBack)
-        .then_nothing();
+    given(&[registered()]).when(NodeCommand::MarkBack).then_nothing();
     given(&[registered(), NodeEvent::WentSilent { last_seen }])
         .when(NodeCommand::MarkBack)
         .then(&[NodeEvent::CameBack]);

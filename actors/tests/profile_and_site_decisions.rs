@@ -78,12 +78,10 @@ fn a_site_registers_once_per_version() {
         timezone: "Europe/Berlin".into(),
         controller_version: "0.1.0".into(),
     };
-    given::<SiteEvent>(&[])
-        .when(register())
-        .then(&[SiteEvent::Registered {
-            timezone: "Europe/Berlin".into(),
-            controller_version: "0.1.0".into(),
-        }]);
+    given::<SiteEvent>(&[]).when(register()).then(&[SiteEvent::Registered {
+        timezone: "Europe/Berlin".into(),
+        controller_version: "0.1.0".into(),
+    }]);
     given(&[SiteEvent::Registered {
         timezone: "Europe/Berlin".into(),
         controller_version: "0.1.0".into(),
@@ -95,9 +93,7 @@ fn a_site_registers_once_per_version() {
 #[test]
 fn maintenance_windows_are_intents() {
     given::<SiteEvent>(&[])
-        .when(SiteCommand::SetMaintenanceWindow(Some(
-            "Sat 02:00-05:00".into(),
-        )))
+        .when(SiteCommand::SetMaintenanceWindow(Some("Sat 02:00-05:00".into())))
         .then(&[SiteEvent::MaintenanceWindowSet {
             generation: 1,
             window: Some("Sat 02:00-05:00".into()),

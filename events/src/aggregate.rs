@@ -132,13 +132,10 @@ impl AggregateRef {
     /// Parses `KIND/SCOPE/ID`, the form used by logs and the CLI.
     pub fn parse(s: &str) -> Result<Self, AggregateRefError> {
         let mut parts = s.split('/');
-        let (Some(kind), Some(scope), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(kind), Some(scope), Some(id), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(AggregateRefError::Shape(s.to_string()));
         };
-        let kind =
-            AggregateKind::parse(kind).ok_or_else(|| AggregateRefError::Kind(kind.to_string()))?;
+        let kind = AggregateKind::parse(kind).ok_or_else(|| AggregateRefError::Kind(kind.to_string()))?;
         let scope = if scope == "all" {
             Scope::All
         } else {
@@ -180,10 +177,7 @@ mod tests {
     fn parse_round_trips_display() {
         let r = AggregateRef::parse("node/store-1/n1").expect("valid ref");
         assert_eq!(r.to_string(), "node/store-1/n1");
-        assert_eq!(
-            AggregateRef::parse("profile/all/pos").map(|r| r.scope),
-            Ok(Scope::All)
-        );
+        assert_eq!(AggregateRef::parse("profile/all/pos").map(|r| r.scope), Ok(Scope::All));
     }
 
     #[test]

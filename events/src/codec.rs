@@ -63,8 +63,8 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     if found != SCHEMA_VERSION {
         return Err(DecodeError::UnknownVersion { found });
     }
-    let (envelope, rest): (Envelope, &[u8]) = postcard::take_from_bytes(&bytes[HEADER_LEN..])
-        .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    let (envelope, rest): (Envelope, &[u8]) =
+        postcard::take_from_bytes(&bytes[HEADER_LEN..]).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes(rest.len()));
     }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One hybrid-logical-clock reading. Orders by physical milliseconds, then by the logical counter.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Hlc {
     /// Milliseconds since the Unix epoch (the largest wall clock seen so far).
     pub physical_ms: u64,
@@ -73,10 +71,7 @@ impl HlcClock {
 
     fn bump(&self, physical_ms: u64, logical: u32) -> Hlc {
         match logical.checked_add(1) {
-            Some(logical) => Hlc {
-                physical_ms,
-                logical,
-            },
+            Some(logical) => Hlc { physical_ms, logical },
             // The counter ran out within one millisecond: move physical time forward instead.
             None => Hlc {
                 physical_ms: physical_ms + 1,

@@ -17,8 +17,8 @@ pub enum Payload {
     Site(SiteEvent),
     /// A cluster event.
     Cluster(ClusterEvent),
-    /// A profile event.
-    Profile(ProfileEvent),
+    /// A profile event (boxed: profiles are large and rare; the box keeps every other payload small).
+    Profile(Box<ProfileEvent>),
 }
 
 impl Payload {
@@ -70,6 +70,6 @@ impl From<ClusterEvent> for Payload {
 }
 impl From<ProfileEvent> for Payload {
     fn from(e: ProfileEvent) -> Self {
-        Payload::Profile(e)
+        Payload::Profile(Box::new(e))
     }
 }

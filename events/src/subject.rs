@@ -47,6 +47,29 @@ pub fn subject(writer: Writer, aggregate: &AggregateRef) -> Option<String> {
     }
 }
 
+/// True if `subject` is exactly the subject `writer` appends `aggregate`'s events on (no allocation: readers
+/// check this for every message).
+pub fn is_subject_of(subject: &str, writer: Writer, aggregate: &AggregateRef) -> bool {
+    let mut parts = subject.split('.');
+    let domain_and_scope = match writer {
+        Writer::Hub => {
+            parts.next() == Some("ef")
+                && parts.next() == Some("intent")
+                && parts.next() == Some(aggregate.scope.as_str())
+        }
+        Writer::Site => {
+            aggregate.scope.site().is_some()
+                && parts.next() == Some("ef")
+                && parts.next() == Some("site")
+                && parts.next() == Some(aggregate.scope.as_str())
+        }
+    };
+    domain_and_scope
+        && parts.next() == Some(aggregate.kind.as_str())
+        && parts.next() == Some(aggregate.id.as_str())
+        && parts.next().is_none()
+}
+
 /// The stream that holds `writer`'s events about `aggregate`, if that writer writes it.
 pub fn stream(writer: Writer, aggregate: &AggregateRef) -> Option<String> {
     match writer {
@@ -132,14 +155,8 @@ mod tests {
             subject(Writer::Hub, &node).as_deref(),
             Some("ef.intent.store-7.node.n1")
         );
-        assert_eq!(
-            subject(Writer::Site, &node).as_deref(),
-            Some("ef.site.store-7.node.n1")
-        );
-        assert_eq!(
-            stream(Writer::Site, &node).as_deref(),
-            Some("EF_SITE_store-7")
-        );
+        assert_eq!(subject(Writer::Site, &node).as_deref(), Some("ef.site.store-7.node.n1"));
+        assert_eq!(stream(Writer::Site, &node).as_deref(), Some("EF_SITE_store-7"));
     }
 
     #[test]
@@ -154,12 +171,33 @@ mod tests {
 
     #[test]
     fn parse_inverts_subject() {
-        for agg in [
-            AggregateRef::node(&t("s1"), &t("n1")),
-            AggregateRef::profile(&t("pos")),
-        ] {
+        for agg in [AggregateRef::node(&t("s1"), &t("n1")), AggregateRef::profile(&t("pos"))] {
             let s = subject(Writer::Hub, &agg).expect("hub writes everything");
             assert_eq!(parse(&s), Ok((Writer::Hub, agg)));
+        }
+    }
+
+    #[test]
+    fn is_subject_of_agrees_with_subject() {
+        let node = AggregateRef::node(&t("s1"), &t("n1"));
+        let profile = AggregateRef::profile(&t("pos"));
+        for writer in [Writer::Hub, Writer::Site] {
+            for agg in [&node, &profile] {
+                for candidate in [
+                    "ef.site.s1.node.n1",
+                    "ef.intent.s1.node.n1",
+                    "ef.intent.all.profile.pos",
+                    "ef.site.s1.node.n1.x",
+                    "ef.site.s1.node",
+                ] {
+                    let expected = subject(writer, agg).as_deref() == Some(candidate);
+                    assert_eq!(
+                        is_subject_of(candidate, writer, agg),
+                        expected,
+                        "{candidate} {writer:?} {agg}"
+                    );
+                }
+            }
         }
     }
 

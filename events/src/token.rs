@@ -98,9 +98,6 @@ mod tests {
 
     #[test]
     fn rejects_overlong() {
-        assert!(matches!(
-            Token::new("a".repeat(65)),
-            Err(TokenError::TooLong(_))
-        ));
+        assert!(matches!(Token::new("a".repeat(65)), Err(TokenError::TooLong(_))));
     }
 }

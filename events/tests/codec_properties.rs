@@ -5,8 +5,7 @@ use events::cluster::{ClusterEvent, ProfileRef};
 use events::node::{Disk, Inventory, Nic, NodeEvent, NodeRole};
 use events::site::SiteEvent;
 use events::{
-    decode, encode, AggregateKind, AggregateRef, DecodeError, Envelope, EventId, Hlc, Origin,
-    Payload, Scope, Token,
+    decode, encode, AggregateKind, AggregateRef, DecodeError, Envelope, EventId, Hlc, Origin, Payload, Scope, Token,
 };
 use proptest::prelude::*;
 
@@ -22,21 +21,16 @@ fn inventory() -> impl Strategy<Value = Inventory> {
         proptest::collection::vec(("[a-z0-9]{1,8}", any::<u64>()), 0..3),
         proptest::collection::vec(("[a-z0-9]{1,8}", "[0-9a-f:]{17}"), 0..3),
     )
-        .prop_map(
-            |(machine_id, cpu_count, memory_bytes, disks, nics)| Inventory {
-                machine_id,
-                cpu_count,
-                memory_bytes,
-                disks: disks
-                    .into_iter()
-                    .map(|(name, size_bytes)| Disk { name, size_bytes })
-                    .collect(),
-                nics: nics
-                    .into_iter()
-                    .map(|(name, mac)| Nic { name, mac })
-                    .collect(),
-            },
-        )
+        .prop_map(|(machine_id, cpu_count, memory_bytes, disks, nics)| Inventory {
+            machine_id,
+            cpu_count,
+            memory_bytes,
+            disks: disks
+                .into_iter()
+                .map(|(name, size_bytes)| Disk { name, size_bytes })
+                .collect(),
+            nics: nics.into_iter().map(|(name, mac)| Nic { name, mac }).collect(),
+        })
 }
 
 fn role() -> impl Strategy<Value = NodeRole> {
@@ -91,17 +85,9 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         .prop_map(
             |(site, id, raw_id, ms, logical, by, which, site_node, hub_node, site_cluster)| {
                 let (kind, origin, payload): (AggregateKind, Origin, Payload) = match which {
-                    0 => (
-                        AggregateKind::Node,
-                        Origin::Site(site.clone()),
-                        site_node.into(),
-                    ),
+                    0 => (AggregateKind::Node, Origin::Site(site.clone()), site_node.into()),
                     1 => (AggregateKind::Node, Origin::Hub, hub_node.into()),
-                    2 => (
-                        AggregateKind::Cluster,
-                        Origin::Site(site.clone()),
-                        site_cluster.into(),
-                    ),
+                    2 => (AggregateKind::Cluster, Origin::Site(site.clone()), site_cluster.into()),
                     _ => (
                         AggregateKind::Site,
                         Origin::Site(site.clone()),
@@ -195,10 +181,7 @@ fn an_unknown_version_is_named_in_the_error() {
         .into(),
     });
     bytes[2..4].copy_from_slice(&7u16.to_le_bytes());
-    assert_eq!(
-        decode(&bytes),
-        Err(DecodeError::UnknownVersion { found: 7 })
-    );
+    assert_eq!(decode(&bytes), Err(DecodeError::UnknownVersion { found: 7 }));
 }
 
 #[test]
@@ -211,10 +194,7 @@ fn a_site_writing_another_sites_aggregate_is_invalid() {
         by: None,
         payload: NodeEvent::CameBack.into(),
     };
-    assert!(matches!(
-        decode(&encode(&envelope)),
-        Err(DecodeError::Invalid(_))
-    ));
+    assert!(matches!(decode(&encode(&envelope)), Err(DecodeError::Invalid(_))));
 }
 
 #[test]
@@ -227,8 +207,5 @@ fn a_site_writing_an_intent_is_invalid() {
         by: None,
         payload: NodeEvent::Unassigned { generation: 1 }.into(),
     };
-    assert!(matches!(
-        decode(&encode(&envelope)),
-        Err(DecodeError::Invalid(_))
-    ));
+    assert!(matches!(decode(&encode(&envelope)), Err(DecodeError::Invalid(_))));
 }

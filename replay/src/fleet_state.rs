@@ -55,8 +55,12 @@ impl FleetState {
 
     /// Records that `stream` was read through `seq` (also past quarantined messages).
     pub fn mark_scanned(&mut self, stream: &str, seq: u64) {
-        let mark = self.high_water.entry(stream.to_string()).or_insert(0);
-        *mark = (*mark).max(seq);
+        match self.high_water.get_mut(stream) {
+            Some(mark) => *mark = (*mark).max(seq),
+            None => {
+                self.high_water.insert(stream.to_string(), seq);
+            }
+        }
     }
 
     /// The state of one aggregate.
@@ -84,21 +88,14 @@ impl FleetState {
 
     /// A fleet restored from snapshots and high-water marks; aggregates whose snapshot is of an older layout are
     /// left out, so the caller must replay from 0 if any was dropped (see [`crate::rebuild_streams`]).
-    pub fn from_snapshots(
-        snapshots: Vec<(AggregateRef, Snapshot)>,
-        high_water: BTreeMap<String, u64>,
-    ) -> (Self, bool) {
+    pub fn from_snapshots(snapshots: Vec<(AggregateRef, Snapshot)>, high_water: BTreeMap<String, u64>) -> (Self, bool) {
         let mut fleet = FleetState {
             aggregates: BTreeMap::new(),
             high_water,
         };
         let mut complete = true;
         for (aggregate, snapshot) in snapshots {
-            match AnyAggregate::decode_state(
-                aggregate.kind,
-                snapshot.state_version,
-                &snapshot.state,
-            ) {
+            match AnyAggregate::decode_state(aggregate.kind, snapshot.state_version, &snapshot.state) {
                 Some(state) => {
                     fleet.aggregates.insert(
                         aggregate,

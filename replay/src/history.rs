@@ -70,10 +70,7 @@ pub fn merge_by_time(records: Vec<Recorded>) -> Vec<Recorded> {
 }
 
 /// The whole history of `aggregate`, merged across writer streams.
-pub async fn history(
-    log: &JetStreamLog,
-    aggregate: &AggregateRef,
-) -> Result<Vec<HistoryEntry>, HistoryError> {
+pub async fn history(log: &JetStreamLog, aggregate: &AggregateRef) -> Result<Vec<HistoryEntry>, HistoryError> {
     let tail = log.read(aggregate, &Positions::default()).await?;
     Ok(merge_by_time(tail.records)
         .into_iter()

@@ -78,11 +78,9 @@ impl JetStreamLog {
             return Ok(vec![]);
         };
         let mut stored = Vec::new();
-        read_range(&self.js, stream, Some(subject), expected + 1, last, |m| {
-            stored.push(m)
-        })
-        .await
-        .map_err(unavailable)?;
+        read_range(&self.js, stream, Some(subject), expected + 1, last, |m| stored.push(m))
+            .await
+            .map_err(unavailable)?;
         Ok(stored
             .iter()
             .zip(events)
@@ -97,10 +95,9 @@ impl EventLog for JetStreamLog {
         self.require_connected()?;
         let mut tail = Tail::default();
         for writer in [Writer::Hub, Writer::Site] {
-            let (Some(stream), Some(subject)) = (
-                subject::stream(writer, aggregate),
-                subject::subject(writer, aggregate),
-            ) else {
+            let (Some(stream), Some(subject)) =
+                (subject::stream(writer, aggregate), subject::subject(writer, aggregate))
+            else {
                 continue;
             };
             let from = after.get(&stream);
@@ -114,11 +111,9 @@ impl EventLog for JetStreamLog {
                 continue;
             }
             let mut raw = Vec::new();
-            let highest = read_range(&self.js, &stream, Some(&subject), from + 1, last, |m| {
-                raw.push(m)
-            })
-            .await
-            .map_err(unavailable)?;
+            let highest = read_range(&self.js, &stream, Some(&subject), from + 1, last, |m| raw.push(m))
+                .await
+                .map_err(unavailable)?;
             for m in raw {
                 if let Some(recorded) = decode_message(
                     &self.quarantine,
@@ -143,10 +138,8 @@ impl EventLog for JetStreamLog {
         expected_last: u64,
         events: &[Envelope],
     ) -> Result<Vec<(String, u64)>, LogError> {
-        let (Some(stream), Some(subject)) = (
-            subject::stream(writer, aggregate),
-            subject::subject(writer, aggregate),
-        ) else {
+        let (Some(stream), Some(subject)) = (subject::stream(writer, aggregate), subject::subject(writer, aggregate))
+        else {
             return Err(LogError::NotWritable {
                 writer,
                 aggregate: aggregate.clone(),
@@ -157,10 +150,7 @@ impl EventLog for JetStreamLog {
         let mut next = 0;
         while next < events.len() {
             let envelope = &events[next];
-            debug_assert_eq!(
-                &envelope.aggregate, aggregate,
-                "append of a foreign aggregate's event"
-            );
+            debug_assert_eq!(&envelope.aggregate, aggregate, "append of a foreign aggregate's event");
             let message = PublishMessage::build()
                 .payload(events::encode(envelope).into())
                 .message_id(envelope.msg_id())
@@ -198,9 +188,7 @@ impl EventLog for JetStreamLog {
 
 fn publish_error(subject: &str, kind: PublishErrorKind, message: String) -> LogError {
     match kind {
-        PublishErrorKind::TimedOut
-        | PublishErrorKind::BrokenPipe
-        | PublishErrorKind::MaxAckPending => {
+        PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe | PublishErrorKind::MaxAckPending => {
             LogError::Unavailable(format!("append to {subject}: {message}"))
         }
         PublishErrorKind::StreamNotFound => LogError::Refused(format!(

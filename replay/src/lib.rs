@@ -20,8 +20,7 @@ pub use history::{history, state_at, At, HistoryEntry, HistoryError};
 pub use jetstream_log::JetStreamLog;
 pub use local_store::{LocalStore, LocalStoreError};
 pub use log_file::{
-    export_stream, fold_records, import_records, read_log_file, write_log_file, ImportReport,
-    LogFileError,
+    export_stream, fold_records, import_records, read_log_file, write_log_file, ImportReport, LogFileError,
 };
 pub use quarantine::{Quarantine, QuarantinedMessage};
 pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};

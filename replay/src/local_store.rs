@@ -44,8 +44,7 @@ impl LocalStore {
     pub fn open(path: &Path) -> Result<Self, LocalStoreError> {
         let db = Database::create(path).map_err(|e| redb_err("open")(&e))?;
         let txn = db.begin_write().map_err(|e| redb_err("begin")(&e))?;
-        txn.open_table(SNAPSHOTS)
-            .map_err(|e| redb_err("snapshots table")(&e))?;
+        txn.open_table(SNAPSHOTS).map_err(|e| redb_err("snapshots table")(&e))?;
         txn.open_table(REPLAY_HIGH_WATER)
             .map_err(|e| redb_err("high-water table")(&e))?;
         txn.open_table(QUARANTINE)
@@ -65,9 +64,7 @@ impl LocalStore {
         txn.set_durability(Durability::Immediate)
             .map_err(|e| redb_err("durability")(&e))?;
         {
-            let mut table = txn
-                .open_table(SNAPSHOTS)
-                .map_err(|e| redb_err("snapshots table")(&e))?;
+            let mut table = txn.open_table(SNAPSHOTS).map_err(|e| redb_err("snapshots table")(&e))?;
             for (aggregate, snapshot) in snapshots {
                 let key = aggregate.to_string();
                 let newer = match table.get(key.as_str()).map_err(|e| redb_err("get")(&e))? {
@@ -100,9 +97,7 @@ impl LocalStore {
     /// Every stored snapshot.
     pub fn all_snapshots(&self) -> Result<Vec<(AggregateRef, Snapshot)>, LocalStoreError> {
         let txn = self.db.begin_read().map_err(|e| redb_err("begin")(&e))?;
-        let table = txn
-            .open_table(SNAPSHOTS)
-            .map_err(|e| redb_err("snapshots table")(&e))?;
+        let table = txn.open_table(SNAPSHOTS).map_err(|e| redb_err("snapshots table")(&e))?;
         let mut out = Vec::new();
         for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
             let (key, value) = row.map_err(|e| redb_err("row")(&e))?;
@@ -180,10 +175,7 @@ impl SnapshotStore for LocalStore {
         let store = |e: &dyn std::fmt::Display| SnapshotError::Store(e.to_string());
         let txn = self.db.begin_read().map_err(|e| store(&e))?;
         let table = txn.open_table(SNAPSHOTS).map_err(|e| store(&e))?;
-        let Some(value) = table
-            .get(aggregate.to_string().as_str())
-            .map_err(|e| store(&e))?
-        else {
+        let Some(value) = table.get(aggregate.to_string().as_str()).map_err(|e| store(&e))? else {
             return Ok(None);
         };
         // An unreadable snapshot is a cache miss, not an error: replay rebuilds it.

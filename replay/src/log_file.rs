@@ -95,10 +95,7 @@ pub struct ImportReport {
 }
 
 /// Publishes records in order (keeping their message ids, so importing twice stores nothing new).
-pub async fn import_records(
-    js: &Context,
-    records: &[LogRecord],
-) -> Result<ImportReport, LogFileError> {
+pub async fn import_records(js: &Context, records: &[LogRecord]) -> Result<ImportReport, LogFileError> {
     let mut report = ImportReport::default();
     for (index, record) in records.iter().enumerate() {
         let publish_failed = |reason: String| LogFileError::Publish {
@@ -130,19 +127,10 @@ pub fn fold_records(records: &[LogRecord], quarantine: &Quarantine) -> FleetStat
     let mut fleet = FleetState::new();
     for record in records {
         let stream = match subject::parse(&record.subject) {
-            Ok((writer, aggregate)) => {
-                subject::stream(writer, &aggregate).unwrap_or_else(|| "unknown".into())
-            }
+            Ok((writer, aggregate)) => subject::stream(writer, &aggregate).unwrap_or_else(|| "unknown".into()),
             Err(_) => "unknown".into(),
         };
-        match decode_message(
-            quarantine,
-            &stream,
-            record.seq,
-            &record.subject,
-            0,
-            &record.payload,
-        ) {
+        match decode_message(quarantine, &stream, record.seq, &record.subject, 0, &record.payload) {
             Some(recorded) => fleet.apply(&recorded),
             None => fleet.mark_scanned(&stream, record.seq),
         }

@@ -18,8 +18,7 @@ pub fn decode_message(
 ) -> Option<Recorded> {
     let reason = match events::decode(payload) {
         Ok(envelope) => {
-            let expected = subject::subject(envelope.origin.writer(), &envelope.aggregate);
-            if expected.as_deref() == Some(subject_str) {
+            if subject::is_subject_of(subject_str, envelope.origin.writer(), &envelope.aggregate) {
                 return Some(Recorded {
                     stream: stream.to_string(),
                     seq,

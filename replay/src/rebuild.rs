@@ -50,14 +50,7 @@ pub async fn rebuild_streams(
         }
         let highest = read_range(js, stream, None, from + 1, last, |m| {
             report.messages += 1;
-            match decode_message(
-                quarantine,
-                stream,
-                m.seq,
-                &m.subject,
-                m.stored_unix_ms,
-                &m.payload,
-            ) {
+            match decode_message(quarantine, stream, m.seq, &m.subject, m.stored_unix_ms, &m.payload) {
                 Some(recorded) => fleet.apply(&recorded),
                 None => fleet.mark_scanned(stream, m.seq),
             }

@@ -66,11 +66,7 @@ pub async fn stream_exists(js: &Context, stream: &str) -> Result<bool, ReadError
 pub async fn last_seq(js: &Context, stream: &str) -> Result<Option<u64>, ReadError> {
     match js.get_stream(stream).await {
         Ok(mut s) => Ok(Some(
-            s.info()
-                .await
-                .map_err(|e| unavailable(stream, e))?
-                .state
-                .last_sequence,
+            s.info().await.map_err(|e| unavailable(stream, e))?.state.last_sequence,
         )),
         Err(e) => match e.kind() {
             async_nats::jetstream::context::GetStreamErrorKind::JetStream(err)
@@ -84,11 +80,7 @@ pub async fn last_seq(js: &Context, stream: &str) -> Result<Option<u64>, ReadErr
 }
 
 /// Sequence of the last message on `subject` in `stream` (`None`: no such message or no such stream).
-pub async fn last_seq_on_subject(
-    js: &Context,
-    stream: &str,
-    subject: &str,
-) -> Result<Option<u64>, ReadError> {
+pub async fn last_seq_on_subject(js: &Context, stream: &str, subject: &str) -> Result<Option<u64>, ReadError> {
     let handle = js
         .get_stream_no_info(stream)
         .await
@@ -135,10 +127,7 @@ pub async fn read_range(
         .create_consumer(config)
         .await
         .map_err(|e| unavailable(stream, e))?;
-    let mut messages = consumer
-        .messages()
-        .await
-        .map_err(|e| unavailable(stream, e))?;
+    let mut messages = consumer.messages().await.map_err(|e| unavailable(stream, e))?;
     let mut highest = 0;
     loop {
         let next = match tokio::time::timeout(IDLE_TIMEOUT, messages.next()).await {

@@ -55,10 +55,7 @@ async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetu
 }
 
 /// The hub's intent stream `EF_INTENT` (`ef.intent.>`): kept forever; intents are small and are the history.
-pub async fn ensure_intent_stream(
-    js: &Context,
-    policy: &StreamPolicy,
-) -> Result<(), StreamSetupError> {
+pub async fn ensure_intent_stream(js: &Context, policy: &StreamPolicy) -> Result<(), StreamSetupError> {
     create_or_update(
         js,
         Config {
@@ -75,11 +72,7 @@ pub async fn ensure_intent_stream(
 }
 
 /// A site's own stream `EF_SITE_<site>` (`ef.site.<site>.>`), written only at that site.
-pub async fn ensure_site_stream(
-    js: &Context,
-    site: &Token,
-    policy: &StreamPolicy,
-) -> Result<(), StreamSetupError> {
+pub async fn ensure_site_stream(js: &Context, site: &Token, policy: &StreamPolicy) -> Result<(), StreamSetupError> {
     create_or_update(
         js,
         Config {

@@ -6,10 +6,7 @@ mod common;
 use actix::{Actor, Addr};
 use actors::node::{NodeCommand, NodeState};
 use actors::registry::GetRegistryStats;
-use actors::{
-    ActorConfig, Dispatch, EventLog, ExecuteError, LogError, Positions, Query, Registry, Rejection,
-    Tail,
-};
+use actors::{ActorConfig, Dispatch, EventLog, ExecuteError, LogError, Positions, Query, Registry, Rejection, Tail};
 use common::{hub_config, log, server_with_streams, site, site_config};
 use events::node::NodeRole;
 use events::{AggregateRef, Envelope, Writer};
@@ -32,8 +29,7 @@ struct CountingLog {
 impl EventLog for CountingLog {
     async fn read(&self, aggregate: &AggregateRef, after: &Positions) -> Result<Tail, LogError> {
         let tail = self.inner.read(aggregate, after).await?;
-        self.records_read
-            .fetch_add(tail.records.len() as u64, Ordering::SeqCst);
+        self.records_read.fetch_add(tail.records.len() as u64, Ordering::SeqCst);
         Ok(tail)
     }
     async fn append(
@@ -43,9 +39,7 @@ impl EventLog for CountingLog {
         expected_last: u64,
         events: &[Envelope],
     ) -> Result<Vec<(String, u64)>, LogError> {
-        self.inner
-            .append(aggregate, writer, expected_last, events)
-            .await
+        self.inner.append(aggregate, writer, expected_last, events).await
     }
 }
 
@@ -71,17 +65,11 @@ async fn wait_for<F: Fn(&actors::RegistryStats) -> bool, L: EventLog, S: actors:
 ) -> actors::RegistryStats {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let stats = registry
-            .send(GetRegistryStats)
-            .await
-            .expect("registry alive");
+        let stats = registry.send(GetRegistryStats).await.expect("registry alive");
         if condition(&stats) {
             return stats;
         }
-        assert!(
-            Instant::now() < deadline,
-            "condition not reached; last stats {stats:?}"
-        );
+        assert!(Instant::now() < deadline, "condition not reached; last stats {stats:?}");
         actix_rt::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -89,8 +77,7 @@ async fn wait_for<F: Fn(&actors::RegistryStats) -> bool, L: EventLog, S: actors:
 #[actix_rt::test]
 async fn two_hub_writers_racing_to_assign_nodes_exactly_one_wins_per_node() {
     let server = server_with_streams().await;
-    let site_registry =
-        NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
+    let site_registry = NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
     let nodes = 10;
     for n in 0..nodes {
         register(&site_registry, n).await;
@@ -107,10 +94,7 @@ async fn two_hub_writers_racing_to_assign_nodes_exactly_one_wins_per_node() {
         by: Some("ops".into()),
     };
     for n in 0..nodes {
-        let (a, b) = futures::join!(
-            hub_a.send(assign("blue", n)),
-            hub_b.send(assign("green", n))
-        );
+        let (a, b) = futures::join!(hub_a.send(assign("blue", n)), hub_b.send(assign("green", n)));
         let (a, b) = (a.expect("hub a alive"), b.expect("hub b alive"));
         let wins = [&a, &b]
             .iter()
@@ -155,10 +139,8 @@ async fn replay_all(server: &testkit::NatsServer) -> FleetState {
 #[actix_rt::test]
 async fn replay_rebuilds_exactly_what_the_actors_decided() {
     let server = server_with_streams().await;
-    let site_registry =
-        NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
-    let hub_registry =
-        NodeRegistry::new(log(&server).await, actors::NoSnapshots, hub_config()).start();
+    let site_registry = NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
+    let hub_registry = NodeRegistry::new(log(&server).await, actors::NoSnapshots, hub_config()).start();
     let mut decided = Vec::new();
     for n in 0..5 {
         register(&site_registry, n).await;
@@ -220,8 +202,7 @@ async fn a_restart_reads_the_snapshot_and_only_the_tail() {
         snapshot_every: 3,
         ..site_config()
     };
-    let registry =
-        Registry::<NodeState, _, _>::new(counting.clone(), store.clone(), config.clone()).start();
+    let registry = Registry::<NodeState, _, _>::new(counting.clone(), store.clone(), config.clone()).start();
     let commands = [
         NodeCommand::Register(sample_inventory(1)),
         NodeCommand::Join {
@@ -276,8 +257,7 @@ async fn a_restart_reads_the_snapshot_and_only_the_tail() {
         inner: log(&server).await,
         records_read: Arc::new(AtomicU64::new(0)),
     };
-    let registry =
-        Registry::<NodeState, _, _>::new(restarted.clone(), store.clone(), config).start();
+    let registry = Registry::<NodeState, _, _>::new(restarted.clone(), store.clone(), config).start();
     let (after, positions) = registry
         .send(Query::<NodeState>::new(node(1), false))
         .await
@@ -327,8 +307,7 @@ async fn idle_actors_passivate_and_come_back_with_their_state() {
 #[actix_rt::test]
 async fn an_actor_that_fails_to_load_is_restarted_from_the_log_on_next_use() {
     let mut server = server_with_streams().await;
-    let registry =
-        NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
+    let registry = NodeRegistry::new(log(&server).await, actors::NoSnapshots, site_config()).start();
     register_via(&registry, 1).await.expect("registered");
     let idle = ActorConfig {
         idle_timeout: Duration::from_millis(50),
@@ -340,13 +319,8 @@ async fn an_actor_that_fails_to_load_is_restarted_from_the_log_on_next_use() {
     server.kill9();
     // Wait until the client has noticed (a request sent before that waits out its timeout instead).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while fresh_log.jetstream().client().connection_state()
-        == async_nats::connection::State::Connected
-    {
-        assert!(
-            Instant::now() < deadline,
-            "client never noticed the server died"
-        );
+    while fresh_log.jetstream().client().connection_state() == async_nats::connection::State::Connected {
+        assert!(Instant::now() < deadline, "client never noticed the server died");
         actix_rt::time::sleep(Duration::from_millis(10)).await;
     }
     let while_down = register_via(&fresh, 1).await;

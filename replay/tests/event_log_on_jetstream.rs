@@ -53,20 +53,17 @@ async fn appended_events_are_read_back_from_both_writer_streams() {
     );
 
     let site_written = log
-        .append(&node(), Writer::Site, 0, &[registered.clone()])
+        .append(&node(), Writer::Site, 0, std::slice::from_ref(&registered))
         .await
         .expect("site append");
     let hub_written = log
-        .append(&node(), Writer::Hub, 0, &[labelled.clone()])
+        .append(&node(), Writer::Hub, 0, std::slice::from_ref(&labelled))
         .await
         .expect("hub append");
     assert_eq!(site_written, vec![("EF_SITE_s1".to_string(), 1)]);
     assert_eq!(hub_written, vec![("EF_INTENT".to_string(), 1)]);
 
-    let tail = log
-        .read(&node(), &Positions::default())
-        .await
-        .expect("read");
+    let tail = log.read(&node(), &Positions::default()).await.expect("read");
     let envelopes: Vec<_> = tail.records.iter().map(|r| r.envelope.clone()).collect();
     assert_eq!(envelopes, vec![labelled, registered]);
     assert_eq!(tail.scanned.get("EF_SITE_s1"), 1);
@@ -83,32 +80,12 @@ async fn two_writers_racing_on_one_aggregate_exactly_one_wins_each_round() {
     let rounds = 25;
     let mut expected = 0;
     for round in 0..rounds {
-        let event_a = hub_event(
-            NodeEvent::Unassigned {
-                generation: round + 1,
-            },
-            round * 2,
-        );
-        let event_b = hub_event(
-            NodeEvent::Unassigned {
-                generation: round + 1,
-            },
-            round * 2 + 1,
-        );
+        let event_a = hub_event(NodeEvent::Unassigned { generation: round + 1 }, round * 2);
+        let event_b = hub_event(NodeEvent::Unassigned { generation: round + 1 }, round * 2 + 1);
         let aggregate = node();
         let (ra, rb) = tokio::join!(
-            a.append(
-                &aggregate,
-                Writer::Hub,
-                expected,
-                std::slice::from_ref(&event_a)
-            ),
-            b.append(
-                &aggregate,
-                Writer::Hub,
-                expected,
-                std::slice::from_ref(&event_b)
-            ),
+            a.append(&aggregate, Writer::Hub, expected, std::slice::from_ref(&event_a)),
+            b.append(&aggregate, Writer::Hub, expected, std::slice::from_ref(&event_b)),
         );
         let winners: Vec<_> = [&ra, &rb].into_iter().filter(|r| r.is_ok()).collect();
         assert_eq!(
@@ -151,10 +128,7 @@ async fn a_retried_append_is_stored_once() {
         .await
         .expect("retry is not an error");
     assert_eq!(first, retry, "the retry reports the original position");
-    let tail = log
-        .read(&node(), &Positions::default())
-        .await
-        .expect("read");
+    let tail = log.read(&node(), &Positions::default()).await.expect("read");
     assert_eq!(tail.records.len(), 1);
 }
 
@@ -204,20 +178,12 @@ async fn corrupt_and_unknown_version_bytes_are_quarantined_and_reading_goes_on()
         &node(),
         Writer::Site,
         3,
-        &[site_event(
-            NodeEvent::Ready {
-                observed_generation: 0,
-            },
-            4,
-        )],
+        &[site_event(NodeEvent::Ready { observed_generation: 0 }, 4)],
     )
     .await
     .expect("append after the corrupt ones");
 
-    let tail = log
-        .read(&node(), &Positions::default())
-        .await
-        .expect("read");
+    let tail = log.read(&node(), &Positions::default()).await.expect("read");
     assert_eq!(
         tail.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
         vec![1, 4],
@@ -230,15 +196,8 @@ async fn corrupt_and_unknown_version_bytes_are_quarantined_and_reading_goes_on()
     );
     let quarantined = log.quarantine().entries();
     assert_eq!(quarantined.len(), 2);
-    assert_eq!(
-        (quarantined[0].stream.as_str(), quarantined[0].seq),
-        ("EF_SITE_s1", 2)
-    );
-    assert!(
-        quarantined[0].reason.contains("bad magic"),
-        "{}",
-        quarantined[0].reason
-    );
+    assert_eq!((quarantined[0].stream.as_str(), quarantined[0].seq), ("EF_SITE_s1", 2));
+    assert!(quarantined[0].reason.contains("bad magic"), "{}", quarantined[0].reason);
     assert!(
         quarantined[1].reason.contains("unknown schema version 99"),
         "{}",
@@ -246,9 +205,7 @@ async fn corrupt_and_unknown_version_bytes_are_quarantined_and_reading_goes_on()
     );
 
     // Reading again does not count the same messages twice.
-    log.read(&node(), &Positions::default())
-        .await
-        .expect("read again");
+    log.read(&node(), &Positions::default()).await.expect("read again");
     assert_eq!(log.quarantine().count(), 2);
 }
 

@@ -7,8 +7,8 @@ use actors::AnyAggregate;
 use common::{jetstream, log, server_with_streams};
 use events::AggregateRef;
 use replay::{
-    export_stream, fold_records, history, import_records, read_log_file, rebuild_streams, state_at,
-    write_log_file, At, FleetState, Quarantine,
+    export_stream, fold_records, history, import_records, read_log_file, rebuild_streams, state_at, write_log_file, At,
+    FleetState, Quarantine,
 };
 use testkit::{fixtures, token};
 
@@ -47,10 +47,7 @@ async fn an_imported_fixture_replays_to_the_same_state_as_the_file() {
         .await
         .expect("replay");
     let from_file = fold_records(&records, &Quarantine::in_memory());
-    assert_eq!(
-        from_server.get(&fixture_node()),
-        from_file.get(&fixture_node())
-    );
+    assert_eq!(from_server.get(&fixture_node()), from_file.get(&fixture_node()));
 }
 
 #[tokio::test]
@@ -60,21 +57,16 @@ async fn export_then_import_elsewhere_round_trips() {
     import_records(&js, &fixtures::node_lifecycle().records())
         .await
         .expect("import");
-    let exported = export_stream(&js, "EF_SITE_store-0042")
-        .await
-        .expect("export");
+    let exported = export_stream(&js, "EF_SITE_store-0042").await.expect("export");
     assert_eq!(exported.len(), 4, "four site events in the fixture");
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("site.eflog");
     write_log_file(&path, &exported).expect("write");
     let target = server_with_site("store-0042").await;
-    let report = import_records(
-        &jetstream(&target).await,
-        &read_log_file(&path).expect("read"),
-    )
-    .await
-    .expect("import");
+    let report = import_records(&jetstream(&target).await, &read_log_file(&path).expect("read"))
+        .await
+        .expect("import");
     assert_eq!(report.stored, 4);
     assert_eq!(
         export_stream(&jetstream(&target).await, "EF_SITE_store-0042")
@@ -87,18 +79,12 @@ async fn export_then_import_elsewhere_round_trips() {
 #[tokio::test]
 async fn history_merges_both_writers_and_state_at_travels_back() {
     let server = server_with_site("store-0042").await;
-    import_records(
-        &jetstream(&server).await,
-        &fixtures::node_lifecycle().records(),
-    )
-    .await
-    .expect("import");
+    import_records(&jetstream(&server).await, &fixtures::node_lifecycle().records())
+        .await
+        .expect("import");
     let log = log(&server).await;
     let entries = history(&log, &fixture_node()).await.expect("history");
-    let names: Vec<_> = entries
-        .iter()
-        .map(|e| e.recorded.envelope.payload.name())
-        .collect();
+    let names: Vec<_> = entries.iter().map(|e| e.recorded.envelope.payload.name()).collect();
     assert_eq!(
         names,
         [
@@ -129,11 +115,7 @@ async fn history_merges_both_writers_and_state_at_travels_back() {
     );
     let provisioning_time = entries[4].recorded.envelope.hlc.physical_ms;
     assert_eq!(
-        lifecycle(state_at(
-            &fixture_node(),
-            &entries,
-            At::UnixMs(provisioning_time)
-        )),
+        lifecycle(state_at(&fixture_node(), &entries, At::UnixMs(provisioning_time))),
         NodeLifecycle::Provisioning
     );
     assert_eq!(

@@ -36,22 +36,12 @@ impl FixtureLog {
     }
 
     /// Appends a hub event about `aggregate`.
-    pub fn hub(
-        &mut self,
-        aggregate: &AggregateRef,
-        payload: impl Into<Payload>,
-        by: &str,
-    ) -> &mut Self {
+    pub fn hub(&mut self, aggregate: &AggregateRef, payload: impl Into<Payload>, by: &str) -> &mut Self {
         self.push(aggregate, Origin::Hub, payload.into(), by)
     }
 
     /// Appends a site event about `aggregate` (written by the aggregate's own site).
-    pub fn site(
-        &mut self,
-        aggregate: &AggregateRef,
-        payload: impl Into<Payload>,
-        by: &str,
-    ) -> &mut Self {
+    pub fn site(&mut self, aggregate: &AggregateRef, payload: impl Into<Payload>, by: &str) -> &mut Self {
         let site = aggregate
             .scope
             .site()
@@ -84,13 +74,7 @@ impl FixtureLog {
         *seq
     }
 
-    fn push(
-        &mut self,
-        aggregate: &AggregateRef,
-        origin: Origin,
-        payload: Payload,
-        by: &str,
-    ) -> &mut Self {
+    fn push(&mut self, aggregate: &AggregateRef, origin: Origin, payload: Payload, by: &str) -> &mut Self {
         self.clock_ms += 1_000;
         self.counter += 1;
         let envelope = Envelope {
@@ -108,10 +92,8 @@ impl FixtureLog {
             panic!("fixture event breaks the writer-domain rules: {e}");
         }
         let writer = envelope.origin.writer();
-        let (Some(stream), Some(subject)) = (
-            subject::stream(writer, aggregate),
-            subject::subject(writer, aggregate),
-        ) else {
+        let (Some(stream), Some(subject)) = (subject::stream(writer, aggregate), subject::subject(writer, aggregate))
+        else {
             panic!("fixture writer {writer:?} cannot write {aggregate}");
         };
         let seq = self.next_seq(&stream);
@@ -217,20 +199,8 @@ pub fn node_lifecycle() -> FixtureLog {
         },
         "controller",
     )
-    .site(
-        &node,
-        NodeEvent::Provisioning {
-            observed_generation: 2,
-        },
-        "controller",
-    )
-    .site(
-        &node,
-        NodeEvent::Ready {
-            observed_generation: 2,
-        },
-        "controller",
-    );
+    .site(&node, NodeEvent::Provisioning { observed_generation: 2 }, "controller")
+    .site(&node, NodeEvent::Ready { observed_generation: 2 }, "controller");
     log
 }
 

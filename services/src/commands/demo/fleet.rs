@@ -1,0 +1,84 @@
+//! The demo fleet's moving parts: the hub nats-server, the event streams and one set of aggregate registries per
+//! writer (the hub, each site).
+
+use actix::{Actor, Addr};
+use actors::cluster::ClusterState;
+use actors::node::NodeState;
+use actors::profile::ProfileState;
+use actors::site::SiteState;
+use actors::{ActorConfig, Aggregate, Dispatch, ExecuteError, Executed, Query, Registry};
+use anyhow::Context;
+use events::{AggregateRef, Origin, Token};
+use replay::{JetStreamLog, LocalStore, Quarantine, StreamPolicy};
+use std::path::Path;
+
+type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
+
+/// The registries of one writer (hub or one site) in this process.
+pub struct Writer {
+    /// Who writes.
+    pub origin: Origin,
+    /// Node actors.
+    pub nodes: Reg<NodeState>,
+    /// Cluster actors.
+    pub clusters: Reg<ClusterState>,
+    /// Site actors.
+    pub sites: Reg<SiteState>,
+    /// Profile actors (used by the hub only).
+    pub profiles: Reg<ProfileState>,
+    /// The writer's log (for its quarantine).
+    pub log: JetStreamLog,
+}
+
+impl Writer {
+    /// Registries writing as `origin`, with a redb snapshot store at `store_path`.
+    pub async fn start(client: async_nats::Client, origin: Origin, store_path: &Path) -> anyhow::Result<Self> {
+        let store = LocalStore::open(store_path)?;
+        let log = JetStreamLog::new(async_nats::jetstream::new(client), Quarantine::persisted(store.clone()));
+        let config = ActorConfig::new(origin.clone());
+        Ok(Self {
+            nodes: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            clusters: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            sites: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            profiles: Registry::new(log.clone(), store, config).start(),
+            origin,
+            log,
+        })
+    }
+}
+
+/// Sends a command to an aggregate through its registry.
+pub async fn dispatch<A: Aggregate>(
+    registry: &Reg<A>,
+    aggregate: AggregateRef,
+    command: A::Command,
+    by: &str,
+) -> Result<Executed<A>, ExecuteError> {
+    registry
+        .send(Dispatch {
+            aggregate,
+            command,
+            by: Some(by.to_string()),
+        })
+        .await
+        .map_err(|e| ExecuteError::ActorUnavailable(e.to_string()))?
+}
+
+/// Reads an aggregate's state (refreshed from the log).
+pub async fn query<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef) -> anyhow::Result<A> {
+    let (state, _) = registry
+        .send(Query::new(aggregate.clone(), true))
+        .await
+        .context("registry stopped")??;
+    Ok(state)
+}
+
+/// Creates the intent stream and one stream per site.
+pub async fn ensure_streams(js: &async_nats::jetstream::Context, sites: &[Token]) -> anyhow::Result<()> {
+    let policy = StreamPolicy::default();
+    replay::ensure_intent_stream(js, &policy).await?;
+    for site in sites {
+        replay::ensure_site_stream(js, site, &policy).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! One module per subcommand; each returns the process exit code.
+
+mod demo;
+mod history;
+mod log_io;
+mod replay_store;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let hub = cli.hub.as_deref();
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
+        Command::Export(args) => log_io::export(hub, args).await,
+        Command::Import(args) => log_io::import(hub, args).await,
+        Command::History(args) => history::history(hub, cli.output, args).await,
+        Command::Get(args) => history::get(hub, cli.output, args).await,
+    }
+}

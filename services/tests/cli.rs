@@ -1,0 +1,222 @@
+//! The `edgefleet` binary end to end, against real nats-servers.
+
+use std::process::Output;
+use testkit::{fixtures, NatsServer};
+use tokio::process::Command;
+
+async fn edgefleet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(args)
+        .env_remove("EDGEFLEET_HUB")
+        .output()
+        .await
+        .expect("edgefleet runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A hub holding the `node_lifecycle` fixture (hub and site events of node/store-0042/n1).
+async fn hub_with_fixture() -> NatsServer {
+    let server = NatsServer::hub().await.expect("hub starts");
+    let js = async_nats::jetstream::new(server.connect().await.expect("connect"));
+    let policy = replay::StreamPolicy::default();
+    replay::ensure_intent_stream(&js, &policy).await.expect("intent stream");
+    replay::ensure_site_stream(&js, &testkit::token("store-0042"), &policy)
+        .await
+        .expect("site stream");
+    replay::import_records(&js, &fixtures::node_lifecycle().records())
+        .await
+        .expect("import");
+    server
+}
+
+#[tokio::test]
+async fn the_demo_tells_its_story_and_exits_zero_with_once() {
+    let out = edgefleet(&["demo", "--once", "--sites", "2", "--nodes", "4"]).await;
+    let text = stdout(&out);
+    assert!(out.status.success(), "demo failed:\n{text}\n{}", stderr(&out));
+    for expected in [
+        "hub nats-server up on nats://127.0.0.1:",
+        "cluster main formed offline",
+        "promoted to control-plane",
+        "raced to assign",
+        "all 8 nodes equal the hub actors' state",
+        "were quarantined",
+        "time travel:",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("FAILED"), "{text}");
+}
+
+#[tokio::test]
+async fn history_lists_both_writers_events_in_order() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let out = edgefleet(&["history", "node/store-0042/n1", "--hub", &url]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("#  TIME"), "{text}");
+    assert_eq!(lines.len(), 7, "header + six events:\n{text}");
+    assert!(
+        lines[1].contains("site:store-0042") && lines[1].contains("NodeRegistered") && lines[1].contains("agent:n1")
+    );
+    assert!(lines[3].contains("hub") && lines[3].contains("NodeAssigned") && lines[3].contains("ops"));
+    assert!(lines[6].contains("NodeReady") && lines[6].contains("EF_SITE_store-0042:4"));
+}
+
+#[tokio::test]
+async fn history_as_json_carries_the_payloads() {
+    let server = hub_with_fixture().await;
+    let out = edgefleet(&[
+        "--hub",
+        &server.client_url(),
+        "-o",
+        "json",
+        "history",
+        "node/store-0042/n1",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(lines.as_array().map(Vec::len), Some(6));
+    assert_eq!(lines[2]["event"], "NodeAssigned");
+    assert_eq!(lines[2]["payload"]["Node"]["Assigned"]["cluster"], "pos-cluster");
+}
+
+#[tokio::test]
+async fn get_at_an_earlier_event_shows_the_state_then() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let now = edgefleet(&["get", "node/store-0042/n1", "--hub", &url]).await;
+    let then = edgefleet(&["get", "node/store-0042/n1", "--at", "2", "--hub", &url]).await;
+    assert!(
+        now.status.success() && then.status.success(),
+        "{}{}",
+        stderr(&now),
+        stderr(&then)
+    );
+    let now: serde_json::Value = serde_json::from_slice(&now.stdout).expect("json state");
+    let then: serde_json::Value = serde_json::from_slice(&then.stdout).expect("json state");
+    assert_eq!(now["Node"]["status"]["phase"], "Ready");
+    assert_eq!(then["Node"]["status"]["phase"], "Bootstrap");
+    assert_eq!(
+        then["Node"]["spec"]["labels"]["rack"], "a",
+        "the second event (labels) is included"
+    );
+    assert!(
+        stderr(&edgefleet(&["get", "node/store-0042/n1", "--at", "2", "--hub", &url]).await)
+            .contains("after 2 of 6 events")
+    );
+
+    let at_time = edgefleet(&[
+        "get",
+        "node/store-0042/n1",
+        "--at",
+        "2026-01-01T00:00:02Z",
+        "--hub",
+        &url,
+    ])
+    .await;
+    let at_time: serde_json::Value = serde_json::from_slice(&at_time.stdout).expect("json state");
+    assert_eq!(
+        at_time["Node"]["spec"]["labels"]["rack"], "a",
+        "events up to 00:00:02 are applied"
+    );
+    assert_eq!(
+        at_time["Node"]["spec"]["assignment"],
+        serde_json::Value::Null,
+        "the 00:00:03 assignment is not"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_exit_codes() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let unknown = edgefleet(&["history", "node/store-0042/nope", "--hub", &url]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no events for node/store-0042/nope"));
+
+    let bad_at = edgefleet(&["get", "node/store-0042/n1", "--at", "yesterday", "--hub", &url]).await;
+    assert_eq!(bad_at.status.code(), Some(1));
+    assert!(
+        stderr(&bad_at).contains("expected an event number or an RFC 3339 time"),
+        "{}",
+        stderr(&bad_at)
+    );
+
+    let bad_ref = edgefleet(&["history", "node/n1", "--hub", &url]).await;
+    assert_eq!(bad_ref.status.code(), Some(1));
+    assert!(stderr(&bad_ref).contains("write node/SITE/n1"), "{}", stderr(&bad_ref));
+
+    let no_hub = edgefleet(&["history", "site/store-0042"]).await;
+    assert_eq!(no_hub.status.code(), Some(1));
+    assert!(stderr(&no_hub).contains("EDGEFLEET_HUB"));
+
+    let usage = edgefleet(&["history"]).await;
+    assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
+}
+
+#[tokio::test]
+async fn replay_writes_snapshots_and_the_second_run_reads_only_the_tail() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let first = edgefleet(&["replay", "--data-dir", &data_dir, "--hub", &url, "-o", "json"]).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).expect("json");
+    assert_eq!(first["messages"], 6);
+    assert_eq!(first["from_snapshot"], false);
+
+    let second = edgefleet(&["replay", "--data-dir", &data_dir, "--hub", &url, "-o", "json"]).await;
+    let second: serde_json::Value = serde_json::from_slice(&second.stdout).expect("json");
+    assert_eq!(second["messages"], 0, "nothing new since the snapshot");
+    assert_eq!(second["from_snapshot"], true);
+    assert_eq!(second["aggregates"], 1);
+}
+
+#[tokio::test]
+async fn export_and_import_move_a_stream_between_hubs() {
+    let source = hub_with_fixture().await;
+    let target = NatsServer::hub().await.expect("second hub");
+    let js = async_nats::jetstream::new(target.connect().await.expect("connect"));
+    replay::ensure_site_stream(&js, &testkit::token("store-0042"), &replay::StreamPolicy::default())
+        .await
+        .expect("stream");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("site.eflog").to_string_lossy().into_owned();
+
+    let export = edgefleet(&[
+        "export",
+        "--stream",
+        "EF_SITE_store-0042",
+        "-f",
+        &file,
+        "--hub",
+        &source.client_url(),
+    ])
+    .await;
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert!(stderr(&export).contains("exported 4 message(s)"));
+    let import = edgefleet(&["import", "-f", &file, "--hub", &target.client_url()]).await;
+    assert!(
+        stderr(&import).contains("4 stored, 0 already present"),
+        "{}",
+        stderr(&import)
+    );
+    let again = edgefleet(&["import", "-f", &file, "--hub", &target.client_url()]).await;
+    assert!(
+        stderr(&again).contains("0 stored, 4 already present"),
+        "{}",
+        stderr(&again)
+    );
+}
