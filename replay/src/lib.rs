@@ -12,6 +12,7 @@ pub mod log_file;
 pub mod message_decoder;
 pub mod quarantine;
 pub mod rebuild;
+pub mod sourcing;
 pub mod stream_reader;
 pub mod stream_setup;
 
@@ -24,4 +25,5 @@ pub use log_file::{
 };
 pub use quarantine::{Quarantine, QuarantinedMessage};
 pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
+pub use sourcing::{ensure_hub_copy_of_site, ensure_site_copy_of_intents, source_status, SourceStatus, HUB_DOMAIN};
 pub use stream_setup::{ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError};

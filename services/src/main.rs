@@ -1,10 +1,19 @@
 //! `edgefleet`: the edgefleet command line — the local fleet demo, replay and log tools, history and time travel.
 
+mod agent;
+mod agent_protocol;
 mod aggregate_arg;
 mod cli;
 mod commands;
+mod hub;
 mod hub_connection;
+mod listen_addr;
 mod output;
+mod registries;
+mod server_supervisor;
+mod shutdown;
+mod site;
+mod site_beacon;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -6,10 +6,12 @@
 pub mod fixtures;
 pub mod free_port;
 pub mod given_when_then;
+pub mod link_proxy;
 pub mod nats_binary;
 pub mod nats_server;
 
 pub use given_when_then::{given, Given, When};
+pub use link_proxy::LinkProxy;
 pub use nats_binary::{find_nats_server, NatsBinaryError};
 pub use nats_server::{NatsServer, NatsServerBuilder, NatsServerError};
 

@@ -1,11 +1,12 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod demo;
+mod fleet_lists;
 mod history;
 mod log_io;
 mod replay_store;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, NodesCommand, SitesCommand};
 use std::process::ExitCode;
 
 /// Runs the parsed command line.
@@ -13,6 +14,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let hub = cli.hub.as_deref();
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
+        Command::Hub(args) => crate::hub::run(args).await,
+        Command::Site(args) => crate::site::run(args).await,
+        Command::Agent(args) => crate::agent::run(args).await,
+        Command::Sites {
+            command: SitesCommand::Ls,
+        } => fleet_lists::sites(hub, cli.output).await,
+        Command::Nodes {
+            command: NodesCommand::Ls,
+        } => fleet_lists::nodes(hub, cli.output).await,
         Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
         Command::Export(args) => log_io::export(hub, args).await,
         Command::Import(args) => log_io::import(hub, args).await,

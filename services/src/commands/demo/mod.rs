@@ -5,13 +5,12 @@
 //! replay, quarantine and time travel are shown on the real log. Leaf-node sites, the API and rollouts join the
 //! story as their issues land.
 
-mod fleet;
 mod scenes;
 mod story;
 
 use crate::cli::DemoArgs;
+use crate::registries::{ensure_streams, Registries as Writer};
 use anyhow::Context;
-use fleet::Writer;
 use nats_process::NatsServer;
 use std::process::ExitCode;
 use story::Story;
@@ -46,7 +45,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<_, _>>()?;
     let client = hub_server.connect().await?;
     let js = async_nats::jetstream::new(client.clone());
-    fleet::ensure_streams(&js, &sites).await?;
+    ensure_streams(&js, &sites).await?;
     story.tell(format!(
         "streams ready: EF_INTENT and {} site stream(s), created idempotently",
         sites.len()

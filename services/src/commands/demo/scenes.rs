@@ -1,8 +1,8 @@
 //! The demo's scenes, in story order. Each scene drives real actors on the real log and tells what happened;
 //! a scene that does not go as expected is told as FAILED and the demo exits non-zero.
 
-use super::fleet::{dispatch, query, Writer};
 use super::story::Story;
+use crate::registries::{dispatch, query, Registries as Writer};
 use actors::cluster::{ClusterCommand, ClusterState};
 use actors::node::{NodeCommand, NodeState};
 use actors::profile::ProfileCommand;
@@ -75,7 +75,7 @@ fn layers() -> ProfileLayers {
 /// Sites register, their nodes register, and each site forms its cluster on its own (no hub decision involved).
 pub async fn sites_come_up(story: &mut Story, sites: &[Writer], nodes: u32) {
     for (i, writer) in sites.iter().enumerate() {
-        let Some(site) = writer.origin_site() else { continue };
+        let Some(site) = writer.site() else { continue };
         let register = SiteCommand::Register {
             timezone: "Europe/Berlin".into(),
             controller_version: env!("CARGO_PKG_VERSION").into(),
@@ -172,15 +172,6 @@ async fn provision_site(story: &mut Story, writer: &Writer, site: &Token, nodes:
     }
 }
 
-impl Writer {
-    fn origin_site(&self) -> Option<Token> {
-        match &self.origin {
-            events::Origin::Site(site) => Some(site.clone()),
-            events::Origin::Hub => None,
-        }
-    }
-}
-
 /// The hub publishes the profile and states its intents for every site.
 pub async fn operator_intents(story: &mut Story, hub: &Writer, sites: &[Token]) {
     let profile = AggregateRef::profile(&profile_ref().name);
@@ -229,7 +220,7 @@ pub async fn operator_intents(story: &mut Story, hub: &Writer, sites: &[Token]) 
 /// connections) race to assign it to different clusters. Exactly one assignment is recorded; the other operator's
 /// command is re-decided on top of it and refused.
 pub async fn racing_operators(story: &mut Story, server: &NatsServer, hub: &Writer, site_writer: &Writer, spare: u32) {
-    let Some(site) = site_writer.origin_site() else { return };
+    let Some(site) = site_writer.site() else { return };
     let node = AggregateRef::node(&site, &node_id(spare));
     let register = NodeCommand::Register(simulated_inventory(0, spare));
     if let Err(e) = dispatch(&site_writer.nodes, node.clone(), register, &format!("agent:n{spare}")).await {
@@ -287,7 +278,7 @@ pub async fn racing_operators(story: &mut Story, server: &NatsServer, hub: &Writ
 /// Each site reads the intents addressed to it and acknowledges the generations it acted on.
 pub async fn sites_act_on_intents(story: &mut Story, sites: &[Writer]) {
     for writer in sites {
-        let Some(site) = writer.origin_site() else { continue };
+        let Some(site) = writer.site() else { continue };
         let mut acted = 0;
         let mut n = 1;
         loop {
@@ -371,7 +362,7 @@ pub async fn replay_matches_actors(
     streams.extend(
         sites
             .iter()
-            .filter_map(|w| w.origin_site())
+            .filter_map(|w| w.site())
             .map(|s| events::subject::site_stream(&s)),
     );
     let mut fleet = FleetState::new();
@@ -381,7 +372,7 @@ pub async fn replay_matches_actors(
     };
     let mut compared = 0;
     let mut mismatched = Vec::new();
-    for site in sites.iter().filter_map(|w| w.origin_site()) {
+    for site in sites.iter().filter_map(|w| w.site()) {
         for n in 1..=nodes {
             let node = AggregateRef::node(&site, &node_id(n));
             if let Ok(live) = query::<NodeState>(&hub.nodes, node.clone()).await {

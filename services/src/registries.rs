@@ -1,5 +1,4 @@
-//! The demo fleet's moving parts: the hub nats-server, the event streams and one set of aggregate registries per
-//! writer (the hub, each site).
+//! One writer's aggregate registries (the hub's, or one site's), and helpers to dispatch and query through them.
 
 use actix::{Actor, Addr};
 use actors::cluster::ClusterState;
@@ -15,7 +14,7 @@ use std::path::Path;
 type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
 
 /// The registries of one writer (hub or one site) in this process.
-pub struct Writer {
+pub struct Registries {
     /// Who writes.
     pub origin: Origin,
     /// Node actors.
@@ -30,7 +29,17 @@ pub struct Writer {
     pub log: JetStreamLog,
 }
 
-impl Writer {
+impl Registries {
+    /// The site this writer writes as, if it is a site.
+    pub fn site(&self) -> Option<Token> {
+        match &self.origin {
+            Origin::Site(site) => Some(site.clone()),
+            Origin::Hub => None,
+        }
+    }
+}
+
+impl Registries {
     /// Registries writing as `origin`, with a redb snapshot store at `store_path`.
     pub async fn start(client: async_nats::Client, origin: Origin, store_path: &Path) -> anyhow::Result<Self> {
         let store = LocalStore::open(store_path)?;

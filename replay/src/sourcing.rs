@@ -1,0 +1,127 @@
+//! Replication between writer domains by stream sourcing over the leaf connection (DESIGN §2):
+//! the hub holds a sourced copy of every site's stream; each site holds a sourced copy of the intents addressed
+//! to it and to `all`. Copies keep the origin stream's name, so readers address a stream the same way on both
+//! sides. Sources are configured with an explicit `external: { api: "$JS.<domain>.API" }` (DESIGN §7).
+
+use crate::stream_setup::{StreamPolicy, StreamSetupError};
+use async_nats::jetstream::context::Context;
+use async_nats::jetstream::stream::{Config, External, RetentionPolicy, Source, StorageType, SubjectTransform};
+use events::{subject, Token};
+
+/// The JetStream domain of the hub.
+pub const HUB_DOMAIN: &str = "hub";
+
+fn external_api(domain: &str) -> External {
+    External {
+        api_prefix: format!("$JS.{domain}.API"),
+        delivery_prefix: None,
+    }
+}
+
+async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
+    let stream = config.name.clone();
+    js.create_or_update_stream(config)
+        .await
+        .map(|_| ())
+        .map_err(|e| StreamSetupError::Failed {
+            stream,
+            reason: e.to_string(),
+        })
+}
+
+/// At the hub: `EF_SITE_<site>`, a copy sourced from the site's own stream in JetStream domain `<site>`.
+/// Idempotent; sourcing resumes from the last copied sequence whenever the leaf link is up.
+pub async fn ensure_hub_copy_of_site(
+    js: &Context,
+    site: &Token,
+    policy: &StreamPolicy,
+) -> Result<(), StreamSetupError> {
+    let name = subject::site_stream(site);
+    create_or_update(
+        js,
+        Config {
+            name: name.clone(),
+            storage: StorageType::File,
+            retention: RetentionPolicy::Limits,
+            duplicate_window: policy.duplicate_window,
+            allow_direct: true,
+            sources: Some(vec![Source {
+                name,
+                external: Some(external_api(site.as_str())),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// At a site: `EF_INTENT`, a copy of the hub's intents for this site and for `all`, sourced from domain `hub`.
+pub async fn ensure_site_copy_of_intents(
+    js: &Context,
+    site: &Token,
+    policy: &StreamPolicy,
+) -> Result<(), StreamSetupError> {
+    let transforms = subject::intent_subjects_for_site(site)
+        .into_iter()
+        .map(|filter| SubjectTransform {
+            source: filter.clone(),
+            destination: filter,
+        })
+        .collect();
+    create_or_update(
+        js,
+        Config {
+            name: subject::INTENT_STREAM.to_string(),
+            storage: StorageType::File,
+            retention: RetentionPolicy::Limits,
+            duplicate_window: policy.duplicate_window,
+            allow_direct: true,
+            sources: Some(vec![Source {
+                name: subject::INTENT_STREAM.to_string(),
+                external: Some(external_api(HUB_DOMAIN)),
+                subject_transforms: transforms,
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// How far a sourced copy is behind its origin, as the copying server last saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStatus {
+    /// Messages in the copy.
+    pub copied_messages: u64,
+    /// Messages the source reported as not yet copied (as of its last contact).
+    pub lag: u64,
+    /// Milliseconds since the source was last active (`None`: never).
+    pub active_ms_ago: Option<u64>,
+}
+
+/// The status of the sourced copy `stream` on the server behind `js` (`None` if it does not exist yet).
+pub async fn source_status(js: &Context, stream: &str) -> Result<Option<SourceStatus>, StreamSetupError> {
+    let failed = |reason: String| StreamSetupError::Failed {
+        stream: stream.to_string(),
+        reason,
+    };
+    let mut handle = match js.get_stream(stream).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            if let async_nats::jetstream::context::GetStreamErrorKind::JetStream(err) = e.kind() {
+                if err.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND {
+                    return Ok(None);
+                }
+            }
+            return Err(failed(e.to_string()));
+        }
+    };
+    let info = handle.info().await.map_err(|e| failed(e.to_string()))?;
+    let source = info.sources.first();
+    Ok(Some(SourceStatus {
+        copied_messages: info.state.messages,
+        lag: source.map_or(0, |s| s.lag),
+        active_ms_ago: source.and_then(|s| s.active).map(|d| d.as_millis() as u64),
+    }))
+}

@@ -1,0 +1,147 @@
+//! Stream sourcing across JetStream domains over a real leaf connection: the hub copies each site's stream, each
+//! site copies the intents addressed to it and to `all` — and nothing else.
+
+use actors::{EventLog, Positions};
+use events::node::NodeEvent;
+use events::profile::ProfileEvent;
+use events::{AggregateRef, Envelope, EventId, Hlc, Origin, Payload, Token, Writer};
+use replay::{JetStreamLog, Quarantine, StreamPolicy};
+use std::time::{Duration, Instant};
+use testkit::fixtures::{sample_inventory, sample_layers};
+use testkit::{token, NatsServer};
+
+async fn js(server: &NatsServer) -> async_nats::jetstream::Context {
+    async_nats::jetstream::new(server.connect().await.expect("connect"))
+}
+
+async fn site_server(hub: &NatsServer, site: &str) -> NatsServer {
+    let leaf_url = hub.leaf_url().expect("hub listens for leaves");
+    let server = NatsServer::builder(site)
+        .jetstream_domain(site)
+        .sync_always()
+        .leaf_remote(&leaf_url)
+        .start()
+        .await
+        .expect("site server starts");
+    let js = js(&server).await;
+    let policy = StreamPolicy::default();
+    replay::ensure_site_stream(&js, &token(site), &policy)
+        .await
+        .expect("site stream");
+    replay::ensure_site_copy_of_intents(&js, &token(site), &policy)
+        .await
+        .expect("intent copy");
+    server
+}
+
+fn envelope(aggregate: AggregateRef, origin: Origin, payload: impl Into<Payload>) -> Envelope {
+    Envelope {
+        id: EventId::generate(1),
+        aggregate,
+        origin,
+        hlc: Hlc::default(),
+        by: None,
+        payload: payload.into(),
+    }
+}
+
+async fn wait_for_events(log: &JetStreamLog, aggregate: &AggregateRef, count: usize) -> Vec<Envelope> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let tail = log.read(aggregate, &Positions::default()).await.expect("read");
+        if tail.records.len() >= count {
+            return tail.records.into_iter().map(|r| r.envelope).collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{aggregate}: {} of {count} events arrived",
+            tail.records.len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn site_events_reach_the_hub_and_each_site_gets_only_its_intents() {
+    let hub = NatsServer::hub().await.expect("hub");
+    let hub_js = js(&hub).await;
+    let policy = StreamPolicy::default();
+    replay::ensure_intent_stream(&hub_js, &policy).await.expect("intents");
+    let (s1, s2) = (site_server(&hub, "s1").await, site_server(&hub, "s2").await);
+    for site in ["s1", "s2"] {
+        replay::ensure_hub_copy_of_site(&hub_js, &token(site), &policy)
+            .await
+            .expect("hub copy");
+    }
+    let hub_log = JetStreamLog::new(hub_js.clone(), Quarantine::in_memory());
+    let s1_log = JetStreamLog::new(js(&s1).await, Quarantine::in_memory());
+    let s2_log = JetStreamLog::new(js(&s2).await, Quarantine::in_memory());
+
+    let n1 = AggregateRef::node(&token("s1"), &token("n1"));
+    let n9 = AggregateRef::node(&token("s2"), &token("n9"));
+    let profile = AggregateRef::profile(&token("edge"));
+    let registered = envelope(
+        n1.clone(),
+        Origin::Site(token("s1")),
+        NodeEvent::Registered {
+            inventory: sample_inventory(1),
+        },
+    );
+    s1_log
+        .append(&n1, Writer::Site, 0, std::slice::from_ref(&registered))
+        .await
+        .expect("site append");
+    let assigned = envelope(n1.clone(), Origin::Hub, NodeEvent::Unassigned { generation: 1 });
+    hub_log
+        .append(&n1, Writer::Hub, 0, std::slice::from_ref(&assigned))
+        .await
+        .expect("intent for s1");
+    let other = envelope(n9.clone(), Origin::Hub, NodeEvent::Unassigned { generation: 1 });
+    hub_log
+        .append(&n9, Writer::Hub, 0, std::slice::from_ref(&other))
+        .await
+        .expect("intent for s2");
+    let published = envelope(
+        profile.clone(),
+        Origin::Hub,
+        ProfileEvent::VersionPublished {
+            version: 1,
+            layers: sample_layers("v1"),
+        },
+    );
+    hub_log
+        .append(&profile, Writer::Hub, 0, std::slice::from_ref(&published))
+        .await
+        .expect("fleet-wide intent");
+
+    assert_eq!(
+        wait_for_events(&hub_log, &n1, 2).await,
+        vec![assigned.clone(), registered.clone()],
+        "hub sees both writers"
+    );
+    assert_eq!(
+        wait_for_events(&s1_log, &n1, 2).await,
+        vec![assigned, registered],
+        "s1 sees its intent"
+    );
+    assert_eq!(
+        wait_for_events(&s1_log, &profile, 1).await,
+        vec![published.clone()],
+        "s1 sees fleet-wide intents"
+    );
+    assert_eq!(
+        wait_for_events(&s2_log, &profile, 1).await,
+        vec![published],
+        "s2 sees fleet-wide intents"
+    );
+    assert_eq!(wait_for_events(&s2_log, &n9, 1).await, vec![other]);
+    let s1_has_s2_intent = s1_log.read(&n9, &Positions::default()).await.expect("read");
+    assert!(s1_has_s2_intent.records.is_empty(), "s1 must not copy s2's intents");
+
+    let status = replay::source_status(&hub_js, "EF_SITE_s1")
+        .await
+        .expect("status")
+        .expect("copy exists");
+    assert_eq!(status.copied_messages, 1);
+    let _: Token = token("s1");
+}

@@ -1,0 +1,12 @@
+//! Node-side pieces of `edgefleet agent`: the node's disk image and its hardware inventory.
+//!
+//! This crate reads and writes the machine it runs on (files under a root directory, one image file); it holds no
+//! fleet state and never talks to NATS. Boot-slot decisions and the update sequence build on [`disk_image`].
+
+pub mod disk_image;
+pub mod disk_layout;
+pub mod inventory;
+
+pub use disk_image::{ensure_disk_image, DiskImage, DiskImageError, PartitionInfo};
+pub use disk_layout::{DiskLayout, DATA, ROOT_A, ROOT_B};
+pub use inventory::{read_inventory, InventoryError, InventoryOverrides};
