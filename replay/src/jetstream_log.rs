@@ -46,14 +46,15 @@ impl JetStreamLog {
 }
 
 impl JetStreamLog {
-    /// Fails fast while the connection to the server is down, instead of waiting out request timeouts: the
-    /// caller (an actor) then stops and is restarted from snapshot + tail once the server is back.
+    /// Fails fast while a connection that was up is down, instead of waiting out request timeouts: the caller (an
+    /// actor) then stops and is restarted from snapshot + tail once the server is back. A connection still being
+    /// made for the first time (`Pending`) is waited for by the request itself.
     fn require_connected(&self) -> Result<(), LogError> {
         match self.js.client().connection_state() {
-            async_nats::connection::State::Connected => Ok(()),
-            state => Err(LogError::Unavailable(format!(
-                "not connected to nats-server ({state:?})"
-            ))),
+            async_nats::connection::State::Disconnected => Err(LogError::Unavailable(
+                "not connected to nats-server (disconnected)".into(),
+            )),
+            _ => Ok(()),
         }
     }
 }

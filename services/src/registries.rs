@@ -44,7 +44,10 @@ impl Registries {
     pub async fn start(client: async_nats::Client, origin: Origin, store_path: &Path) -> anyhow::Result<Self> {
         let store = LocalStore::open(store_path)?;
         let log = JetStreamLog::new(async_nats::jetstream::new(client), Quarantine::persisted(store.clone()));
-        let config = ActorConfig::new(origin.clone());
+        let config = ActorConfig {
+            clock: process_clock(),
+            ..ActorConfig::new(origin.clone())
+        };
         Ok(Self {
             nodes: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             clusters: Registry::new(log.clone(), store.clone(), config.clone()).start(),
@@ -53,6 +56,22 @@ impl Registries {
             origin,
             log,
         })
+    }
+}
+
+/// The process clock: the system clock, shifted by `EDGEFLEET_CLOCK_OFFSET_MS` (signed) when set — a simulation
+/// knob for edge boxes whose clocks drift; event times are hybrid-logical, so a skewed site still orders correctly.
+pub fn process_clock() -> actors::ProcessClock {
+    match std::env::var("EDGEFLEET_CLOCK_OFFSET_MS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        Some(offset_ms) => actors::ProcessClock::with_wall_clock(move || {
+            (actors::process_clock::system_wall_ms() as i64)
+                .saturating_add(offset_ms)
+                .max(0) as u64
+        }),
+        None => actors::ProcessClock::system(),
     }
 }
 

@@ -1,13 +1,13 @@
 //! The node's disk as a real GPT image file with `ROOT-A`, `ROOT-B` and `DATA` (see DESIGN.md §5).
 //!
-//! Owns creating the image (sparse file, protective MBR, primary and backup GPT), validating an existing one, raw
-//! reads and writes inside one partition, and the 64-bit attribute field of each GPT entry. It must never overwrite
+//! Owns the image's public API: creating it when missing (sparse file, protective MBR, primary and backup GPT — the
+//! GPT plumbing is in `gpt_table`), validating an existing one, raw reads and writes inside one partition, and the
+//! 64-bit attribute field of each GPT entry. It must never overwrite
 //! an existing image and never interprets the attribute bits: the boot-slot rules layered on top own their meaning.
 
 use crate::disk_layout::{plan, DiskLayout, PlannedPartition, SECTOR_BYTES};
+use crate::gpt_table::{create_image, read_table, write_attributes};
 use gpt::disk::LogicalBlockSize;
-use gpt::mbr::ProtectiveMBR;
-use gpt::{GptConfig, GptDisk};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -155,7 +155,10 @@ pub fn ensure_disk_image(path: &Path, layout: &DiskLayout) -> Result<DiskImage, 
     let planned = plan(layout)?;
     match fs::symlink_metadata(path) {
         Ok(_) => open_existing(path, &planned),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => create(path, layout, &planned),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_image(path, layout, &planned)?;
+            open_existing(path, &planned)
+        }
         Err(source) => Err(io_error(path, "inspect the image", source)),
     }
 }
@@ -181,10 +184,7 @@ impl DiskImage {
         self.partitions
             .iter()
             .find(|p| p.name == name)
-            .ok_or_else(|| DiskImageError::UnknownPartition {
-                path: self.path.clone(),
-                name: name.to_string(),
-            })
+            .ok_or_else(|| self.unknown(name))
     }
 
     /// Every byte of partition `name`.
@@ -219,6 +219,10 @@ impl DiskImage {
             return Err(out_of_bounds());
         }
         let start = part.first_lba * SECTOR_BYTES + offset;
+        debug_assert!(
+            start + len <= (part.last_lba + 1) * SECTOR_BYTES,
+            "write stays inside {name}"
+        );
         let mut file = OpenOptions::new()
             .write(true)
             .open(&self.path)
@@ -236,38 +240,17 @@ impl DiskImage {
         entry.map(|p| p.flags).ok_or_else(|| self.unknown(name))
     }
 
-    /// Replaces the whole 64-bit attribute field of partition `name` and writes both the primary and the backup
-    /// table (with their CRCs) before returning.
+    /// Replaces the whole 64-bit attribute field of partition `name`; both the primary and the backup table are
+    /// written (with their CRCs) and synced before this returns.
     pub fn set_attributes(&mut self, name: &str, bits: u64) -> Result<(), DiskImageError> {
-        let index =
-            self.partitions
-                .iter()
-                .position(|p| p.name == name)
-                .ok_or_else(|| DiskImageError::UnknownPartition {
-                    path: self.path.clone(),
-                    name: name.to_string(),
-                })?;
-        let write_err = |source| DiskImageError::WriteTable {
-            path: self.path.clone(),
-            source,
-        };
-        let mut disk = GptConfig::new()
-            .writable(true)
-            .logical_block_size(LogicalBlockSize::Lb512)
-            .open(&self.path)
-            .map_err(write_err)?;
-        let mut entries = disk.take_partitions();
-        let entry = entries
-            .values_mut()
-            .find(|p| p.is_used() && p.name == name)
-            .ok_or_else(|| DiskImageError::UnknownPartition {
-                path: self.path.clone(),
-                name: name.to_string(),
-            })?;
-        entry.flags = bits;
-        disk.update_partitions(entries).map_err(write_err)?;
-        // `write` rewrites primary and backup entry arrays and headers, then fsyncs (GptConfig::open sets that up).
-        disk.write().map_err(write_err)?;
+        let index = self
+            .partitions
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| self.unknown(name))?;
+        if !write_attributes(&self.path, name, bits)? {
+            return Err(self.unknown(name));
+        }
         self.partitions[index].attributes = bits;
         Ok(())
     }
@@ -278,77 +261,6 @@ impl DiskImage {
             name: name.to_string(),
         }
     }
-}
-
-/// Builds the image in a temporary file and links it into place, so a crash never leaves a half-written image
-/// at `path` and a concurrent creator never gets its image replaced.
-fn create(path: &Path, layout: &DiskLayout, planned: &[PlannedPartition; 3]) -> Result<DiskImage, DiskImageError> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        fs::create_dir_all(parent).map_err(|e| io_error(parent, "create the image directory", e))?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.creating", std::process::id()));
-    match fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(&tmp, "remove a stale temporary image", e)),
-    }
-    let result = write_fresh_image(&tmp, layout, planned).and_then(|()| match fs::hard_link(&tmp, path) {
-        // Someone else created the image meanwhile: theirs wins, it is validated below like any existing one.
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io_error(path, "link the new image into place", e)),
-    });
-    let _ = fs::remove_file(&tmp);
-    result?;
-    if let Some(parent) = parent {
-        File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(parent, "sync the image directory", e))?;
-    }
-    open_existing(path, planned)
-}
-
-fn write_fresh_image(tmp: &Path, layout: &DiskLayout, planned: &[PlannedPartition; 3]) -> Result<(), DiskImageError> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(tmp)
-        .map_err(|e| io_error(tmp, "create the image", e))?;
-    // set_len leaves a sparse file: only the tables and what is written later take space.
-    file.set_len(layout.total_bytes)
-        .map_err(|e| io_error(tmp, "size the image", e))?;
-    let total_sectors = layout.total_bytes / SECTOR_BYTES;
-    let protective_sectors = u32::try_from(total_sectors - 1).unwrap_or(u32::MAX);
-    ProtectiveMBR::with_lb_size(protective_sectors)
-        .overwrite_lba0(&mut file)
-        .map_err(|source| DiskImageError::WriteMbr {
-            path: tmp.to_path_buf(),
-            source,
-        })?;
-
-    let write_err = |source| DiskImageError::WriteTable {
-        path: tmp.to_path_buf(),
-        source,
-    };
-    let mut disk = GptConfig::new()
-        .writable(true)
-        .logical_block_size(LogicalBlockSize::Lb512)
-        .create_from_device(file, None)
-        .map_err(write_err)?;
-    for (id, part) in (1u32..).zip(planned.iter()) {
-        let added = disk
-            .add_partition_at(part.name, id, part.first_lba, part.sectors(), part.part_type.clone(), 0)
-            .map_err(write_err)?;
-        debug_assert_eq!(added, id);
-    }
-    let file = disk.write().map_err(write_err)?;
-    file.sync_all().map_err(|e| io_error(tmp, "sync the new image", e))
 }
 
 /// Reads and validates an existing image against the planned partitions.
@@ -410,54 +322,11 @@ fn open_existing(path: &Path, planned: &[PlannedPartition; 3]) -> Result<DiskIma
     })
 }
 
-/// Opens the GPT of `path` read-only; anything the reader rejects is [`DiskImageError::NotGpt`].
-fn read_table(path: &Path) -> Result<GptDisk<File>, DiskImageError> {
-    let mut file = File::open(path).map_err(|e| io_error(path, "open the image", e))?;
-    guard_entry_size(path, &mut file)?;
-    GptConfig::new()
-        .writable(false)
-        .logical_block_size(LogicalBlockSize::Lb512)
-        .open_from_device(file)
-        .map_err(|e| DiskImageError::NotGpt {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
-}
-
-/// The gpt crate asserts (panics) on an entry size other than 128 in a header with a valid CRC. Reject such a
-/// header first so a hostile or exotic image is a typed error, not a crash.
-fn guard_entry_size(path: &Path, file: &mut File) -> Result<(), DiskImageError> {
-    let len = file
-        .metadata()
-        .map_err(|e| io_error(path, "inspect the image", e))?
-        .len();
-    let backup_offset = (len / SECTOR_BYTES).saturating_sub(1) * SECTOR_BYTES;
-    for offset in [SECTOR_BYTES, backup_offset] {
-        let mut header = [0u8; 92];
-        let read = file
-            .seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(&mut header));
-        if read.is_err() || &header[..8] != b"EFI PART" {
-            continue; // The GPT reader reports missing or short headers itself.
-        }
-        let entry_size = u32::from_le_bytes([header[84], header[85], header[86], header[87]]);
-        if entry_size != 128 {
-            let reason = format!("GPT header at byte {offset} has {entry_size}-byte entries; only 128 is supported");
-            return Err(DiskImageError::NotGpt {
-                path: path.to_path_buf(),
-                reason,
-            });
-        }
-    }
-    file.rewind().map_err(|e| io_error(path, "read the image", e))?;
-    Ok(())
-}
-
 fn upper(guid: &impl ToString) -> String {
     guid.to_string().to_uppercase()
 }
 
-fn io_error(path: &Path, action: &'static str, source: io::Error) -> DiskImageError {
+pub(crate) fn io_error(path: &Path, action: &'static str, source: io::Error) -> DiskImageError {
     DiskImageError::Io {
         path: path.to_path_buf(),
         action,

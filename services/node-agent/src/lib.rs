@@ -5,6 +5,7 @@
 
 pub mod disk_image;
 pub mod disk_layout;
+mod gpt_table;
 pub mod inventory;
 
 pub use disk_image::{ensure_disk_image, DiskImage, DiskImageError, PartitionInfo};

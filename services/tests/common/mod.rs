@@ -1,0 +1,284 @@
+//! Harness for end-to-end fleet tests: real `edgefleet hub|site|agent` processes, each in its own process group
+//! (so `kill -9` takes its nats-server child with it, like a power cut), links through cuttable proxies, and
+//! comparison of the state replayed on both sides of a link.
+#![allow(dead_code)]
+
+pub mod hub_intents;
+pub mod process;
+
+use actors::AnyAggregate;
+use events::{AggregateRef, Scope, Token};
+use process::EdgefleetProcess;
+use replay::{FleetState, Quarantine};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use testkit::free_port::free_ports;
+use testkit::LinkProxy;
+
+/// Polls `check` until it returns `Some` or `timeout` passes.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Connects a client, retrying while the server comes up.
+pub async fn connect(url: &str) -> async_nats::Client {
+    async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+}
+
+/// A running `edgefleet hub`.
+pub struct Hub {
+    pub process: EdgefleetProcess,
+    pub client_port: u16,
+    pub leaf_port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl Hub {
+    /// Starts a hub with data under `dir/hub`.
+    pub async fn start(dir: &Path) -> Hub {
+        let [client_port, leaf_port] = free_ports::<2>();
+        let data_dir = dir.join("hub");
+        let process = Self::spawn(dir, &data_dir, client_port, leaf_port);
+        let hub = Hub {
+            process,
+            client_port,
+            leaf_port,
+            data_dir,
+        };
+        hub.wait_ready().await;
+        hub
+    }
+
+    fn spawn(dir: &Path, data_dir: &Path, client_port: u16, leaf_port: u16) -> EdgefleetProcess {
+        let args = [
+            "hub".to_string(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{client_port}"),
+            "--leaf-listen".into(),
+            format!("127.0.0.1:{leaf_port}"),
+        ];
+        EdgefleetProcess::spawn("hub", dir, &args, &[])
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.client_port)
+    }
+
+    async fn wait_ready(&self) {
+        let client = connect(&self.url()).await;
+        eventually("the hub API", Duration::from_secs(20), || {
+            let client = client.clone();
+            async move { client.request("ef.api.v1.sites.list", "{}".into()).await.ok() }
+        })
+        .await;
+    }
+
+    /// `kill -9` the hub and its nats-server, then start it again on the same ports and data.
+    pub async fn kill9_and_restart(&mut self, dir: &Path) {
+        self.process.kill9_group();
+        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port);
+        self.wait_ready().await;
+    }
+
+    /// The hub API's answer on `endpoint`, as JSON.
+    pub async fn api(&self, endpoint: &str) -> serde_json::Value {
+        let client = connect(&self.url()).await;
+        let reply = client
+            .request(format!("ef.api.v1.{endpoint}"), "{}".into())
+            .await
+            .expect("API answers");
+        serde_json::from_slice(&reply.payload).expect("API replies JSON")
+    }
+}
+
+/// A running `edgefleet site`, linked to the hub through a cuttable proxy.
+pub struct Site {
+    pub id: Token,
+    pub process: EdgefleetProcess,
+    pub client_port: u16,
+    pub data_dir: PathBuf,
+    pub link: LinkProxy,
+}
+
+impl Site {
+    /// Starts site `id` (site image: cluster `main` from profile `edge@1`), linked to `hub`.
+    pub async fn start(dir: &Path, hub: &Hub, id: &str, env: &[(&str, String)]) -> Site {
+        let link = LinkProxy::start(format!("127.0.0.1:{}", hub.leaf_port).parse().expect("addr"))
+            .await
+            .expect("proxy");
+        let [client_port] = free_ports::<1>();
+        let data_dir = dir.join(id);
+        let args = [
+            "site".to_string(),
+            "--site-id".into(),
+            id.into(),
+            "--hub-leaf".into(),
+            link.leaf_url(),
+            "--listen".into(),
+            format!("127.0.0.1:{client_port}"),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--cluster-profile".into(),
+            "edge@1".into(),
+            "--silent-after-s".into(),
+            "3".into(),
+        ];
+        let process = EdgefleetProcess::spawn(&format!("site-{id}"), dir, &args, env);
+        let site = Site {
+            id: testkit::token(id),
+            process,
+            client_port,
+            data_dir,
+            link,
+        };
+        let client = connect(&site.url()).await;
+        let js = async_nats::jetstream::new(client);
+        let stream = events::subject::site_stream(&site.id);
+        eventually("the site stream", Duration::from_secs(20), || {
+            let js = js.clone();
+            let stream = stream.clone();
+            async move { js.get_stream(&stream).await.ok().map(|_| ()) }
+        })
+        .await;
+        site
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.client_port)
+    }
+
+    /// `kill -9` the site's nats-server only (the site process restarts it).
+    pub async fn kill9_nats(&self) {
+        let ports = self.data_dir.join("nats").join("ports");
+        let pid = std::fs::read_dir(&ports)
+            .expect("ports dir")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".ports")?
+                    .rsplit('_')
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max()
+            .expect("a ports file names the running nats-server");
+        process::kill9(pid);
+        // The supervisor notices within 250 ms and restarts it on the same ports; wait until it answers again.
+        eventually(
+            "the site's nats-server after kill -9",
+            Duration::from_secs(20),
+            || async {
+                let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+                let ok = async_nats::connect(self.url()).await.ok();
+                (!alive && ok.is_some()).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+/// A running `edgefleet agent`.
+pub fn agent(dir: &Path, site: &Site, node: &str) -> EdgefleetProcess {
+    let args = [
+        "agent".to_string(),
+        "--site-nats".into(),
+        site.url(),
+        "--node-id".into(),
+        node.into(),
+        "--disk".into(),
+        dir.join(format!("{}-{node}.img", site.id)).display().to_string(),
+        "--heartbeat-s".into(),
+        "1".into(),
+        "--machine-id".into(),
+        format!("{}-{node}", site.id),
+    ];
+    EdgefleetProcess::spawn(&format!("agent-{}-{node}", site.id), dir, &args, &[])
+}
+
+/// Every aggregate of `site` (and the fleet-wide ones) as replayed from the server at `url`.
+pub async fn replayed(url: &str, site: &Token) -> BTreeMap<AggregateRef, AnyAggregate> {
+    let js = async_nats::jetstream::new(connect(url).await);
+    let mut fleet = FleetState::new();
+    let streams = [
+        events::subject::INTENT_STREAM.to_string(),
+        events::subject::site_stream(site),
+    ];
+    replay::rebuild_streams(&js, &streams, &mut fleet, &Quarantine::in_memory())
+        .await
+        .expect("replay");
+    fleet
+        .aggregates
+        .into_iter()
+        .filter(|(a, _)| a.scope == Scope::All || a.scope == Scope::Site(site.clone()))
+        .map(|(a, e)| (a, e.state))
+        .collect()
+}
+
+/// Waits until hub and site replay to the same state for everything they share; returns how long it took.
+pub async fn converged(hub: &Hub, site: &Site, timeout: Duration) -> (Duration, BTreeMap<AggregateRef, AnyAggregate>) {
+    let started = Instant::now();
+    loop {
+        let (at_hub, at_site) = (
+            replayed(&hub.url(), &site.id).await,
+            replayed(&site.url(), &site.id).await,
+        );
+        if at_hub == at_site && !at_hub.is_empty() {
+            return (started.elapsed(), at_hub);
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{}: no convergence after {timeout:?}: {}",
+            site.id,
+            diff(&at_hub, &at_site)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn diff(a: &BTreeMap<AggregateRef, AnyAggregate>, b: &BTreeMap<AggregateRef, AnyAggregate>) -> String {
+    let mut out = Vec::new();
+    for key in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+        if a.get(key) != b.get(key) {
+            out.push(format!(
+                "{key}: hub {:?} / site {:?}",
+                a.get(key).is_some(),
+                b.get(key).is_some()
+            ));
+        }
+    }
+    out.join("; ")
+}
+
+/// The node's state as replayed at `url`.
+pub async fn node_state(url: &str, site: &Token, node: &str) -> Option<actors::node::NodeState> {
+    match replayed(url, site)
+        .await
+        .remove(&AggregateRef::node(site, &testkit::token(node)))
+    {
+        Some(AnyAggregate::Node(state)) => Some(state),
+        _ => None,
+    }
+}
