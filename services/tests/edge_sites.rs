@@ -248,3 +248,247 @@ async fn sites_with_clocks_ten_minutes_off_still_converge() {
         assert_eq!(row["connection"], "connected", "{row}");
     }
 }
+
+/// Publishes `count` valid site events (liveness transitions of simulated nodes) as the site's writer would,
+/// with message ids and many acks in flight.
+async fn write_site_events(site: &Site, count: u64) {
+    use futures::StreamExt;
+    let js = async_nats::jetstream::new(common::connect(&site.url()).await);
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    for i in 0..count {
+        let node = AggregateRef::node(&site.id, &testkit::token(&format!("sim{}", i % 1000)));
+        let payload = if (i / 1000) % 2 == 0 {
+            events::node::NodeEvent::WentSilent {
+                last_seen: events::Hlc {
+                    physical_ms: i,
+                    logical: 0,
+                },
+            }
+        } else {
+            events::node::NodeEvent::CameBack
+        };
+        let envelope = events::Envelope {
+            id: events::EventId::generate(actors::process_clock::system_wall_ms()),
+            aggregate: node.clone(),
+            origin: events::Origin::Site(site.id.clone()),
+            hlc: events::Hlc {
+                physical_ms: actors::process_clock::system_wall_ms(),
+                logical: i as u32,
+            },
+            by: Some("bulk".into()),
+            payload: payload.into(),
+        };
+        let subject = events::subject::subject(events::Writer::Site, &node).expect("subject");
+        let message = async_nats::jetstream::message::PublishMessage::build()
+            .payload(events::encode(&envelope).into())
+            .message_id(envelope.msg_id());
+        in_flight.push(std::future::IntoFuture::into_future(
+            js.send_publish(subject, message).await.expect("publish"),
+        ));
+        if in_flight.len() >= 2048 {
+            in_flight.next().await.expect("ack pending").expect("acked");
+        }
+    }
+    while let Some(ack) = in_flight.next().await {
+        ack.expect("acked");
+    }
+}
+
+async fn stream_messages(url: &str, stream: &str) -> u64 {
+    let js = async_nats::jetstream::new(common::connect(url).await);
+    match js.get_stream(stream).await {
+        Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+#[actix_rt::test]
+async fn a_long_cut_with_100000_site_events_catches_up() {
+    let events_during_cut = std::env::var("EDGEFLEET_CUT_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::start(dir.path()).await;
+    let site = Site::start(dir.path(), &hub, "ship", &[]).await;
+    let stream = events::subject::site_stream(&site.id);
+    eventually("the hub sourcing the ship", CONVERGE, || async {
+        (hub.api("sites.list").await.as_array()?.len() == 1).then_some(())
+    })
+    .await;
+
+    site.link.cut();
+    let written = std::time::Instant::now();
+    write_site_events(&site, events_during_cut).await;
+    let write_s = written.elapsed().as_secs_f64();
+    let at_site = stream_messages(&site.url(), &stream).await;
+    assert!(
+        at_site >= events_during_cut,
+        "all events stored at the site during the cut"
+    );
+    let sites = hub.api("sites.list").await;
+    assert_eq!(sites[0]["connection"], "disconnected", "{sites}");
+
+    let healed = std::time::Instant::now();
+    site.link.heal();
+    eventually("the hub copy catching up", Duration::from_secs(300), || async {
+        (stream_messages(&hub.url(), &stream).await >= at_site).then_some(())
+    })
+    .await;
+    let catch_up = healed.elapsed();
+    eprintln!(
+        "FIGURE catch-up after a cut holding {events_during_cut} site events: {:.2} s ({:.0} events/s; written at the site in {write_s:.1} s, fsync per write on both sides)",
+        catch_up.as_secs_f64(),
+        events_during_cut as f64 / catch_up.as_secs_f64()
+    );
+    assert_eq!(
+        stream_messages(&hub.url(), &stream).await,
+        at_site,
+        "no event lost, none doubled"
+    );
+    let (_, state) = converged(&hub, &site, Duration::from_secs(120)).await;
+    assert!(state.len() >= 1000, "the simulated nodes replay on both sides");
+    let sites = hub.api("sites.list").await;
+    assert_eq!(sites[0]["replication_lag"], 0, "{sites}");
+}
+
+/// A small deterministic PRNG (xorshift64*) so a failing schedule can be replayed from its seed.
+struct Schedule(u64);
+
+impl Schedule {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % below
+    }
+}
+
+#[actix_rt::test]
+async fn randomized_partitions_and_kills_converge() {
+    let seed = std::env::var("EDGEFLEET_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| actors::process_clock::system_wall_ms() | 1);
+    eprintln!("randomized_partitions_and_kills_converge: seed {seed} (re-run with EDGEFLEET_SEED={seed})");
+    let mut schedule = Schedule(seed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = Hub::start(dir.path()).await;
+    let site = Site::start(dir.path(), &hub, "rnd", &[]).await;
+    let mut agents: Vec<_> = ["n1", "n2", "n3"].iter().map(|n| agent(dir.path(), &site, n)).collect();
+    all_ready_at_site(&site, &["n1", "n2", "n3"]).await;
+    let mut last_label = None;
+    for step in 0..8 {
+        let action = schedule.next(6);
+        match action {
+            0 => site.link.cut(),
+            1 => site.link.heal(),
+            2 => {
+                let value = format!("v{step}");
+                HubIntents::connect(&hub.url())
+                    .await
+                    .label_site(&site.id, "step", &value)
+                    .await;
+                last_label = Some(value);
+            }
+            3 => site.kill9_nats().await,
+            4 => hub.kill9_and_restart(dir.path()).await,
+            _ => {
+                let i = schedule.next(agents.len() as u64) as usize;
+                agents[i].kill9_group();
+                agents[i] = agent(dir.path(), &site, &format!("n{}", i + 1));
+            }
+        }
+        let pause_ms = 200 + schedule.next(1300);
+        eprintln!("seed {seed} step {step}: action {action}, then {pause_ms} ms");
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+    }
+    site.link.heal();
+    let (took, state) = converged(&hub, &site, Duration::from_secs(90)).await;
+    eprintln!("seed {seed}: converged {took:?} after the last heal");
+    if let Some(value) = last_label {
+        let Some(actors::AnyAggregate::Site(s)) = state.get(&AggregateRef::site(&site.id)) else {
+            panic!("site")
+        };
+        assert_eq!(
+            s.spec.labels.get("step"),
+            Some(&value),
+            "seed {seed}: the last intent reached the site"
+        );
+    }
+    all_ready_at_site(&site, &["n1", "n2", "n3"]).await;
+}
+
+#[actix_rt::test]
+async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::start(dir.path()).await;
+    let site = Site::start(dir.path(), &hub, "cafe", &[]).await;
+    let _agents: Vec<_> = ["n1", "n2"].iter().map(|n| agent(dir.path(), &site, n)).collect();
+    all_ready_at_site(&site, &["n1", "n2"]).await;
+    converged(&hub, &site, CONVERGE).await;
+    let cli = |args: Vec<String>| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let nodes = eventually("nodes ready at the hub", CONVERGE, || async {
+        let text = cli(vec![
+            "nodes".into(),
+            "ls".into(),
+            "--hub".into(),
+            hub.url(),
+            "-o".into(),
+            "json".into(),
+        ]);
+        let rows: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let ready = rows
+            .as_array()?
+            .iter()
+            .filter(|r| r["state"] == "Ready" && r["last_heartbeat_ms_ago"].as_u64().is_some())
+            .count();
+        (ready == 2).then_some(rows)
+    })
+    .await;
+    assert_eq!(nodes[0]["site"], "cafe");
+    let table = cli(vec!["--hub".into(), hub.url(), "nodes".into(), "ls".into()]);
+    assert!(table.starts_with("SITE  NODE  STATE  CLUSTER  ROLE"), "{table}");
+    let sites = cli(vec!["sites".into(), "ls".into(), "--hub".into(), hub.url()]);
+    assert!(sites.contains("cafe") && sites.contains("connected"), "{sites}");
+
+    site.link.cut();
+    write_site_events(&site, 50).await;
+    let row = eventually("the cut shown at the hub", CONVERGE, || async {
+        let text = cli(vec![
+            "sites".into(),
+            "ls".into(),
+            "-o".into(),
+            "json".into(),
+            "--hub".into(),
+            hub.url(),
+        ]);
+        let rows: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let row = rows.as_array()?.first()?.clone();
+        (row["connection"] == "disconnected").then_some(row)
+    })
+    .await;
+    eprintln!("during the cut: {row}");
+    site.link.heal();
+    eventually("lag back to 0 after the heal", CONVERGE, || async {
+        let text = cli(vec![
+            "sites".into(),
+            "ls".into(),
+            "-o".into(),
+            "json".into(),
+            "--hub".into(),
+            hub.url(),
+        ]);
+        let rows: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let row = rows.as_array()?.first()?.clone();
+        (row["connection"] == "connected" && row["replication_lag"] == 0).then_some(())
+    })
+    .await;
+}

@@ -53,7 +53,11 @@ pub async fn sites(hub: Option<&str>, format: OutputFormat) -> anyhow::Result<Ex
                 text(r, "site"),
                 text(r, "connection"),
                 r["last_seen_unix_ms"].as_u64().map_or("-".into(), rfc3339_ms),
-                text(r, "replication_lag"),
+                if r["connection"] == "connected" {
+                    text(r, "replication_lag")
+                } else {
+                    format!(">={}", text(r, "replication_lag"))
+                },
                 text(r, "copied_events"),
             ]
         })

@@ -35,7 +35,8 @@ pub struct SiteRow {
     pub connection: &'static str,
     /// Hub wall time of the last beacon (ms since the epoch).
     pub last_seen_unix_ms: Option<u64>,
-    /// Site events not yet copied to the hub (as far as the hub can tell).
+    /// Site events not yet copied to the hub, as of the site's last beacon; while the site is disconnected it
+    /// may have written more since (a lower bound).
     pub replication_lag: u64,
     /// Site events the hub holds.
     pub copied_events: u64,
