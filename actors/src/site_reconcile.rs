@@ -47,12 +47,17 @@ pub enum NodeStep {
     Ready,
 }
 
-/// Decides the next step for `node`. `agent_applied` is the membership the node agent last reported as applied.
-pub fn next_node_step(
-    node: &NodeState,
-    site_image: Option<&SiteImage>,
-    agent_applied: Option<&Membership>,
-) -> NodeStep {
+/// What the site controller sees of the node outside the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeReality {
+    /// The membership the node agent last reported as applied.
+    pub agent_applied: Option<Membership>,
+    /// The membership the cluster runtime last provisioned on the node.
+    pub runtime_provisioned: Option<Membership>,
+}
+
+/// Decides the next step for `node`, given the site image and what the agent and runtime report.
+pub fn next_node_step(node: &NodeState, site_image: Option<&SiteImage>, reality: &NodeReality) -> NodeStep {
     if node.status.inventory.is_none() {
         return NodeStep::Idle;
     }
@@ -88,17 +93,20 @@ pub fn next_node_step(
             },
             None => NodeStep::Idle,
         },
-        (_, Some(have)) => provisioning_step(node.status.phase, have, agent_applied),
+        (_, Some(have)) => provisioning_step(node.status.phase, have, reality),
         (None, None) => NodeStep::Idle,
     }
 }
 
-fn provisioning_step(phase: NodePhase, have: &Membership, agent_applied: Option<&Membership>) -> NodeStep {
-    let applied = agent_applied == Some(have);
+fn provisioning_step(phase: NodePhase, have: &Membership, reality: &NodeReality) -> NodeStep {
+    let provisioned = reality.runtime_provisioned.as_ref() == Some(have);
+    let applied = reality.agent_applied.as_ref() == Some(have);
     match phase {
         NodePhase::Joined => NodeStep::Provision,
+        // Provisioning that the runtime has not done (e.g. the controller restarted mid-install): do it again.
+        NodePhase::Provisioning if !provisioned => NodeStep::Provision,
         NodePhase::Provisioning if applied => NodeStep::Ready,
-        NodePhase::Ready if agent_applied.is_some() && !applied => NodeStep::Provision,
+        NodePhase::Ready if !provisioned || (reality.agent_applied.is_some() && !applied) => NodeStep::Provision,
         _ => NodeStep::Idle,
     }
 }

@@ -1,7 +1,7 @@
 //! The site controller's next step per node, as a table: given spec and status, when reconciling, then this step.
 
 use actors::node::{Membership, NodeState};
-use actors::site_reconcile::{next_node_step, NodeStep, SiteImage};
+use actors::site_reconcile::{next_node_step, NodeReality, NodeStep, SiteImage};
 use events::cluster::ProfileRef;
 use events::node::{NodeEvent, NodeRole};
 use testkit::fixtures::sample_inventory;
@@ -46,9 +46,18 @@ fn assigned(generation: u64, cluster: &str, role: NodeRole) -> NodeEvent {
     }
 }
 
+/// `applied`: what the agent runs; the runtime is taken to have provisioned the same (see the runtime cases).
 fn step(events: &[NodeEvent], applied: Option<Membership>) -> NodeStep {
     let state: NodeState = given(events).state().clone();
-    next_node_step(&state, Some(&image()), applied.as_ref())
+    let runtime_provisioned = applied.clone().or_else(|| state.status.membership.clone());
+    next_node_step(
+        &state,
+        Some(&image()),
+        &NodeReality {
+            agent_applied: applied,
+            runtime_provisioned,
+        },
+    )
 }
 
 #[test]
@@ -206,5 +215,42 @@ fn next_steps() {
 #[test]
 fn without_a_site_image_a_new_node_waits_for_the_hub() {
     let state: NodeState = given(&[registered()]).state().clone();
-    assert_eq!(next_node_step(&state, None, None), NodeStep::Idle);
+    assert_eq!(next_node_step(&state, None, &NodeReality::default()), NodeStep::Idle);
+}
+
+#[test]
+fn provisioning_the_runtime_has_not_done_is_done_again() {
+    let state: NodeState = given(&[
+        registered(),
+        joined("main", NodeRole::Worker, 0),
+        NodeEvent::Provisioning { observed_generation: 0 },
+    ])
+    .state()
+    .clone();
+    let agent_only = NodeReality {
+        agent_applied: Some(member("main", NodeRole::Worker)),
+        runtime_provisioned: None,
+    };
+    assert_eq!(next_node_step(&state, Some(&image()), &agent_only), NodeStep::Provision);
+    let both = NodeReality {
+        runtime_provisioned: Some(member("main", NodeRole::Worker)),
+        ..agent_only
+    };
+    assert_eq!(next_node_step(&state, Some(&image()), &both), NodeStep::Ready);
+}
+
+#[test]
+fn a_ready_node_the_runtime_lost_is_provisioned_again() {
+    let state: NodeState = given(&[
+        registered(),
+        joined("main", NodeRole::Worker, 0),
+        NodeEvent::Ready { observed_generation: 0 },
+    ])
+    .state()
+    .clone();
+    let lost = NodeReality {
+        agent_applied: Some(member("main", NodeRole::Worker)),
+        runtime_provisioned: None,
+    };
+    assert_eq!(next_node_step(&state, Some(&image()), &lost), NodeStep::Provision);
 }

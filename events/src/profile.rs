@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A Helm chart reference with values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HelmRelease {
     /// Release name.
     pub name: String,
@@ -18,6 +19,7 @@ pub struct HelmRelease {
 
 /// Base OS image for the A/B partitions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OsImage {
     /// Image name in the object store.
     pub image: String,
@@ -29,6 +31,7 @@ pub struct OsImage {
 
 /// Kubernetes distribution and version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KubernetesLayer {
     /// Distribution (`k3s`).
     pub distro: String,
@@ -38,6 +41,7 @@ pub struct KubernetesLayer {
 
 /// The layers of a profile, bottom to top.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileLayers {
     /// Base OS.
     pub os: OsImage,

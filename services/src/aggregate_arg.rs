@@ -3,6 +3,44 @@
 use anyhow::{bail, Context};
 use events::{AggregateKind, AggregateRef, Scope, Token};
 
+/// `KIND/ID` for a kind that lives at a site: the hub must say which site.
+#[derive(Debug, thiserror::Error)]
+#[error("a {kind} lives at a site: write {kind}/SITE/{id}, or give --hub so the hub can find it")]
+pub struct NeedsSite {
+    /// The kind.
+    pub kind: AggregateKind,
+    /// The id.
+    pub id: Token,
+}
+
+/// Parses the argument, asking the hub API for the site of a `node/ID` or `cluster/ID`.
+pub async fn resolve_aggregate(arg: &str, hub: Option<&str>) -> anyhow::Result<AggregateRef> {
+    match parse_aggregate(arg) {
+        Err(e) => match (e.downcast::<NeedsSite>(), hub) {
+            (Ok(needs), Some(_)) => {
+                let api = crate::commands::api_client::HubApi::connect(hub).await?;
+                let endpoint = if needs.kind == AggregateKind::Node {
+                    "nodes.get"
+                } else {
+                    "clusters.get"
+                };
+                let found = api
+                    .call(endpoint, serde_json::json!({ "id": needs.id.as_str() }))
+                    .await?;
+                let site = Token::new(found["site"].as_str().unwrap_or_default()).context("the hub named no site")?;
+                Ok(AggregateRef {
+                    kind: needs.kind,
+                    scope: Scope::Site(site),
+                    id: needs.id,
+                })
+            }
+            (Ok(needs), None) => Err(needs.into()),
+            (Err(e), _) => Err(e),
+        },
+        ok => ok,
+    }
+}
+
 /// `KIND/SCOPE/ID`, or `KIND/ID` where the scope follows from the kind (`site/ID`, `profile/NAME`).
 pub fn parse_aggregate(arg: &str) -> anyhow::Result<AggregateRef> {
     let parts: Vec<&str> = arg.split('/').collect();
@@ -19,7 +57,7 @@ pub fn parse_aggregate(arg: &str) -> anyhow::Result<AggregateRef> {
                     scope: Scope::All,
                     id,
                 }),
-                _ => bail!("a {kind} lives at a site: write {kind}/SITE/{id}"),
+                _ => Err(NeedsSite { kind, id }.into()),
             }
         }
         _ => bail!("{arg:?} is not an aggregate: write KIND/SCOPE/ID (node/store-1/n1) or site/ID or profile/NAME"),

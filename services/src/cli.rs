@@ -28,6 +28,8 @@ pub enum OutputFormat {
     Table,
     /// JSON for programs.
     Json,
+    /// YAML.
+    Yaml,
 }
 
 /// Subcommands.
@@ -47,11 +49,29 @@ pub enum Command {
         #[command(subcommand)]
         command: SitesCommand,
     },
-    /// Nodes as the hub sees them.
+    /// Nodes: list, inspect, assign to clusters, reset.
     Nodes {
         /// What to do with nodes.
         #[command(subcommand)]
         command: NodesCommand,
+    },
+    /// Cluster profiles: versioned, immutable full-stack definitions.
+    Profiles {
+        /// What to do with profiles.
+        #[command(subcommand)]
+        command: ProfilesCommand,
+    },
+    /// Clusters: create at a site from a profile version, inspect, delete.
+    Clusters {
+        /// What to do with clusters.
+        #[command(subcommand)]
+        command: ClustersCommand,
+    },
+    /// Apply kubectl-style YAML manifests (kind / metadata / spec; several documents per file).
+    Apply {
+        /// Manifest file, or `-` for stdin.
+        #[arg(short = 'f', long)]
+        file: String,
     },
     /// Rebuild every aggregate from the event streams into a local snapshot store.
     Replay(ReplayArgs),
@@ -129,18 +149,159 @@ pub struct GetArgs {
     pub at: Option<String>,
 }
 
+/// `KEY=VALUE` pairs (labels, overrides, filters).
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} must be KEY=VALUE"))
+}
+
 /// `edgefleet sites …`.
 #[derive(Debug, Subcommand)]
 pub enum SitesCommand {
     /// List sites: connection state, last seen, replication lag.
     Ls,
+    /// One site with its labels.
+    Get {
+        /// Site id.
+        id: String,
+    },
+    /// Replace a site's labels.
+    Label {
+        /// Site id.
+        id: String,
+        /// KEY=VALUE, repeatable.
+        #[arg(value_parser = key_value, required = true)]
+        labels: Vec<(String, String)>,
+    },
 }
 
 /// `edgefleet nodes …`.
 #[derive(Debug, Subcommand)]
 pub enum NodesCommand {
-    /// List nodes: site, state, last heartbeat.
+    /// List nodes: site, state, cluster, role, last heartbeat.
+    Ls {
+        /// Only this site's nodes.
+        #[arg(long)]
+        site: Option<String>,
+        /// Only nodes in this state (unassigned, assigned, provisioning, ready, failed, resetting).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only nodes with this label, KEY=VALUE, repeatable.
+        #[arg(short = 'l', long = "label", value_parser = key_value)]
+        labels: Vec<(String, String)>,
+    },
+    /// One node in detail.
+    Get {
+        /// Node id.
+        id: String,
+        /// Its site (when the id is used at several sites).
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Assign a node to a cluster at its site.
+    Assign {
+        /// Node id.
+        id: String,
+        /// Target cluster.
+        #[arg(long)]
+        cluster: String,
+        /// control-plane or worker.
+        #[arg(long, value_parser = ["control-plane", "worker"])]
+        role: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Take a node out of its cluster.
+    Unassign {
+        /// Node id.
+        id: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Send a node back to its bootstrap partition to start over.
+    Reset {
+        /// Node id.
+        id: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Replace a node's labels.
+    Label {
+        /// Node id.
+        id: String,
+        /// KEY=VALUE, repeatable.
+        #[arg(value_parser = key_value, required = true)]
+        labels: Vec<(String, String)>,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+/// `edgefleet profiles …`.
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// Publish a profile from a YAML manifest (a new version only if the layers changed).
+    Apply {
+        /// Manifest file (kind: Profile), or `-` for stdin.
+        #[arg(short = 'f', long)]
+        file: String,
+    },
+    /// List profiles.
     Ls,
+    /// One profile version (NAME or NAME@VERSION).
+    Get {
+        /// NAME or NAME@VERSION.
+        name: String,
+    },
+}
+
+/// `edgefleet clusters …`.
+#[derive(Debug, Subcommand)]
+pub enum ClustersCommand {
+    /// Create a cluster at a site from a profile version.
+    Create {
+        /// Cluster id.
+        id: String,
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// NAME@VERSION.
+        #[arg(long)]
+        profile: String,
+        /// Override, KEY=VALUE, repeatable.
+        #[arg(long = "set", value_parser = key_value)]
+        overrides: Vec<(String, String)>,
+        /// Label, KEY=VALUE, repeatable.
+        #[arg(short = 'l', long = "label", value_parser = key_value)]
+        labels: Vec<(String, String)>,
+    },
+    /// List clusters.
+    Ls {
+        /// Only this site's clusters.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// One cluster with its nodes, roles and running profile.
+    Get {
+        /// Cluster id.
+        id: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Delete a cluster.
+    Delete {
+        /// Cluster id.
+        id: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
 }
 
 /// `edgefleet hub`.

@@ -12,6 +12,7 @@ pub fn print<T: Serialize>(
 ) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        OutputFormat::Yaml => print!("{}", serde_norway::to_string(value)?),
         OutputFormat::Table => print!("{}", render_table(headers, rows)),
     }
     Ok(())

@@ -153,7 +153,7 @@ async fn bad_requests_get_clear_errors_and_exit_codes() {
         stderr(&bad_at)
     );
 
-    let bad_ref = edgefleet(&["history", "node/n1", "--hub", &url]).await;
+    let bad_ref = edgefleet(&["history", "node/n1"]).await;
     assert_eq!(bad_ref.status.code(), Some(1));
     assert!(stderr(&bad_ref).contains("write node/SITE/n1"), "{}", stderr(&bad_ref));
 

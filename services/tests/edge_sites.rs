@@ -448,7 +448,7 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
         let ready = rows
             .as_array()?
             .iter()
-            .filter(|r| r["state"] == "Ready" && r["last_heartbeat_ms_ago"].as_u64().is_some())
+            .filter(|r| r["state"] == "ready" && r["last_heartbeat_ms_ago"].as_u64().is_some())
             .count();
         (ready == 2).then_some(rows)
     })

@@ -1,6 +1,6 @@
 //! `edgefleet history` and `edgefleet get [--at]`: an aggregate's events and its state at any point, by replay.
 
-use crate::aggregate_arg::parse_aggregate;
+use crate::aggregate_arg::resolve_aggregate;
 use crate::cli::{GetArgs, HistoryArgs, OutputFormat};
 use crate::hub_connection::connect_hub;
 use crate::output::{print, rfc3339_ms};
@@ -25,7 +25,7 @@ struct HistoryLine<'a> {
 
 /// Lists the aggregate's events, merged across the hub's and the site's streams.
 pub async fn history(hub: Option<&str>, format: OutputFormat, args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    let aggregate = parse_aggregate(&args.aggregate)?;
+    let aggregate = resolve_aggregate(&args.aggregate, hub).await?;
     let log = JetStreamLog::new(connect_hub(hub).await?, Quarantine::in_memory());
     let entries = replay::history(&log, &aggregate).await?;
     if entries.is_empty() {
@@ -90,7 +90,7 @@ fn parse_at(at: &str) -> anyhow::Result<At> {
 
 /// Shows the aggregate's state now, or rebuilt at `--at`.
 pub async fn get(hub: Option<&str>, format: OutputFormat, args: GetArgs) -> anyhow::Result<ExitCode> {
-    let aggregate = parse_aggregate(&args.aggregate)?;
+    let aggregate = resolve_aggregate(&args.aggregate, hub).await?;
     let at = args.at.as_deref().map(parse_at).transpose()?;
     let log = JetStreamLog::new(connect_hub(hub).await?, Quarantine::in_memory());
     let entries = replay::history(&log, &aggregate).await?;

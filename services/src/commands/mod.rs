@@ -1,12 +1,14 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod demo;
-mod fleet_lists;
 mod history;
 mod log_io;
 mod replay_store;
+mod resources;
 
-use crate::cli::{Cli, Command, NodesCommand, SitesCommand};
+pub use resources::api_client;
+
+use crate::cli::{Cli, Command};
 use std::process::ExitCode;
 
 /// Runs the parsed command line.
@@ -17,12 +19,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hub(args) => crate::hub::run(args).await,
         Command::Site(args) => crate::site::run(args).await,
         Command::Agent(args) => crate::agent::run(args).await,
-        Command::Sites {
-            command: SitesCommand::Ls,
-        } => fleet_lists::sites(hub, cli.output).await,
-        Command::Nodes {
-            command: NodesCommand::Ls,
-        } => fleet_lists::nodes(hub, cli.output).await,
+        Command::Sites { command } => resources::sites(hub, cli.output, command).await,
+        Command::Nodes { command } => resources::nodes(hub, cli.output, command).await,
+        Command::Profiles { command } => resources::profiles(hub, cli.output, command).await,
+        Command::Clusters { command } => resources::clusters(hub, cli.output, command).await,
+        Command::Apply { file } => resources::apply(hub, &file).await,
         Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
         Command::Export(args) => log_io::export(hub, args).await,
         Command::Import(args) => log_io::import(hub, args).await,

@@ -2,8 +2,8 @@
 //! intent stream, automatic sourcing of every site that appears, the fleet view and the API.
 
 mod api;
-mod fleet_view;
-mod site_directory;
+pub mod fleet_view;
+pub mod site_directory;
 
 use crate::cli::HubArgs;
 use crate::server_supervisor::Supervisor;
@@ -51,7 +51,19 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         actix_rt::spawn(site_directory::listen(directory.clone(), client.clone())),
         actix_rt::spawn(fleet_view::follow(view.clone(), directory.clone(), js.clone())),
     ];
-    let service = api::start(client.clone(), directory.clone(), view.clone()).await?;
+    let hub =
+        crate::registries::Registries::start(client.clone(), events::Origin::Hub, &args.data_dir.join("hub.redb"))
+            .await?;
+    let service = api::start(
+        client.clone(),
+        api::ApiContext {
+            directory: directory.clone(),
+            view: view.clone(),
+            hub,
+            js: js.clone(),
+        },
+    )
+    .await?;
     println!(
         "hub running: clients on {url}, sites connect to nats-leaf://{}",
         args.leaf_listen

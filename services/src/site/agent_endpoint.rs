@@ -1,5 +1,6 @@
 //! Serves node agents' register and heartbeat requests on the site's own nats-server.
 
+use super::cluster_runtime::ClusterRuntime;
 use super::controller::SiteController;
 use crate::agent_protocol::{heartbeat_subject, register_subject, AgentReply, HeartbeatRequest, RegisterRequest};
 use events::Token;
@@ -10,7 +11,7 @@ use std::rc::Rc;
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
 /// Answers agents until the connection closes.
-pub async fn serve(controller: Rc<SiteController>, client: async_nats::Client) {
+pub async fn serve<R: ClusterRuntime>(controller: Rc<SiteController<R>>, client: async_nats::Client) {
     let site = controller.site().to_string();
     let (Ok(mut register), Ok(mut heartbeat)) = (
         client.subscribe(register_subject(&site)).await,

@@ -1,12 +1,13 @@
 //! The site controller: registers nodes, forms and changes clusters, tracks liveness, and acts on the hub's
 //! intents — all through the site's own actors and log, so it keeps working with no hub.
 
+use super::cluster_runtime::{ClusterRuntime, NodePlan};
 use crate::agent_protocol::{AgentMembership, AgentReply};
 use crate::registries::{dispatch, query, Registries};
 use actors::cluster::{ClusterCommand, ClusterState};
 use actors::node::{Membership, NodeCommand, NodeState};
 use actors::site::SiteCommand;
-use actors::site_reconcile::{next_node_step, NodeStep, SiteImage};
+use actors::site_reconcile::{next_node_step, NodeReality, NodeStep, SiteImage};
 use actors::ExecuteError;
 use events::cluster::ClusterEvent;
 use events::node::{Inventory, NodeRole};
@@ -27,24 +28,32 @@ struct AgentSeen {
     silent: bool,
 }
 
-/// One site's controller.
-pub struct SiteController {
+/// One site's controller, provisioning through the runtime `R`.
+pub struct SiteController<R: ClusterRuntime> {
     site: Token,
     registries: Registries,
     image: Option<SiteImage>,
     silent_after: Duration,
     agents: RefCell<HashMap<Token, AgentSeen>>,
+    runtime: R,
 }
 
-impl SiteController {
-    /// A controller for `site` deciding through `registries`.
-    pub fn new(site: Token, registries: Registries, image: Option<SiteImage>, silent_after: Duration) -> Self {
+impl<R: ClusterRuntime> SiteController<R> {
+    /// A controller for `site` deciding through `registries` and provisioning through `runtime`.
+    pub fn new(
+        site: Token,
+        registries: Registries,
+        image: Option<SiteImage>,
+        silent_after: Duration,
+        runtime: R,
+    ) -> Self {
         Self {
             site,
             registries,
             image,
             silent_after,
             agents: RefCell::new(HashMap::new()),
+            runtime,
         }
     }
 
@@ -206,8 +215,14 @@ impl SiteController {
                 Ok(state) => state,
                 Err(e) => return tracing::warn!(node = %node_id, error = %e, "reconcile: node unreadable"),
             };
-            let applied = self.agents.borrow().get(node_id).and_then(|seen| seen.applied.clone());
-            let step = next_node_step(&state, self.image.as_ref(), applied.as_ref());
+            let reality = NodeReality {
+                agent_applied: self.agents.borrow().get(node_id).and_then(|seen| seen.applied.clone()),
+                runtime_provisioned: self
+                    .runtime
+                    .provisioned(node_id)
+                    .map(|(cluster, role)| Membership { cluster, role }),
+            };
+            let step = next_node_step(&state, self.image.as_ref(), &reality);
             if step == NodeStep::Idle {
                 return;
             }
@@ -227,6 +242,7 @@ impl SiteController {
             NodeStep::Join { cluster, role } => self.join(node_id, cluster, *role).await,
             NodeStep::Leave { cluster } => {
                 self.leave_cluster(node_id, cluster).await?;
+                self.uninstall(node_id).await;
                 dispatch(nodes, node, NodeCommand::Leave, "controller")
                     .await
                     .map(|_| ())
@@ -235,18 +251,58 @@ impl SiteController {
                 if let Some(cluster) = cluster {
                     self.leave_cluster(node_id, cluster).await?;
                 }
+                self.uninstall(node_id).await;
                 dispatch(nodes, node, NodeCommand::CompleteReset, "controller")
                     .await
                     .map(|_| ())
             }
-            NodeStep::Provision => dispatch(nodes, node, NodeCommand::ReportProvisioning, "controller")
-                .await
-                .map(|_| ()),
+            NodeStep::Provision => {
+                dispatch(nodes, node.clone(), NodeCommand::ReportProvisioning, "controller").await?;
+                if let Err(reason) = self.provision(node_id).await {
+                    dispatch(nodes, node, NodeCommand::ReportFailed(reason), "controller").await?;
+                }
+                Ok(())
+            }
             NodeStep::Ready => {
                 dispatch(nodes, node, NodeCommand::ReportReady, "controller").await?;
                 self.cluster_ready_check(node_id).await
             }
         }
+    }
+
+    async fn uninstall(&self, node_id: &Token) {
+        if let Err(e) = self.runtime.remove(node_id).await {
+            tracing::warn!(node = %node_id, error = %e, "runtime could not remove the node");
+        }
+    }
+
+    /// Provisions the node's membership through the runtime; the error is the node's failure reason.
+    async fn provision(&self, node_id: &Token) -> Result<(), String> {
+        let node: NodeState = query(&self.registries.nodes, self.node(node_id))
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let membership = node.status.membership.ok_or("the node is in no cluster")?;
+        let cluster_ref = AggregateRef::cluster(&self.site, &membership.cluster);
+        let cluster: ClusterState = query(&self.registries.clusters, cluster_ref)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let profile = cluster
+            .spec
+            .profile
+            .or(cluster.status.running_profile)
+            .ok_or_else(|| format!("cluster {} has no profile", membership.cluster))?;
+        let profile_state: actors::profile::ProfileState =
+            query(&self.registries.profiles, AggregateRef::profile(&profile.name))
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+        let plan = NodePlan {
+            cluster: &membership.cluster,
+            node: node_id,
+            role: membership.role,
+            profile: &profile,
+            layers: profile_state.versions.get(&profile.version),
+        };
+        self.runtime.provision(&plan).await.map_err(|e| e.to_string())
     }
 
     async fn join(&self, node_id: &Token, cluster: &Token, role: Option<NodeRole>) -> Result<(), ExecuteError> {

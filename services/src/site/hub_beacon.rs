@@ -1,6 +1,7 @@
 //! Tells the hub this site exists and how far its stream goes, once a second, over the leaf link (core NATS:
 //! fire-and-forget, nothing queues while the link is down). The hub starts sourcing a site on its first beacon.
 
+use super::cluster_runtime::ClusterRuntime;
 use super::controller::SiteController;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::subject;
@@ -8,7 +9,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// Sends beacons until aborted.
-pub async fn beacon(controller: Rc<SiteController>, client: async_nats::Client, js: async_nats::jetstream::Context) {
+pub async fn beacon<R: ClusterRuntime>(
+    controller: Rc<SiteController<R>>,
+    client: async_nats::Client,
+    js: async_nats::jetstream::Context,
+) {
     let site = controller.site().clone();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let stream = subject::site_stream(&site);

@@ -1,6 +1,7 @@
 //! Acts on intents as they arrive in the site's sourced copy of `EF_INTENT` (and, at start, on every node the
 //! site knows, so nothing decided while the controller was down is missed).
 
+use super::cluster_runtime::ClusterRuntime;
 use super::controller::SiteController;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::consumer::DeliverPolicy;
@@ -11,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// Reconciles every known node, then every node an arriving intent is about. Runs until aborted.
-pub async fn watch(controller: Rc<SiteController>, js: async_nats::jetstream::Context) {
+pub async fn watch<R: ClusterRuntime>(controller: Rc<SiteController<R>>, js: async_nats::jetstream::Context) {
     let site = controller.site().clone();
     let streams = [subject::INTENT_STREAM.to_string(), subject::site_stream(&site)];
     let mut fleet = FleetState::new();
@@ -30,7 +31,11 @@ pub async fn watch(controller: Rc<SiteController>, js: async_nats::jetstream::Co
     }
 }
 
-async fn follow(controller: &SiteController, js: &async_nats::jetstream::Context, start: u64) -> anyhow::Result<()> {
+async fn follow<R: ClusterRuntime>(
+    controller: &SiteController<R>,
+    js: &async_nats::jetstream::Context,
+    start: u64,
+) -> anyhow::Result<()> {
     let stream = js.get_stream_no_info(subject::INTENT_STREAM).await?;
     let config = OrderedConfig {
         deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: start },

@@ -2,6 +2,7 @@
 //! controller, and the beacon that tells the hub it exists. Nothing here waits on the hub.
 
 mod agent_endpoint;
+mod cluster_runtime;
 mod controller;
 mod hub_beacon;
 mod intent_watcher;
@@ -51,11 +52,13 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let image = args.site_image()?;
+    let runtime = cluster_runtime::SimulatedRuntime::open(args.data_dir.join("runtime.json"));
     let controller = Rc::new(SiteController::new(
         site.clone(),
         registries,
         image,
         args.silent_after(),
+        runtime,
     ));
     controller.register_site(&args.timezone).await?;
     let client_url = server.client_url();

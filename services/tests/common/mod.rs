@@ -124,12 +124,23 @@ pub struct Site {
 impl Site {
     /// Starts site `id` (site image: cluster `main` from profile `edge@1`), linked to `hub`.
     pub async fn start(dir: &Path, hub: &Hub, id: &str, env: &[(&str, String)]) -> Site {
+        Self::start_with_image(dir, hub, id, env, Some("edge@1")).await
+    }
+
+    /// Starts site `id`; `image` is the site image's cluster profile (`None`: nodes wait for the hub).
+    pub async fn start_with_image(
+        dir: &Path,
+        hub: &Hub,
+        id: &str,
+        env: &[(&str, String)],
+        image: Option<&str>,
+    ) -> Site {
         let link = LinkProxy::start(format!("127.0.0.1:{}", hub.leaf_port).parse().expect("addr"))
             .await
             .expect("proxy");
         let [client_port] = free_ports::<1>();
         let data_dir = dir.join(id);
-        let args = [
+        let mut args = vec![
             "site".to_string(),
             "--site-id".into(),
             id.into(),
@@ -139,11 +150,12 @@ impl Site {
             format!("127.0.0.1:{client_port}"),
             "--data-dir".into(),
             data_dir.display().to_string(),
-            "--cluster-profile".into(),
-            "edge@1".into(),
             "--silent-after-s".into(),
             "3".into(),
         ];
+        if let Some(profile) = image {
+            args.extend(["--cluster-profile".to_string(), profile.to_string()]);
+        }
         let process = EdgefleetProcess::spawn(&format!("site-{id}"), dir, &args, env);
         let site = Site {
             id: testkit::token(id),
@@ -214,6 +226,18 @@ pub fn agent(dir: &Path, site: &Site, node: &str) -> EdgefleetProcess {
         "1".into(),
         "--machine-id".into(),
         format!("{}-{node}", site.id),
+        // Fixed inventory, so outputs do not depend on the machine running the tests.
+        "--cpus".into(),
+        "4".into(),
+        "--memory-mib".into(),
+        "8192".into(),
+        "--disk-device".into(),
+        "nvme0n1=512110190592".into(),
+        "--nic".into(),
+        format!(
+            "eth0=02:00:00:00:00:{:02x}",
+            node.bytes().map(u32::from).sum::<u32>() % 256
+        ),
     ];
     EdgefleetProcess::spawn(&format!("agent-{}-{node}", site.id), dir, &args, &[])
 }

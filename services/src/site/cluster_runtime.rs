@@ -1,0 +1,143 @@
+//! The Kubernetes layer behind a port: the site controller provisions nodes and rolls releases through
+//! [`ClusterRuntime`]. [`SimulatedRuntime`] runs in tests and the demo; a k3s/Helm runtime implements the same
+//! trait by running the k3s installer on the node (server for control-plane, agent for workers) and
+//! `helm upgrade --install` per release.
+
+use events::cluster::ProfileRef;
+use events::node::NodeRole;
+use events::profile::ProfileLayers;
+use events::Token;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What a runtime failed to do, for the node's `failed` reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RuntimeError(pub String);
+
+/// What to install on a node.
+#[derive(Clone, Debug)]
+pub struct NodePlan<'a> {
+    /// The cluster.
+    pub cluster: &'a Token,
+    /// The node.
+    pub node: &'a Token,
+    /// Its role.
+    pub role: NodeRole,
+    /// The profile version.
+    pub profile: &'a ProfileRef,
+    /// Its layers, when the site has them (a cluster formed offline from the site image may not yet).
+    pub layers: Option<&'a ProfileLayers>,
+}
+
+/// Installs and checks Kubernetes on a site's nodes.
+pub trait ClusterRuntime {
+    /// Installs the node's Kubernetes role and the profile's releases; idempotent.
+    fn provision(&self, plan: &NodePlan<'_>) -> impl Future<Output = Result<(), RuntimeError>>;
+    /// What the runtime last provisioned on `node` (cluster, role), if anything.
+    fn provisioned(&self, node: &Token) -> Option<(Token, NodeRole)>;
+    /// Removes the node from its cluster (uninstall); idempotent.
+    fn remove(&self, node: &Token) -> impl Future<Output = Result<(), RuntimeError>>;
+}
+
+/// One node as the simulated runtime installed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Installed {
+    cluster: String,
+    role: NodeRole,
+    profile: String,
+    kubernetes: String,
+    releases: Vec<String>,
+}
+
+/// A runtime that records installs in a JSON file instead of touching hosts. Nodes listed in
+/// `EDGEFLEET_SIMULATE_FAILURE` (comma-separated ids) fail to provision, for failure tests.
+pub struct SimulatedRuntime {
+    state_path: PathBuf,
+    installed: RefCell<BTreeMap<String, Installed>>,
+    failing: Vec<String>,
+    install_delay: Duration,
+}
+
+impl SimulatedRuntime {
+    /// A runtime keeping its state in `state_path`.
+    pub fn open(state_path: PathBuf) -> Self {
+        let installed = std::fs::read(&state_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let failing = std::env::var("EDGEFLEET_SIMULATE_FAILURE")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            state_path,
+            installed: RefCell::new(installed),
+            failing,
+            install_delay: Duration::from_millis(100),
+        }
+    }
+
+    fn persist(&self) -> Result<(), RuntimeError> {
+        let bytes = serde_json::to_vec_pretty(&*self.installed.borrow()).map_err(|e| RuntimeError(e.to_string()))?;
+        let tmp = self.state_path.with_extension("json.tmp");
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &self.state_path))
+            .map_err(|e| RuntimeError(format!("recording the install in {}: {e}", self.state_path.display())))
+    }
+}
+
+impl ClusterRuntime for SimulatedRuntime {
+    async fn provision(&self, plan: &NodePlan<'_>) -> Result<(), RuntimeError> {
+        if self.failing.iter().any(|n| n == plan.node.as_str()) {
+            return Err(RuntimeError(format!(
+                "simulated failure installing {} on {}",
+                plan.profile, plan.node
+            )));
+        }
+        tokio::time::sleep(self.install_delay).await; // an install takes time; keep the controller honest about it
+        let (kubernetes, releases) = match plan.layers {
+            Some(layers) => (
+                format!("{} {}", layers.k8s.distro, layers.k8s.version),
+                std::iter::once(&layers.cni)
+                    .chain(&layers.csi)
+                    .chain(&layers.addons)
+                    .chain(&layers.apps)
+                    .map(|r| format!("{}@{}", r.name, r.version))
+                    .collect(),
+            ),
+            None => ("from the site image".to_string(), vec![]),
+        };
+        let installed = Installed {
+            cluster: plan.cluster.to_string(),
+            role: plan.role,
+            profile: plan.profile.to_string(),
+            kubernetes,
+            releases,
+        };
+        self.installed.borrow_mut().insert(plan.node.to_string(), installed);
+        self.persist()
+    }
+
+    fn provisioned(&self, node: &Token) -> Option<(Token, NodeRole)> {
+        let installed = self.installed.borrow();
+        let entry = installed.get(node.as_str())?;
+        Some((Token::new(entry.cluster.clone()).ok()?, entry.role))
+    }
+
+    async fn remove(&self, node: &Token) -> Result<(), RuntimeError> {
+        let removed = self.installed.borrow_mut().remove(node.as_str()).is_some();
+        if removed {
+            self.persist()?;
+        }
+        Ok(())
+    }
+}
