@@ -3,7 +3,7 @@
 //! to it and to `all`. Copies keep the origin stream's name, so readers address a stream the same way on both
 //! sides. Sources are configured with an explicit `external: { api: "$JS.<domain>.API" }` (DESIGN §7).
 
-use crate::stream_setup::{StreamPolicy, StreamSetupError};
+use crate::stream_setup::{create_or_update, StreamPolicy, StreamSetupError};
 use async_nats::jetstream::context::Context;
 use async_nats::jetstream::stream::{Config, External, RetentionPolicy, Source, StorageType, SubjectTransform};
 use events::{subject, Token};
@@ -16,17 +16,6 @@ fn external_api(domain: &str) -> External {
         api_prefix: format!("$JS.{domain}.API"),
         delivery_prefix: None,
     }
-}
-
-async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
-    let stream = config.name.clone();
-    js.create_or_update_stream(config)
-        .await
-        .map(|_| ())
-        .map_err(|e| StreamSetupError::Failed {
-            stream,
-            reason: e.to_string(),
-        })
 }
 
 /// At the hub: `EF_SITE_<site>`, a copy sourced from the site's own stream in JetStream domain `<site>`.

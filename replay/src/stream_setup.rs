@@ -43,7 +43,8 @@ pub enum StreamSetupError {
     },
 }
 
-async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
+/// Creates the stream, or updates it to `config` if it exists (idempotent start-up).
+pub(crate) async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
     let stream = config.name.clone();
     js.create_or_update_stream(config)
         .await

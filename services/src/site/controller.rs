@@ -352,7 +352,19 @@ impl<R: ClusterRuntime> SiteController<R> {
             "controller",
         )
         .await?;
-        self.promote(&left.events).await
+        self.promote(&left.events).await?;
+        // The last member of a deleted cluster has left: the cluster is gone.
+        if left.state.spec.deleted && left.state.status.members.is_empty() {
+            let cluster_ref = AggregateRef::cluster(&self.site, cluster);
+            dispatch(
+                &self.registries.clusters,
+                cluster_ref,
+                ClusterCommand::ConfirmRemoved,
+                "controller",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Carries the cluster's promotions over to the promoted nodes.

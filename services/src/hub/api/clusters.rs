@@ -159,6 +159,32 @@ pub async fn get(context: &ApiContext, request: ClusterRef) -> Result<ClusterVie
 /// `clusters.delete`.
 pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<ClusterView, ApiError> {
     let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;
+    // Unassign the nodes assigned to it first, so the site takes them out before it removes the cluster.
+    context.view.catch_up(&context.directory, &context.js).await;
+    let assigned: Vec<AggregateRef> = context
+        .view
+        .with(|fleet| {
+            fleet
+                .aggregates
+                .iter()
+                .filter(|(a, _)| a.kind == AggregateKind::Node && a.scope == aggregate.scope)
+                .filter(|(_, e)| {
+                    matches!(&e.state, AnyAggregate::Node(n)
+                        if n.spec.assignment.as_ref().is_some_and(|m| m.cluster == aggregate.id))
+                })
+                .map(|(a, _)| a.clone())
+                .collect()
+        })
+        .await;
+    for node in assigned {
+        dispatch(
+            &context.hub.nodes,
+            node,
+            actors::node::NodeCommand::Unassign,
+            "operator",
+        )
+        .await?;
+    }
     let done = dispatch(
         &context.hub.clusters,
         aggregate.clone(),
@@ -168,7 +194,6 @@ pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<Cluster
     .await?;
     Ok(view(context, &aggregate, &done.state).await)
 }
-
 /// `clusters.label`.
 pub async fn label(context: &ApiContext, request: Label) -> Result<ClusterView, ApiError> {
     let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;
