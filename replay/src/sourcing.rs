@@ -114,3 +114,53 @@ pub async fn source_status(js: &Context, stream: &str) -> Result<Option<SourceSt
         active_ms_ago: source.and_then(|s| s.active).map(|d| d.as_millis() as u64),
     }))
 }
+
+/// The object-store bucket holding OS images at the hub; every site holds a sourced replica of the same name.
+pub const IMAGE_BUCKET: &str = "ef-images";
+
+/// At the hub: the image bucket (created if missing).
+pub async fn hub_image_store(
+    js: &Context,
+) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
+    let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
+        stream: format!("OBJ_{IMAGE_BUCKET}"),
+        reason: e.to_string(),
+    };
+    match js.get_object_store(IMAGE_BUCKET).await {
+        Ok(store) => Ok(store),
+        Err(_) => js
+            .create_object_store(async_nats::jetstream::object_store::Config {
+                bucket: IMAGE_BUCKET.to_string(),
+                description: Some("edgefleet OS images".into()),
+                storage: StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| failed(&e)),
+    }
+}
+
+/// At a site: the image bucket, whose stream also sources the hub's bucket stream over the leaf link — images
+/// published at the hub arrive at every site ahead of any update window and are read locally, never over the WAN.
+pub async fn ensure_site_image_replica(
+    js: &Context,
+) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
+    let stream_name = format!("OBJ_{IMAGE_BUCKET}");
+    let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
+        stream: stream_name.clone(),
+        reason: e.to_string(),
+    };
+    let store = hub_image_store(js).await?;
+    let mut stream = js.get_stream(&stream_name).await.map_err(|e| failed(&e))?;
+    let mut config = stream.info().await.map_err(|e| failed(&e))?.config.clone();
+    let source = Source {
+        name: stream_name.clone(),
+        external: Some(external_api(HUB_DOMAIN)),
+        ..Default::default()
+    };
+    if config.sources.as_ref().is_none_or(|s| !s.contains(&source)) {
+        config.sources = Some(vec![source]);
+        js.update_stream(config).await.map_err(|e| failed(&e))?;
+    }
+    Ok(store)
+}

@@ -1,0 +1,53 @@
+//! OS images put in the hub's object store arrive in each site's replica over the leaf link and read back whole.
+
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+use testkit::NatsServer;
+use tokio::io::AsyncReadExt;
+
+#[tokio::test]
+async fn an_image_put_at_the_hub_is_readable_at_the_site() {
+    let hub = NatsServer::hub().await.expect("hub");
+    let site = NatsServer::builder("s1")
+        .jetstream_domain("s1")
+        .leaf_remote(&hub.leaf_url().expect("leaf url"))
+        .start()
+        .await
+        .expect("site");
+    let hub_js = async_nats::jetstream::new(hub.connect().await.expect("connect"));
+    let site_js = async_nats::jetstream::new(site.connect().await.expect("connect"));
+    let hub_store = replay::sourcing::hub_image_store(&hub_js).await.expect("hub bucket");
+    let site_store = replay::sourcing::ensure_site_image_replica(&site_js)
+        .await
+        .expect("site replica");
+    replay::sourcing::ensure_site_image_replica(&site_js)
+        .await
+        .expect("idempotent");
+
+    let image: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    hub_store
+        .put("edge-os-2026.12", &mut image.as_slice())
+        .await
+        .expect("put at the hub");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let read = loop {
+        if let Ok(mut object) = site_store.get("edge-os-2026.12").await {
+            let mut bytes = Vec::new();
+            if object.read_to_end(&mut bytes).await.is_ok() && bytes.len() == image.len() {
+                break bytes;
+            }
+        }
+        assert!(Instant::now() < deadline, "the image never arrived at the site");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(read, image);
+    let listed: Vec<_> = site_store
+        .list()
+        .await
+        .expect("list")
+        .filter_map(|o| async { o.ok() })
+        .collect()
+        .await;
+    assert_eq!(listed.len(), 1);
+}
