@@ -65,6 +65,14 @@ pub struct NodeStatus {
     pub failure: Option<String>,
     /// Time of the last heartbeat before the node went silent, while silent.
     pub silent_since: Option<Hlc>,
+    /// OS version running (after the last successful update), if known.
+    pub os_version: Option<String>,
+    /// Root slot running.
+    pub os_slot: Option<String>,
+    /// The OS update in progress (target version), if any.
+    pub os_updating_to: Option<String>,
+    /// Outcome of the last OS update that did not succeed.
+    pub os_last_failure: Option<String>,
 }
 
 /// The node aggregate.
@@ -179,11 +187,29 @@ pub enum NodeCommand {
     },
     /// Site: heartbeats resumed.
     MarkBack,
+    /// Site: the agent started updating the OS to this version.
+    ReportOsUpdateStarted(String),
+    /// Site: the agent runs this version from this slot after a successful update.
+    ReportOsUpdated {
+        /// Version.
+        version: String,
+        /// Slot.
+        slot: String,
+    },
+    /// Site: the update to `attempted` was rolled back.
+    ReportOsRolledBack {
+        /// Version attempted.
+        attempted: String,
+        /// Why.
+        reason: String,
+        /// Slot running after the rollback.
+        slot: String,
+    },
 }
 
 impl Aggregate for NodeState {
     const KIND: AggregateKind = AggregateKind::Node;
-    const STATE_VERSION: u16 = 1;
+    const STATE_VERSION: u16 = 2;
     type Event = NodeEvent;
     type Command = NodeCommand;
 
@@ -272,6 +298,22 @@ impl Aggregate for NodeState {
             }
             NodeEvent::WentSilent { last_seen } => status.silent_since = Some(*last_seen),
             NodeEvent::CameBack => status.silent_since = None,
+            NodeEvent::OsUpdateStarted { to_version, .. } => status.os_updating_to = Some(to_version.clone()),
+            NodeEvent::OsUpdated { version, slot } => {
+                status.os_version = Some(version.clone());
+                status.os_slot = Some(slot.clone());
+                status.os_updating_to = None;
+                status.os_last_failure = None;
+            }
+            NodeEvent::OsUpdateRolledBack {
+                attempted,
+                reason,
+                slot,
+            } => {
+                status.os_slot = Some(slot.clone());
+                status.os_updating_to = None;
+                status.os_last_failure = Some(format!("{attempted}: {reason}"));
+            }
         }
     }
 
@@ -405,6 +447,41 @@ impl Aggregate for NodeState {
                 Some(_) => vec![NodeEvent::CameBack],
                 None => vec![],
             },
+            NodeCommand::ReportOsUpdateStarted(to_version) => {
+                self.require_registered("update")?;
+                if self.status.os_updating_to.as_ref() == Some(&to_version) {
+                    vec![]
+                } else {
+                    vec![NodeEvent::OsUpdateStarted {
+                        from_version: self.status.os_version.clone(),
+                        to_version,
+                    }]
+                }
+            }
+            NodeCommand::ReportOsUpdated { version, slot } => {
+                let same = self.status.os_version.as_ref() == Some(&version)
+                    && self.status.os_slot.as_ref() == Some(&slot)
+                    && self.status.os_updating_to.is_none();
+                if same {
+                    vec![]
+                } else {
+                    vec![NodeEvent::OsUpdated { version, slot }]
+                }
+            }
+            NodeCommand::ReportOsRolledBack {
+                attempted,
+                reason,
+                slot,
+            } => {
+                if reason.trim().is_empty() {
+                    return Err(Rejection::Invalid("a rollback needs a reason".into()));
+                }
+                vec![NodeEvent::OsUpdateRolledBack {
+                    attempted,
+                    reason,
+                    slot,
+                }]
+            }
         };
         Ok(events)
     }

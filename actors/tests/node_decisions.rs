@@ -200,3 +200,62 @@ fn labels_are_validated() {
         .when(NodeCommand::SetLabels(bad))
         .then_rejected(|r| matches!(r, Rejection::Invalid(_)));
 }
+
+#[test]
+fn an_os_update_is_started_then_recorded_once() {
+    let state = given(&[registered()])
+        .when(NodeCommand::ReportOsUpdateStarted("2026.12".into()))
+        .then(&[NodeEvent::OsUpdateStarted {
+            from_version: None,
+            to_version: "2026.12".into(),
+        }]);
+    assert_eq!(state.status.os_updating_to.as_deref(), Some("2026.12"));
+    let started = NodeEvent::OsUpdateStarted {
+        from_version: None,
+        to_version: "2026.12".into(),
+    };
+    given(&[registered(), started.clone()])
+        .when(NodeCommand::ReportOsUpdateStarted("2026.12".into()))
+        .then_nothing();
+    let done = given(&[registered(), started.clone()])
+        .when(NodeCommand::ReportOsUpdated {
+            version: "2026.12".into(),
+            slot: "ROOT-B".into(),
+        })
+        .then(&[NodeEvent::OsUpdated {
+            version: "2026.12".into(),
+            slot: "ROOT-B".into(),
+        }]);
+    assert_eq!(
+        (done.status.os_version.as_deref(), done.status.os_updating_to),
+        (Some("2026.12"), None)
+    );
+}
+
+#[test]
+fn a_rolled_back_update_keeps_the_old_version_and_says_why() {
+    let updated = NodeEvent::OsUpdated {
+        version: "2026.11".into(),
+        slot: "ROOT-A".into(),
+    };
+    let started = NodeEvent::OsUpdateStarted {
+        from_version: Some("2026.11".into()),
+        to_version: "2026.12".into(),
+    };
+    let state = given(&[registered(), updated, started])
+        .when(NodeCommand::ReportOsRolledBack {
+            attempted: "2026.12".into(),
+            reason: "health check failed".into(),
+            slot: "ROOT-A".into(),
+        })
+        .then(&[NodeEvent::OsUpdateRolledBack {
+            attempted: "2026.12".into(),
+            reason: "health check failed".into(),
+            slot: "ROOT-A".into(),
+        }]);
+    assert_eq!(state.status.os_version.as_deref(), Some("2026.11"));
+    assert_eq!(
+        state.status.os_last_failure.as_deref(),
+        Some("2026.12: health check failed")
+    );
+}

@@ -140,6 +140,29 @@ pub enum NodeEvent {
     },
     /// Site: heartbeats resumed after silence.
     CameBack,
+    /// Site: the node started an A/B OS update (verified image written to the inactive slot next).
+    OsUpdateStarted {
+        /// OS version running before.
+        from_version: Option<String>,
+        /// OS version being installed.
+        to_version: String,
+    },
+    /// Site: the node booted the new slot, passed its health check and marked the slot successful.
+    OsUpdated {
+        /// OS version now running.
+        version: String,
+        /// Root slot now active (`ROOT-A` / `ROOT-B`).
+        slot: String,
+    },
+    /// Site: the update failed (refused image, failed boot or health check); the node runs its old slot.
+    OsUpdateRolledBack {
+        /// OS version that was attempted.
+        attempted: String,
+        /// Why.
+        reason: String,
+        /// Root slot active after the rollback.
+        slot: String,
+    },
 }
 
 impl NodeEvent {
@@ -171,6 +194,9 @@ impl NodeEvent {
             NodeEvent::ResetToBootstrap { .. } => "NodeResetToBootstrap",
             NodeEvent::WentSilent { .. } => "NodeWentSilent",
             NodeEvent::CameBack => "NodeCameBack",
+            NodeEvent::OsUpdateStarted { .. } => "NodeOsUpdateStarted",
+            NodeEvent::OsUpdated { .. } => "NodeOsUpdated",
+            NodeEvent::OsUpdateRolledBack { .. } => "NodeOsUpdateRolledBack",
         }
     }
 }
