@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod aggregate_actor;
 pub mod any_aggregate;
 pub mod cluster;
+pub mod cluster_update;
 pub mod event_log;
 pub mod labels;
 pub mod node;
