@@ -4,6 +4,7 @@ use crate::aggregate::Aggregate;
 use crate::cluster::ClusterState;
 use crate::node::NodeState;
 use crate::profile::ProfileState;
+use crate::rollout::RolloutState;
 use crate::site::SiteState;
 use events::{AggregateKind, Envelope};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ pub enum AnyAggregate {
     Cluster(ClusterState),
     /// A profile.
     Profile(ProfileState),
+    /// A rollout (the hub aggregate, a site's companion, or their union).
+    Rollout(RolloutState),
 }
 
 /// An event that cannot be applied to this state.
@@ -42,6 +45,7 @@ impl AnyAggregate {
             AggregateKind::Site => AnyAggregate::Site(SiteState::default()),
             AggregateKind::Cluster => AnyAggregate::Cluster(ClusterState::default()),
             AggregateKind::Profile => AnyAggregate::Profile(ProfileState::default()),
+            AggregateKind::Rollout => AnyAggregate::Rollout(RolloutState::default()),
         }
     }
 
@@ -52,6 +56,7 @@ impl AnyAggregate {
             AnyAggregate::Site(_) => AggregateKind::Site,
             AnyAggregate::Cluster(_) => AggregateKind::Cluster,
             AnyAggregate::Profile(_) => AggregateKind::Profile,
+            AnyAggregate::Rollout(_) => AggregateKind::Rollout,
         }
     }
 
@@ -67,6 +72,7 @@ impl AnyAggregate {
             AnyAggregate::Site(s) => enc(s),
             AnyAggregate::Cluster(s) => enc(s),
             AnyAggregate::Profile(s) => enc(s),
+            AnyAggregate::Rollout(s) => enc(s),
         }
     }
 
@@ -82,6 +88,7 @@ impl AnyAggregate {
             AggregateKind::Site => AnyAggregate::Site(dec(state_version, bytes)?),
             AggregateKind::Cluster => AnyAggregate::Cluster(dec(state_version, bytes)?),
             AggregateKind::Profile => AnyAggregate::Profile(dec(state_version, bytes)?),
+            AggregateKind::Rollout => AnyAggregate::Rollout(dec(state_version, bytes)?),
         })
     }
 
@@ -100,6 +107,7 @@ impl AnyAggregate {
             AnyAggregate::Site(s) => step(s, envelope),
             AnyAggregate::Cluster(s) => step(s, envelope),
             AnyAggregate::Profile(s) => step(s, envelope),
+            AnyAggregate::Rollout(s) => step(s, envelope),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod process_clock;
 pub mod profile;
 pub mod registry;
 pub mod rejection;
+pub mod rollout;
 pub mod site;
 pub mod site_reconcile;
 pub mod snapshot_store;

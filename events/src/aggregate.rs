@@ -15,15 +15,18 @@ pub enum AggregateKind {
     Cluster,
     /// A versioned cluster profile (fleet-wide).
     Profile,
+    /// A fleet-wide rollout (`all` scope, hub) and its per-site progress companions (site scope).
+    Rollout,
 }
 
 impl AggregateKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AggregateKind; 4] = [
+    pub const ALL: [AggregateKind; 5] = [
         AggregateKind::Node,
         AggregateKind::Site,
         AggregateKind::Cluster,
         AggregateKind::Profile,
+        AggregateKind::Rollout,
     ];
 
     /// The subject token naming this kind.
@@ -33,6 +36,7 @@ impl AggregateKind {
             AggregateKind::Site => "site",
             AggregateKind::Cluster => "cluster",
             AggregateKind::Profile => "profile",
+            AggregateKind::Rollout => "rollout",
         }
     }
 
@@ -162,7 +166,7 @@ pub enum AggregateRefError {
     #[error("aggregate reference {0:?} must look like KIND/SCOPE/ID, e.g. node/store-1/n1")]
     Shape(String),
     /// Unknown kind.
-    #[error("unknown aggregate kind {0:?}: expected node, site, cluster or profile")]
+    #[error("unknown aggregate kind {0:?}: expected node, site, cluster, profile or rollout")]
     Kind(String),
     /// Bad scope or id token.
     #[error(transparent)]

@@ -14,6 +14,7 @@ pub mod node;
 pub mod origin;
 pub mod payload;
 pub mod profile;
+pub mod rollout;
 pub mod site;
 pub mod subject;
 pub mod token;

@@ -5,6 +5,7 @@ use crate::cluster::ClusterEvent;
 use crate::node::NodeEvent;
 use crate::origin::Writer;
 use crate::profile::ProfileEvent;
+use crate::rollout::RolloutEvent;
 use crate::site::SiteEvent;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,8 @@ pub enum Payload {
     Cluster(ClusterEvent),
     /// A profile event (boxed: profiles are large and rare; the box keeps every other payload small).
     Profile(Box<ProfileEvent>),
+    /// A rollout event (hub plan and commands, or one site's progress).
+    Rollout(RolloutEvent),
 }
 
 impl Payload {
@@ -29,6 +32,7 @@ impl Payload {
             Payload::Site(_) => AggregateKind::Site,
             Payload::Cluster(_) => AggregateKind::Cluster,
             Payload::Profile(_) => AggregateKind::Profile,
+            Payload::Rollout(_) => AggregateKind::Rollout,
         }
     }
 
@@ -39,6 +43,7 @@ impl Payload {
             Payload::Site(e) => e.writer(),
             Payload::Cluster(e) => e.writer(),
             Payload::Profile(e) => e.writer(),
+            Payload::Rollout(e) => e.writer(),
         }
     }
 
@@ -49,6 +54,7 @@ impl Payload {
             Payload::Site(e) => e.name(),
             Payload::Cluster(e) => e.name(),
             Payload::Profile(e) => e.name(),
+            Payload::Rollout(e) => e.name(),
         }
     }
 }
@@ -71,5 +77,10 @@ impl From<ClusterEvent> for Payload {
 impl From<ProfileEvent> for Payload {
     fn from(e: ProfileEvent) -> Self {
         Payload::Profile(Box::new(e))
+    }
+}
+impl From<RolloutEvent> for Payload {
+    fn from(e: RolloutEvent) -> Self {
+        Payload::Rollout(e)
     }
 }

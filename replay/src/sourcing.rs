@@ -140,8 +140,10 @@ pub async fn hub_image_store(
     }
 }
 
-/// At a site: the image bucket, whose stream also sources the hub's bucket stream over the leaf link — images
-/// published at the hub arrive at every site ahead of any update window and are read locally, never over the WAN.
+/// At a site: a read-only replica of the hub's image bucket — a stream with the object store's name and *no
+/// subjects of its own*, sourcing the hub's bucket stream over the leaf link. (A stream listening on the bucket's
+/// subjects would also capture the hub's own publishes, which cross the leaf connection as core NATS messages, and
+/// store every chunk twice.) Images arrive at every site ahead of any update window and are read locally.
 pub async fn ensure_site_image_replica(
     js: &Context,
 ) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
@@ -150,17 +152,23 @@ pub async fn ensure_site_image_replica(
         stream: stream_name.clone(),
         reason: e.to_string(),
     };
-    let store = hub_image_store(js).await?;
-    let mut stream = js.get_stream(&stream_name).await.map_err(|e| failed(&e))?;
-    let mut config = stream.info().await.map_err(|e| failed(&e))?.config.clone();
-    let source = Source {
-        name: stream_name.clone(),
-        external: Some(external_api(HUB_DOMAIN)),
-        ..Default::default()
-    };
-    if config.sources.as_ref().is_none_or(|s| !s.contains(&source)) {
-        config.sources = Some(vec![source]);
-        js.update_stream(config).await.map_err(|e| failed(&e))?;
-    }
-    Ok(store)
+    create_or_update(
+        js,
+        Config {
+            name: stream_name.clone(),
+            description: Some("edgefleet OS images (replica of the hub's bucket)".into()),
+            storage: StorageType::File,
+            retention: RetentionPolicy::Limits,
+            allow_rollup: true,
+            allow_direct: true,
+            sources: Some(vec![Source {
+                name: stream_name.clone(),
+                external: Some(external_api(HUB_DOMAIN)),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+    )
+    .await?;
+    js.get_object_store(IMAGE_BUCKET).await.map_err(|e| failed(&e))
 }

@@ -36,7 +36,7 @@ pub struct RegisterRequest {
     pub inventory: Inventory,
 }
 
-/// Periodic liveness, carrying what the agent has applied.
+/// Periodic liveness, carrying what the agent has applied and runs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatRequest {
@@ -44,6 +44,31 @@ pub struct HeartbeatRequest {
     pub node_id: String,
     /// The membership the agent runs now.
     pub applied: Option<AgentMembership>,
+    /// The OS it runs.
+    #[serde(default)]
+    pub os: Option<AgentOs>,
+}
+
+/// What OS a node runs, and how its last update ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentOs {
+    /// Version running (`None`: the bootstrap image, never updated).
+    pub version: Option<String>,
+    /// Active root slot (`ROOT-A` / `ROOT-B`).
+    pub slot: String,
+    /// The last update attempt that was rolled back: (version, reason).
+    pub rolled_back: Option<(String, String)>,
+}
+
+/// An OS image the node should run, in the site's image bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsTarget {
+    /// Version.
+    pub version: String,
+    /// Object name in the site's `ef-images` bucket.
+    pub object: String,
+    /// Expected sha256 (hex).
+    pub sha256: String,
 }
 
 /// The controller's answer to both requests.
@@ -57,4 +82,7 @@ pub struct AgentReply {
     pub lifecycle: String,
     /// Set when the request was refused.
     pub error: Option<String>,
+    /// The OS the node should run (absent: keep what it runs).
+    #[serde(default)]
+    pub os_target: Option<OsTarget>,
 }

@@ -67,6 +67,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ClustersCommand,
     },
+    /// OS images in the hub's object store (replicated to every site ahead of updates).
+    Images {
+        /// What to do with images.
+        #[command(subcommand)]
+        command: ImagesCommand,
+    },
     /// Apply kubectl-style YAML manifests (kind / metadata / spec; several documents per file).
     Apply {
         /// Manifest file, or `-` for stdin.
@@ -294,6 +300,17 @@ pub enum ClustersCommand {
         #[arg(long)]
         site: Option<String>,
     },
+    /// Move a cluster to another profile version (the site updates it node by node, A/B).
+    Upgrade {
+        /// Cluster id.
+        id: String,
+        /// NAME@VERSION.
+        #[arg(long)]
+        profile: String,
+        /// Its site.
+        #[arg(long)]
+        site: Option<String>,
+    },
     /// Delete a cluster.
     Delete {
         /// Cluster id.
@@ -380,4 +397,33 @@ pub struct AgentArgs {
     /// Override the NICs: NAME=MAC, repeatable.
     #[arg(long = "nic")]
     pub nics: Vec<String>,
+}
+
+/// `edgefleet images …`.
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Upload an OS image; prints its sha256 for the profile's `os.sha256`.
+    Put {
+        /// Image name (the profile's `os.image`).
+        name: String,
+        /// Version (the profile's `os.version`).
+        #[arg(value_name = "VERSION")]
+        image_version: String,
+        /// The image file.
+        #[arg(short = 'f', long)]
+        file: PathBuf,
+    },
+    /// List images at the hub.
+    Ls,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

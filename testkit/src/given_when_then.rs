@@ -40,6 +40,9 @@ impl AggregateEvent for events::site::SiteEvent {
 impl AggregateEvent for events::profile::ProfileEvent {
     type Aggregate = actors::profile::ProfileState;
 }
+impl AggregateEvent for events::rollout::RolloutEvent {
+    type Aggregate = actors::rollout::RolloutState;
+}
 
 /// Starts a test from `events`, applied in order (`given::<NodeEvent>(&[])` for no history).
 pub fn given<E: AggregateEvent>(events: &[E]) -> Given<E::Aggregate> {

@@ -3,6 +3,7 @@
 //! It talks only to its site's nats-server, so it works with the hub unreachable.
 
 mod applied_state;
+mod os_apply;
 
 use crate::agent_protocol::{heartbeat_subject, register_subject, AgentReply, HeartbeatRequest, RegisterRequest};
 use crate::cli::AgentArgs;
@@ -22,6 +23,9 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     let client = crate::hub_connection::connect_local(&args.site_nats, &format!("edgefleet-agent-{node_id}")).await?;
     let site = site_of(&client).await?;
     let mut applied = AppliedState::load(&args.disk);
+    let mut os = os_apply::OsState::load(&args.disk);
+    os_apply::prepare(&args.disk, &mut os).context("preparing the boot slots")?;
+    let js = async_nats::jetstream::new(client.clone());
     println!(
         "agent {node_id}: site {site}, disk {} ({} partitions), {} CPUs, {} MiB",
         disk.path().display(),
@@ -38,6 +42,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                 let beat = HeartbeatRequest {
                     node_id: node_id.to_string(),
                     applied: applied.membership().cloned(),
+                    os: Some(os.report(&args.disk)),
                 };
                 request(&client, heartbeat_subject(&site), &beat).await
             } else {
@@ -56,6 +61,9 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                     }
                     if let Some(error) = &reply.error {
                         tracing::warn!(node = %node_id, %error, "site controller reports a problem");
+                    }
+                    if let Some(target) = reply.os_target.as_ref().filter(|t| os.wants(t)) {
+                        os_apply::apply(&js, &args.disk, &mut os, target).await;
                     }
                     if reply.membership.as_ref() != applied.membership() {
                         match applied.apply(reply.membership.clone()) {

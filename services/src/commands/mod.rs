@@ -2,6 +2,7 @@
 
 mod demo;
 mod history;
+mod images;
 mod log_io;
 mod replay_store;
 mod resources;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Profiles { command } => resources::profiles(hub, cli.output, command).await,
         Command::Clusters { command } => resources::clusters(hub, cli.output, command).await,
         Command::Apply { file } => resources::apply(hub, &file).await,
+        Command::Images { command } => images::run(hub, cli.output, command).await,
         Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
         Command::Export(args) => log_io::export(hub, args).await,
         Command::Import(args) => log_io::import(hub, args).await,

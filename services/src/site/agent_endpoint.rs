@@ -44,7 +44,7 @@ pub async fn serve<R: ClusterRuntime>(controller: Rc<SiteController<R>>, client:
         } else {
             match serde_json::from_slice::<HeartbeatRequest>(&message.payload) {
                 Ok(request) => match Token::new(request.node_id.clone()) {
-                    Ok(node) => controller.on_heartbeat(&node, request.applied).await,
+                    Ok(node) => controller.on_heartbeat(&node, request.applied, request.os).await,
                     Err(e) => refused(format!("node_id: {e}")),
                 },
                 Err(e) => refused(format!("malformed heartbeat: {e}")),

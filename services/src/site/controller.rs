@@ -2,7 +2,7 @@
 //! intents — all through the site's own actors and log, so it keeps working with no hub.
 
 use super::cluster_runtime::{ClusterRuntime, NodePlan};
-use crate::agent_protocol::{AgentMembership, AgentReply};
+use crate::agent_protocol::{AgentMembership, AgentOs, AgentReply, OsTarget};
 use crate::registries::{dispatch, query, Registries};
 use actors::cluster::{ClusterCommand, ClusterState};
 use actors::node::{Membership, NodeCommand, NodeState};
@@ -30,12 +30,14 @@ struct AgentSeen {
 
 /// One site's controller, provisioning through the runtime `R`.
 pub struct SiteController<R: ClusterRuntime> {
-    site: Token,
-    registries: Registries,
+    pub(super) site: Token,
+    pub(super) registries: Registries,
     image: Option<SiteImage>,
     silent_after: Duration,
     agents: RefCell<HashMap<Token, AgentSeen>>,
-    runtime: R,
+    pub(super) runtime: R,
+    /// OS image each node should run now (handed to its agent with every heartbeat reply).
+    pub(super) os_targets: RefCell<HashMap<Token, OsTarget>>,
 }
 
 impl<R: ClusterRuntime> SiteController<R> {
@@ -54,6 +56,7 @@ impl<R: ClusterRuntime> SiteController<R> {
             silent_after,
             agents: RefCell::new(HashMap::new()),
             runtime,
+            os_targets: RefCell::new(HashMap::new()),
         }
     }
 
@@ -104,7 +107,12 @@ impl<R: ClusterRuntime> SiteController<R> {
     }
 
     /// A node agent heartbeated.
-    pub async fn on_heartbeat(&self, node_id: &Token, applied: Option<AgentMembership>) -> AgentReply {
+    pub async fn on_heartbeat(
+        &self,
+        node_id: &Token,
+        applied: Option<AgentMembership>,
+        os: Option<AgentOs>,
+    ) -> AgentReply {
         let applied = applied.and_then(|m| {
             Token::new(m.cluster)
                 .ok()
@@ -135,6 +143,9 @@ impl<R: ClusterRuntime> SiteController<R> {
             {
                 tracing::warn!(node = %node_id, error = %e, "could not record the node coming back");
             }
+        }
+        if let Some(os) = os {
+            self.record_os(node_id, &state, os).await;
         }
         self.reconcile(node_id).await;
         self.reply(node_id).await
@@ -177,6 +188,7 @@ impl<R: ClusterRuntime> SiteController<R> {
                 }),
                 lifecycle: format!("{:?}", state.lifecycle()),
                 error: state.status.failure.clone(),
+                os_target: self.os_targets.borrow().get(node_id).cloned(),
             },
             Err(e) => AgentReply {
                 known: true,
@@ -409,6 +421,11 @@ impl<R: ClusterRuntime> SiteController<R> {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Every node an agent has contacted this controller about.
+    pub fn known_nodes(&self) -> Vec<Token> {
+        self.agents.borrow().keys().cloned().collect()
     }
 
     /// Per node, milliseconds since its last heartbeat.

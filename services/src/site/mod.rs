@@ -7,6 +7,7 @@ mod controller;
 mod hub_beacon;
 mod intent_watcher;
 mod liveness;
+mod os_updates;
 
 use crate::cli::SiteArgs;
 use crate::registries::Registries;
@@ -44,6 +45,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let policy = StreamPolicy::default();
     replay::ensure_site_stream(&js, &site, &policy).await?;
     replay::ensure_site_copy_of_intents(&js, &site, &policy).await?;
+    replay::sourcing::ensure_site_image_replica(&js).await?;
 
     let registries = Registries::start(
         client.clone(),
@@ -68,6 +70,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         actix_rt::spawn(agent_endpoint::serve(controller.clone(), client.clone())),
         actix_rt::spawn(intent_watcher::watch(controller.clone(), js.clone())),
         actix_rt::spawn(liveness::watch(controller.clone())),
+        actix_rt::spawn(os_updates::watch(controller.clone())),
         actix_rt::spawn(hub_beacon::beacon(controller.clone(), client.clone(), js.clone())),
     ];
     println!(

@@ -214,6 +214,11 @@ impl Site {
 
 /// A running `edgefleet agent`.
 pub fn agent(dir: &Path, site: &Site, node: &str) -> EdgefleetProcess {
+    agent_with_env(dir, site, node, &[])
+}
+
+/// A running `edgefleet agent` with extra environment (e.g. `EDGEFLEET_SIMULATE_UNHEALTHY`).
+pub fn agent_with_env(dir: &Path, site: &Site, node: &str, env: &[(&str, String)]) -> EdgefleetProcess {
     let args = [
         "agent".to_string(),
         "--site-nats".into(),
@@ -239,7 +244,7 @@ pub fn agent(dir: &Path, site: &Site, node: &str) -> EdgefleetProcess {
             node.bytes().map(u32::from).sum::<u32>() % 256
         ),
     ];
-    EdgefleetProcess::spawn(&format!("agent-{}-{node}", site.id), dir, &args, &[])
+    EdgefleetProcess::spawn(&format!("agent-{}-{node}", site.id), dir, &args, env)
 }
 
 /// Every aggregate of `site` (and the fleet-wide ones) as replayed from the server at `url`.

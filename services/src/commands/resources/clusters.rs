@@ -56,6 +56,16 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: ClustersCommand) -
             }
             Ok(())
         }
+        ClustersCommand::Upgrade { id, profile, site } => {
+            let cluster = api
+                .call(
+                    "clusters.upgrade",
+                    json!({ "id": id, "site": site, "profile": profile }),
+                )
+                .await?;
+            eprintln!("cluster/{}/{id} moving to {profile}", cell(&cluster["site"]));
+            show(format, &cluster)
+        }
         ClustersCommand::Delete { id, site } => {
             let cluster = api.call("clusters.delete", json!({ "id": id, "site": site })).await?;
             eprintln!("cluster/{}/{id} deleted", cell(&cluster["site"]));

@@ -1,7 +1,7 @@
 //! `ef.api.v1.clusters.*`: create at a site from `profile@version` + overrides, list, get, delete, label.
 
 use super::error::ApiError;
-use super::requests::{ClusterCreate, ClusterFilter, ClusterRef, Label};
+use super::requests::{ClusterCreate, ClusterFilter, ClusterRef, ClusterUpgrade, Label};
 use super::views::{lifecycle_name, ClusterView};
 use super::ApiContext;
 use crate::registries::{dispatch, query};
@@ -194,6 +194,31 @@ pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<Cluster
     .await?;
     Ok(view(context, &aggregate, &done.state).await)
 }
+/// `clusters.upgrade`: the profile version must exist; the site updates the cluster node by node.
+pub async fn upgrade(context: &ApiContext, request: ClusterUpgrade) -> Result<ClusterView, ApiError> {
+    let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;
+    let profile = parse_profile(&request.profile)?;
+    let profile_state: ProfileState = query(&context.hub.profiles, AggregateRef::profile(&profile.name))
+        .await
+        .map_err(|e| ApiError {
+            code: 503,
+            message: format!("{e:#}"),
+        })?;
+    if !profile_state.versions.contains_key(&profile.version) {
+        return Err(ApiError::not_found(format!(
+            "profile {profile} does not exist: apply it first"
+        )));
+    }
+    let done = dispatch(
+        &context.hub.clusters,
+        aggregate.clone(),
+        ClusterCommand::ChangeProfile(profile),
+        "operator",
+    )
+    .await?;
+    Ok(view(context, &aggregate, &done.state).await)
+}
+
 /// `clusters.label`.
 pub async fn label(context: &ApiContext, request: Label) -> Result<ClusterView, ApiError> {
     let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;

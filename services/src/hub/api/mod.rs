@@ -43,6 +43,7 @@ pub const ENDPOINTS: &[&str] = &[
     "clusters.list",
     "clusters.get",
     "clusters.delete",
+    "clusters.upgrade",
     "clusters.label",
 ];
 
@@ -166,6 +167,7 @@ async fn handle(context: &ApiContext, endpoint: &str, body: &Bytes) -> Result<se
         "clusters.list" => to_json(clusters::list(context, parse(body)?).await?),
         "clusters.get" => to_json(clusters::get(context, parse(body)?).await?),
         "clusters.delete" => to_json(clusters::delete(context, parse(body)?).await?),
+        "clusters.upgrade" => to_json(clusters::upgrade(context, parse(body)?).await?),
         "clusters.label" => to_json(clusters::label(context, parse(body)?).await?),
         other => Err(ApiError::not_found(format!("no endpoint {other}"))),
     }

@@ -129,3 +129,16 @@ pub struct ClusterFilter {
     #[serde(default)]
     pub site: Option<String>,
 }
+
+/// `clusters.upgrade`: move a cluster to another profile version.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterUpgrade {
+    /// Cluster id.
+    pub id: String,
+    /// Its site.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// `NAME@VERSION`.
+    pub profile: String,
+}

@@ -1,0 +1,72 @@
+//! `edgefleet images put|ls`: OS images in the hub's `ef-images` object store, which every site replicates.
+
+use crate::cli::{ImagesCommand, OutputFormat};
+use crate::hub_connection::connect_hub;
+use anyhow::Context;
+use futures::StreamExt;
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct ImageRow {
+    object: String,
+    size_bytes: usize,
+    sha256: Option<String>,
+}
+
+/// Runs an images subcommand.
+pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand) -> anyhow::Result<ExitCode> {
+    let js = connect_hub(hub).await?;
+    let store = replay::sourcing::hub_image_store(&js).await?;
+    match command {
+        ImagesCommand::Put {
+            name,
+            image_version: version,
+            file,
+        } => {
+            events::Token::new(name.clone()).context("image name")?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let sha256 = node_agent::sha256_hex(&bytes);
+            let object = format!("{name}-{version}");
+            let meta = async_nats::jetstream::object_store::ObjectMetadata {
+                name: object.clone(),
+                description: Some(format!("{name} {version}")),
+                metadata: [("sha256".to_string(), sha256.clone())].into(),
+                ..Default::default()
+            };
+            store
+                .put(meta, &mut bytes.as_slice())
+                .await
+                .with_context(|| format!("uploading {object}"))?;
+            eprintln!(
+                "image {object} stored ({} bytes); put this digest in the profile's os.sha256:",
+                bytes.len()
+            );
+            println!("{sha256}");
+        }
+        ImagesCommand::Ls => {
+            let mut rows = Vec::new();
+            let mut list = store.list().await.context("listing images")?;
+            while let Some(info) = list.next().await {
+                let info = info.context("listing images")?;
+                rows.push(ImageRow {
+                    object: info.name.clone(),
+                    size_bytes: info.size,
+                    sha256: info.metadata.get("sha256").cloned(),
+                });
+            }
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.object.clone(),
+                        r.size_bytes.to_string(),
+                        r.sha256.clone().unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            crate::output::print(format, &["IMAGE", "BYTES", "SHA256"], &table, &rows)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
