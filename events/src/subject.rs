@@ -70,6 +70,40 @@ pub fn is_subject_of(subject: &str, writer: Writer, aggregate: &AggregateRef) ->
         && parts.next().is_none()
 }
 
+/// Further subjects a reader of `aggregate` folds in beyond its own two.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Companion {
+    /// One subject in one stream.
+    Exact {
+        /// The stream.
+        stream: String,
+        /// The subject.
+        subject: String,
+    },
+    /// The aggregate's subject in every site stream present (`ef.site.<site>.<kind>.<id>` in `EF_SITE_<site>`).
+    EverySite,
+}
+
+/// What else a reader of `aggregate` folds in. A rollout spans sites but each site writes only its own subjects:
+/// the fleet-wide rollout (`rollout/all/<id>`) folds every site's progress reports, and a site's companion
+/// (`rollout/<site>/<id>`, where that site reports) folds the fleet-wide plan, so each side decides against the
+/// whole rollout while every event stays in its writer's stream.
+pub fn companions(aggregate: &AggregateRef) -> Vec<Companion> {
+    match (&aggregate.kind, &aggregate.scope) {
+        (AggregateKind::Rollout, Scope::Site(_)) => vec![Companion::Exact {
+            stream: INTENT_STREAM.to_string(),
+            subject: format!("ef.intent.all.rollout.{}", aggregate.id),
+        }],
+        (AggregateKind::Rollout, Scope::All) => vec![Companion::EverySite],
+        _ => vec![],
+    }
+}
+
+/// The site whose stream `stream` is (`EF_SITE_<site>`), if it is one.
+pub fn site_of_stream(stream: &str) -> Option<Token> {
+    stream.strip_prefix("EF_SITE_").and_then(|site| Token::new(site).ok())
+}
+
 /// The stream that holds `writer`'s events about `aggregate`, if that writer writes it.
 pub fn stream(writer: Writer, aggregate: &AggregateRef) -> Option<String> {
     match writer {

@@ -11,7 +11,9 @@ use crate::stream_reader::{last_seq_on_subject, read_range, ReadError};
 use actors::{EventLog, LogError, Positions, Tail};
 use async_nats::jetstream::context::{Context, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
+use events::subject::Companion;
 use events::{subject, AggregateRef, Envelope, Writer};
+use futures::TryStreamExt;
 
 /// The event log on a JetStream server (hub or site).
 #[derive(Clone)]
@@ -91,43 +93,72 @@ impl JetStreamLog {
     }
 }
 
+impl JetStreamLog {
+    /// Appends to `tail` every decodable event on `subject` in `stream` after `from`.
+    async fn read_subject(&self, stream: &str, subject: &str, from: u64, tail: &mut Tail) -> Result<(), LogError> {
+        let Some(last) = last_seq_on_subject(&self.js, stream, subject)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(());
+        };
+        if last <= from {
+            return Ok(());
+        }
+        let mut raw = Vec::new();
+        let highest = read_range(&self.js, stream, Some(subject), from + 1, last, |m| raw.push(m))
+            .await
+            .map_err(unavailable)?;
+        for m in raw {
+            if let Some(recorded) = decode_message(
+                &self.quarantine,
+                stream,
+                m.seq,
+                &m.subject,
+                m.stored_unix_ms,
+                &m.payload,
+            ) {
+                tail.records.push(recorded);
+            }
+        }
+        tail.scanned.advance(stream, highest);
+        Ok(())
+    }
+}
+
 impl EventLog for JetStreamLog {
     async fn read(&self, aggregate: &AggregateRef, after: &Positions) -> Result<Tail, LogError> {
         self.require_connected()?;
         let mut tail = Tail::default();
-        for writer in [Writer::Hub, Writer::Site] {
-            let (Some(stream), Some(subject)) =
-                (subject::stream(writer, aggregate), subject::subject(writer, aggregate))
-            else {
-                continue;
-            };
-            let from = after.get(&stream);
-            let Some(last) = last_seq_on_subject(&self.js, &stream, &subject)
-                .await
-                .map_err(unavailable)?
-            else {
-                continue;
-            };
-            if last <= from {
-                continue;
-            }
-            let mut raw = Vec::new();
-            let highest = read_range(&self.js, &stream, Some(&subject), from + 1, last, |m| raw.push(m))
-                .await
-                .map_err(unavailable)?;
-            for m in raw {
-                if let Some(recorded) = decode_message(
-                    &self.quarantine,
-                    &stream,
-                    m.seq,
-                    &m.subject,
-                    m.stored_unix_ms,
-                    &m.payload,
-                ) {
-                    tail.records.push(recorded);
+        let own = [Writer::Hub, Writer::Site]
+            .into_iter()
+            .filter_map(|w| Some((subject::stream(w, aggregate)?, subject::subject(w, aggregate)?)));
+        let mut sources: Vec<(String, String)> = own.collect();
+        for companion in subject::companions(aggregate) {
+            match companion {
+                Companion::Exact { stream, subject } => sources.push((stream, subject)),
+                Companion::EverySite => {
+                    let names: Vec<String> = self
+                        .js
+                        .stream_names()
+                        .try_collect()
+                        .await
+                        .map_err(|e| LogError::Unavailable(e.to_string()))?;
+                    for site in names.iter().filter_map(|n| subject::site_of_stream(n)) {
+                        sources.push((
+                            subject::site_stream(&site),
+                            format!("ef.site.{site}.{}.{}", aggregate.kind, aggregate.id),
+                        ));
+                    }
                 }
             }
-            tail.scanned.advance(&stream, highest);
+        }
+        // Each stream is read from the aggregate's position in it. Where one stream carries two of its subjects
+        // (a rollout's site companion also folds the fleet-wide plan from EF_INTENT), only one of them is ever
+        // written on this side, so a shared position cannot skip a message.
+        for (stream, subject) in sources {
+            self.read_subject(&stream, &subject, after.get(&stream), &mut tail)
+                .await?;
         }
         Ok(tail)
     }

@@ -67,6 +67,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ClustersCommand,
     },
+    /// Fleet rollouts: move selected clusters to a profile version in waves.
+    Rollouts {
+        /// What to do with rollouts.
+        #[command(subcommand)]
+        command: RolloutsCommand,
+    },
     /// OS images in the hub's object store (replicated to every site ahead of updates).
     Images {
         /// What to do with images.
@@ -415,6 +421,62 @@ pub enum ImagesCommand {
     },
     /// List images at the hub.
     Ls,
+}
+
+/// `edgefleet rollouts …`.
+#[derive(Debug, Subcommand)]
+pub enum RolloutsCommand {
+    /// Start a rollout.
+    Create {
+        /// NAME@VERSION to move to.
+        #[arg(long)]
+        profile: String,
+        /// Cluster (or site) label, KEY=VALUE, repeatable.
+        #[arg(long = "selector", value_parser = key_value)]
+        selector: Vec<(String, String)>,
+        /// Cumulative waves.
+        #[arg(long, default_value = "1,10%,50%,100%")]
+        waves: String,
+        /// Failures tolerated before the rollout pauses.
+        #[arg(long, default_value_t = 0)]
+        failure_budget: u32,
+        /// Maintenance window in site-local time, e.g. "Sat 02:00-05:00".
+        #[arg(long)]
+        window: Option<String>,
+        /// Seconds after a wave's release before clusters of offline sites are skipped.
+        #[arg(long, default_value_t = 86_400)]
+        skip_after_s: u64,
+        /// Rollout id (default: rollout-<unix seconds>).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List rollouts.
+    Ls,
+    /// One rollout with its waves and per-cluster progress.
+    Get {
+        /// Rollout id.
+        id: String,
+    },
+    /// Pause a rollout.
+    Pause {
+        /// Rollout id.
+        id: String,
+    },
+    /// Resume a paused rollout.
+    Resume {
+        /// Rollout id.
+        id: String,
+    },
+    /// Abort a rollout.
+    Abort {
+        /// Rollout id.
+        id: String,
+    },
+    /// Follow a rollout until it completes, pauses or is aborted.
+    Watch {
+        /// Rollout id.
+        id: String,
+    },
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::path::Path;
 type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
 
 /// The registries of one writer (hub or one site) in this process.
+#[derive(Clone)]
 pub struct Registries {
     /// Who writes.
     pub origin: Origin,
@@ -23,8 +24,10 @@ pub struct Registries {
     pub clusters: Reg<ClusterState>,
     /// Site actors.
     pub sites: Reg<SiteState>,
-    /// Profile actors (used by the hub only).
+    /// Profile actors (written by the hub; read by sites).
     pub profiles: Reg<ProfileState>,
+    /// Rollout actors (the hub's plan; each site's progress companion).
+    pub rollouts: Reg<actors::rollout::RolloutState>,
     /// The writer's log (for its quarantine).
     pub log: JetStreamLog,
 }
@@ -52,7 +55,8 @@ impl Registries {
             nodes: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             clusters: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             sites: Registry::new(log.clone(), store.clone(), config.clone()).start(),
-            profiles: Registry::new(log.clone(), store, config).start(),
+            profiles: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            rollouts: Registry::new(log.clone(), store, config).start(),
             origin,
             log,
         })

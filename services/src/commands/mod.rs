@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clusters { command } => resources::clusters(hub, cli.output, command).await,
         Command::Apply { file } => resources::apply(hub, &file).await,
         Command::Images { command } => images::run(hub, cli.output, command).await,
+        Command::Rollouts { command } => resources::rollouts(hub, cli.output, command).await,
         Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
         Command::Export(args) => log_io::export(hub, args).await,
         Command::Import(args) => log_io::import(hub, args).await,

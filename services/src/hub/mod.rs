@@ -3,6 +3,7 @@
 
 mod api;
 pub mod fleet_view;
+pub mod rollouts;
 pub mod site_directory;
 
 use crate::cli::HubArgs;
@@ -54,6 +55,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let hub =
         crate::registries::Registries::start(client.clone(), events::Origin::Hub, &args.data_dir.join("hub.redb"))
             .await?;
+    let orchestrator = actix_rt::spawn(rollouts::run(Rc::new(hub.clone()), directory.clone(), view.clone()));
     let service = api::start(
         client.clone(),
         api::ApiContext {
@@ -69,6 +71,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         args.leaf_listen
     );
     crate::shutdown::wait_for_signal().await?;
+    orchestrator.abort();
     for task in tasks {
         task.abort();
     }

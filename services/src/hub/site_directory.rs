@@ -71,6 +71,15 @@ impl SiteDirectory {
         self.sites.borrow().keys().cloned().collect()
     }
 
+    /// True if the site's last beacon is recent.
+    pub fn is_connected(&self, site: &Token) -> bool {
+        self.sites
+            .borrow()
+            .get(site)
+            .and_then(|link| link.last_seen)
+            .is_some_and(|at| (at.elapsed().as_millis() as u64) < CONNECTED_WITHIN_MS)
+    }
+
     /// The link state of one site.
     pub fn link(&self, site: &Token) -> Option<SiteLink> {
         self.sites.borrow().get(site).cloned()

@@ -38,6 +38,8 @@ pub struct SiteController<R: ClusterRuntime> {
     pub(super) runtime: R,
     /// OS image each node should run now (handed to its agent with every heartbeat reply).
     pub(super) os_targets: RefCell<HashMap<Token, OsTarget>>,
+    /// Rollouts whose plan has reached this site (ids of `rollout/all/<id>`).
+    pub(super) rollouts: RefCell<std::collections::BTreeSet<Token>>,
 }
 
 impl<R: ClusterRuntime> SiteController<R> {
@@ -57,6 +59,7 @@ impl<R: ClusterRuntime> SiteController<R> {
             agents: RefCell::new(HashMap::new()),
             runtime,
             os_targets: RefCell::new(HashMap::new()),
+            rollouts: RefCell::new(std::collections::BTreeSet::new()),
         }
     }
 

@@ -19,6 +19,9 @@ pub async fn watch<R: ClusterRuntime>(controller: Rc<SiteController<R>>, js: asy
     if let Err(e) = replay::rebuild_streams(&js, &streams, &mut fleet, &Quarantine::in_memory()).await {
         tracing::warn!(%site, error = %e, "start-up replay failed; acting on new intents only");
     }
+    for aggregate in fleet.aggregates.keys().filter(|a| a.kind == AggregateKind::Rollout) {
+        controller.rollouts.borrow_mut().insert(aggregate.id.clone());
+    }
     for aggregate in fleet.aggregates.keys().filter(|a| a.kind == AggregateKind::Node) {
         controller.reconcile(&aggregate.id).await;
     }
@@ -47,6 +50,9 @@ async fn follow<R: ClusterRuntime>(
         match subject::parse(&message.subject) {
             Ok((Writer::Hub, aggregate)) if aggregate.kind == AggregateKind::Node => {
                 controller.reconcile(&aggregate.id).await;
+            }
+            Ok((Writer::Hub, aggregate)) if aggregate.kind == AggregateKind::Rollout => {
+                controller.rollouts.borrow_mut().insert(aggregate.id);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(subject = %message.subject, error = %e, "intent on an unexpected subject"),

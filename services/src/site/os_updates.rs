@@ -11,9 +11,11 @@ use actors::cluster::{ClusterCommand, ClusterHealth, ClusterState};
 use actors::cluster_update::{next_update_step, MemberOs, UpdateStep};
 use actors::node::{NodeCommand, NodeState};
 use actors::profile::ProfileState;
+use actors::rollout::{ClusterRolloutStatus, RolloutCommand, RolloutState};
 use events::cluster::ProfileRef;
 use events::profile::OsImage;
-use events::{AggregateRef, Token};
+use events::rollout::ClusterTarget;
+use events::{AggregateKind, AggregateRef, Scope, Token};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
@@ -115,7 +117,16 @@ impl<R: ClusterRuntime> SiteController<R> {
         );
         match step {
             UpdateStep::Wait => {}
-            UpdateStep::Update(nodes) => self.hand_out(&nodes, &target.os).await?,
+            UpdateStep::Update(nodes) => {
+                self.report_rollouts(
+                    cluster_id,
+                    &want,
+                    |cluster| RolloutCommand::ReportStarted { cluster },
+                    |s| !matches!(s, ClusterRolloutStatus::Pending),
+                )
+                .await;
+                self.hand_out(&nodes, &target.os).await?
+            }
             UpdateStep::RollBack { nodes, reason } => {
                 tracing::warn!(cluster = %cluster_id, %reason, "OS update failed; rolling updated nodes back");
                 if let Some(previous) = &previous_os {
@@ -123,10 +134,25 @@ impl<R: ClusterRuntime> SiteController<R> {
                 }
             }
             UpdateStep::Failed { reason } => {
-                if cluster.status.health != ClusterHealth::Degraded(reason.clone()) {
-                    let degraded = ClusterCommand::ReportDegraded(format!("update to {want} rolled back: {reason}"));
-                    dispatch(&self.registries.clusters, cluster_ref, degraded, "controller").await?;
+                let why = format!("update to {want} rolled back: {reason}");
+                if cluster.status.health != ClusterHealth::Degraded(why.clone()) {
+                    dispatch(
+                        &self.registries.clusters,
+                        cluster_ref,
+                        ClusterCommand::ReportDegraded(why.clone()),
+                        "controller",
+                    )
+                    .await?;
                 }
+                let failed = |cluster| RolloutCommand::ReportFailed {
+                    cluster,
+                    reason: why.clone(),
+                    rolled_back: true,
+                };
+                self.report_rollouts(cluster_id, &want, failed, |s| {
+                    matches!(s, ClusterRolloutStatus::Failed { .. })
+                })
+                .await;
             }
             UpdateStep::Done => {
                 for member in &members {
@@ -149,10 +175,58 @@ impl<R: ClusterRuntime> SiteController<R> {
                     "controller",
                 )
                 .await?;
+                let updated = |cluster| RolloutCommand::ReportUpdated {
+                    cluster,
+                    profile: want.clone(),
+                };
+                self.report_rollouts(cluster_id, &want, updated, |s| {
+                    matches!(s, ClusterRolloutStatus::Updated)
+                })
+                .await;
                 tracing::info!(cluster = %cluster_id, profile = %want, "cluster updated");
             }
         }
         Ok(())
+    }
+
+    /// Reports progress on `cluster` to every rollout that moves it to `profile` (on this site's companion).
+    async fn report_rollouts(
+        &self,
+        cluster: &Token,
+        profile: &ProfileRef,
+        report: impl Fn(ClusterTarget) -> RolloutCommand,
+        already: impl Fn(&ClusterRolloutStatus) -> bool,
+    ) {
+        let target = ClusterTarget {
+            site: self.site.clone(),
+            cluster: cluster.clone(),
+        };
+        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
+        for id in ids {
+            let companion = AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::Site(self.site.clone()),
+                id,
+            };
+            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion.clone()).await else {
+                continue;
+            };
+            let moves_it = state.spec.profile.as_ref() == Some(profile) && state.wave_of(&target).is_some();
+            tracing::debug!(rollout = %companion, moves_it, status = ?state.cluster_status(&target), "rollout report");
+            if !moves_it || already(&state.cluster_status(&target)) {
+                continue;
+            }
+            if let Err(e) = dispatch(
+                &self.registries.rollouts,
+                companion,
+                report(target.clone()),
+                "controller",
+            )
+            .await
+            {
+                tracing::warn!(%cluster, error = %e, "rollout progress not recorded");
+            }
+        }
     }
 
     async fn hand_out(&self, nodes: &[Token], os: &OsImage) -> anyhow::Result<()> {

@@ -29,7 +29,10 @@ impl EdgefleetProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_edgefleet"))
             .args(args)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("EDGEFLEET_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

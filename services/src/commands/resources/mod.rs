@@ -6,10 +6,11 @@ mod clusters;
 mod manifest;
 mod nodes;
 mod profiles;
+mod rollouts;
 mod sites;
 mod tables;
 
-use crate::cli::{ClustersCommand, NodesCommand, OutputFormat, ProfilesCommand, SitesCommand};
+use crate::cli::{ClustersCommand, NodesCommand, OutputFormat, ProfilesCommand, RolloutsCommand, SitesCommand};
 use api_client::HubApi;
 use std::process::ExitCode;
 
@@ -38,6 +39,12 @@ pub async fn profiles(hub: Option<&str>, format: OutputFormat, command: Profiles
 pub async fn clusters(hub: Option<&str>, format: OutputFormat, command: ClustersCommand) -> Outcome {
     let api = HubApi::connect(hub).await?;
     api.finish(clusters::run(&api, format, command).await)
+}
+
+/// `edgefleet rollouts …`.
+pub async fn rollouts(hub: Option<&str>, format: OutputFormat, command: RolloutsCommand) -> Outcome {
+    let api = HubApi::connect(hub).await?;
+    api.finish(rollouts::run(&api, format, command).await)
 }
 
 /// `edgefleet apply -f FILE`.

@@ -8,12 +8,14 @@ mod error;
 mod nodes;
 mod profiles;
 mod requests;
+mod rollouts;
 mod sites;
 mod views;
 
 use super::fleet_view::FleetView;
 use super::site_directory::SiteDirectory;
 use crate::registries::Registries;
+use actors::rollout::RolloutCommand;
 use async_nats::service::{Service, ServiceExt};
 use bytes::Bytes;
 pub use error::ApiError;
@@ -45,6 +47,12 @@ pub const ENDPOINTS: &[&str] = &[
     "clusters.delete",
     "clusters.upgrade",
     "clusters.label",
+    "rollouts.create",
+    "rollouts.list",
+    "rollouts.get",
+    "rollouts.pause",
+    "rollouts.resume",
+    "rollouts.abort",
 ];
 
 /// What handlers work with.
@@ -169,6 +177,12 @@ async fn handle(context: &ApiContext, endpoint: &str, body: &Bytes) -> Result<se
         "clusters.delete" => to_json(clusters::delete(context, parse(body)?).await?),
         "clusters.upgrade" => to_json(clusters::upgrade(context, parse(body)?).await?),
         "clusters.label" => to_json(clusters::label(context, parse(body)?).await?),
+        "rollouts.create" => to_json(rollouts::create(context, parse(body)?).await?),
+        "rollouts.list" => to_json(rollouts::list(context, parse(body)?).await?),
+        "rollouts.get" => to_json(rollouts::get(context, parse(body)?).await?),
+        "rollouts.pause" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Pause).await?),
+        "rollouts.resume" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Resume).await?),
+        "rollouts.abort" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Abort).await?),
         other => Err(ApiError::not_found(format!("no endpoint {other}"))),
     }
 }

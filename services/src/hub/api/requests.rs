@@ -142,3 +142,44 @@ pub struct ClusterUpgrade {
     /// `NAME@VERSION`.
     pub profile: String,
 }
+
+/// `rollouts.create`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutCreate {
+    /// Rollout id.
+    pub id: String,
+    /// `NAME@VERSION` to move the selected clusters to.
+    pub profile: String,
+    /// Labels a cluster (or its site) must carry.
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+    /// Cumulative waves, e.g. `1,10%,50%,100%`.
+    #[serde(default = "default_waves")]
+    pub waves: String,
+    /// Failures tolerated before the rollout pauses.
+    #[serde(default)]
+    pub failure_budget: u32,
+    /// Maintenance window in site-local time, e.g. `Sat 02:00-05:00`.
+    #[serde(default)]
+    pub window: Option<String>,
+    /// Seconds after a wave's release before clusters of offline sites are skipped.
+    #[serde(default = "default_skip_after_s")]
+    pub skip_after_s: u64,
+}
+
+fn default_waves() -> String {
+    "1,10%,50%,100%".into()
+}
+
+fn default_skip_after_s() -> u64 {
+    24 * 3600
+}
+
+/// Names a rollout.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutRef {
+    /// Rollout id.
+    pub id: String,
+}

@@ -1,0 +1,202 @@
+//! A fleet rollout across three sites on real disk images: waves, a site cut off during its wave that finishes
+//! after the heal, and a hub killed with -9 mid-rollout that resumes where it was.
+
+mod common;
+
+use common::{agent, eventually, Hub, Site};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+fn cli(hub: &Hub, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(args)
+        .env("EDGEFLEET_HUB", hub.url())
+        .output()
+        .expect("runs")
+}
+
+fn ok(hub: &Hub, args: &[&str]) -> String {
+    let out = cli(hub, args);
+    assert!(
+        out.status.success(),
+        "edgefleet {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(hub: &Hub, args: &[&str]) -> Option<Value> {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    let out = cli(hub, &all);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
+fn image(seed: u8) -> Vec<u8> {
+    (0..2 * 1024 * 1024u32)
+        .map(|i| (i as u8).wrapping_mul(17).wrapping_add(seed))
+        .collect()
+}
+
+fn publish(hub: &Hub, dir: &Path, os_version: &str, seed: u8) {
+    let file = dir.join(format!("os-{os_version}.img"));
+    std::fs::write(&file, image(seed)).expect("image");
+    let sha = ok(
+        hub,
+        &[
+            "images",
+            "put",
+            "edge-os",
+            os_version,
+            "-f",
+            &file.display().to_string(),
+        ],
+    )
+    .trim()
+    .to_string();
+    let manifest = format!(
+        "kind: Profile\nmetadata: {{name: edge-stack}}\nspec:\n  os: {{image: edge-os, version: \"{os_version}\", sha256: {sha}}}\n  \
+         k8s: {{distro: k3s, version: v1.31.4+k3s1}}\n  cni: {{name: cilium, chart: oci://charts/cilium, version: 1.16.5, values: ''}}\n  \
+         csi: null\n  addons: []\n  apps: []\n"
+    );
+    let path = dir.join(format!("profile-{os_version}.yaml"));
+    std::fs::write(&path, manifest).expect("manifest");
+    ok(hub, &["apply", "-f", &path.display().to_string()]);
+}
+
+fn cluster_on(hub: &Hub, site: &str, profile: &str) -> bool {
+    json(hub, &["clusters", "get", "main", "--site", site])
+        .is_some_and(|c| c["state"] == "ready" && c["running_profile"] == profile)
+}
+
+#[actix_rt::test]
+async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = Hub::start(dir.path()).await;
+    let mut sites = Vec::new();
+    for id in ["s1", "s2", "s3"] {
+        sites.push(Site::start_with_image(dir.path(), &hub, id, &[], None).await);
+    }
+    let _agents: Vec<_> = sites
+        .iter()
+        .flat_map(|s| [agent(dir.path(), s, "n1"), agent(dir.path(), s, "n2")])
+        .collect();
+    publish(&hub, dir.path(), "2026.11", 1);
+    eventually("six unassigned nodes", Duration::from_secs(60), || async {
+        (json(&hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == 6).then_some(())
+    })
+    .await;
+    for site in ["s1", "s2", "s3"] {
+        ok(
+            &hub,
+            &[
+                "clusters",
+                "create",
+                "main",
+                "--site",
+                site,
+                "--profile",
+                "edge-stack@1",
+                "-l",
+                "tier=store",
+            ],
+        );
+        ok(
+            &hub,
+            &[
+                "nodes",
+                "assign",
+                "n1",
+                "--site",
+                site,
+                "--cluster",
+                "main",
+                "--role",
+                "control-plane",
+            ],
+        );
+        ok(
+            &hub,
+            &[
+                "nodes",
+                "assign",
+                "n2",
+                "--site",
+                site,
+                "--cluster",
+                "main",
+                "--role",
+                "worker",
+            ],
+        );
+    }
+    for site in ["s1", "s2", "s3"] {
+        eventually(&format!("{site}/main ready on @1"), Duration::from_secs(90), || async {
+            cluster_on(&hub, site, "edge-stack@1").then_some(())
+        })
+        .await;
+    }
+    publish(&hub, dir.path(), "2026.12", 2);
+
+    // s3 is cut off before its wave; the canary wave is s1 alone (targets are ordered by site).
+    sites[2].link.cut();
+    ok(
+        &hub,
+        &[
+            "rollouts",
+            "create",
+            "--id",
+            "r1",
+            "--profile",
+            "edge-stack@2",
+            "--selector",
+            "tier=store",
+            "--waves",
+            "1,100%",
+        ],
+    );
+    let created = json(&hub, &["rollouts", "get", "r1"]).expect("rollout");
+    assert_eq!(created["waves"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        created["waves"][0].as_array().map(Vec::len),
+        Some(1),
+        "a canary wave of one cluster"
+    );
+
+    eventually("the canary s1 updated", Duration::from_secs(120), || async {
+        cluster_on(&hub, "s1", "edge-stack@2").then_some(())
+    })
+    .await;
+    // Kill the hub mid-rollout; the rollout is in the log and resumes after the restart.
+    hub.kill9_and_restart(dir.path()).await;
+    eventually("s2 updated after the hub restart", Duration::from_secs(120), || async {
+        cluster_on(&hub, "s2", "edge-stack@2").then_some(())
+    })
+    .await;
+    let during_cut = json(&hub, &["rollouts", "get", "r1"]).expect("rollout");
+    assert_eq!(
+        during_cut["state"], "running",
+        "s3 is still pending while cut off: {during_cut}"
+    );
+    assert!(!cluster_on(&hub, "s3", "edge-stack@2"));
+
+    sites[2].link.heal();
+    let done = eventually("the rollout complete", Duration::from_secs(180), || async {
+        let r = json(&hub, &["rollouts", "get", "r1"])?;
+        (r["state"] == "complete").then_some(r)
+    })
+    .await;
+    assert_eq!(done["failures"], 0);
+    for site in ["s1", "s2", "s3"] {
+        assert!(cluster_on(&hub, site, "edge-stack@2"), "{site} runs the new profile");
+    }
+    let watch = ok(&hub, &["rollouts", "watch", "r1"]);
+    assert!(
+        watch.contains("rollout/r1 complete") && watch.contains("wave 1: 2/2 updated"),
+        "{watch}"
+    );
+}
