@@ -261,7 +261,7 @@ pub(crate) async fn catch_up<A: Aggregate, L: EventLog>(
     Ok(tail.records.len() as u64)
 }
 
-/// Decide → append → apply, reloading and re-deciding on conflicts.
+/// Catch up → decide → append → apply, reloading and re-deciding on conflicts.
 async fn execute<A: Aggregate, L: EventLog>(
     log: &L,
     aggregate: &AggregateRef,
@@ -280,7 +280,9 @@ async fn execute<A: Aggregate, L: EventLog>(
         writer,
         aggregate: aggregate.clone(),
     })?;
-    let mut applied_total = 0;
+    // Decide on the latest log, not on what this actor last saw: the other writer domain (and, for companions such
+    // as a rollout's site progress, other subjects) may have moved without touching this writer's subject.
+    let mut applied_total = catch_up(log, aggregate, &config.clock, state, positions).await?;
     for _attempt in 0..=config.max_conflict_retries {
         let ctx = DecideContext {
             aggregate,
