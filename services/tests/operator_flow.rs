@@ -5,35 +5,9 @@
 
 mod common;
 
+use common::cli::{json, ok, run};
 use common::{agent, eventually, Hub, Site};
-use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
-
-fn run(hub: &Hub, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
-        .args(args)
-        .env("EDGEFLEET_HUB", hub.url())
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .output()
-        .expect("edgefleet runs")
-}
-
-fn ok(hub: &Hub, args: &[&str]) -> String {
-    let out = run(hub, args);
-    assert!(
-        out.status.success(),
-        "edgefleet {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(hub: &Hub, args: &[&str]) -> serde_json::Value {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["-o", "json"]);
-    serde_json::from_str(&ok(hub, &all)).expect("json output")
-}
 
 /// Redacts what changes from run to run: heartbeat ages (the last table column, `-` until the site's first
 /// beacon mentions the node).

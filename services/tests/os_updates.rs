@@ -4,35 +4,11 @@
 
 mod common;
 
+use common::cli::{json, ok};
 use common::{agent_with_env, eventually, Hub, Site};
 use node_agent::{ensure_disk_image, BootSlots, DiskLayout, Slot};
-use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
-
-fn cli(hub: &Hub, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
-        .args(args)
-        .env("EDGEFLEET_HUB", hub.url())
-        .output()
-        .expect("runs")
-}
-
-fn ok(hub: &Hub, args: &[&str]) -> String {
-    let out = cli(hub, args);
-    assert!(
-        out.status.success(),
-        "edgefleet {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(hub: &Hub, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["-o", "json"]);
-    serde_json::from_str(&ok(hub, &all)).expect("json")
-}
 
 /// A deterministic "OS image" of a few MiB.
 fn image(seed: u8) -> Vec<u8> {

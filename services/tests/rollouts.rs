@@ -3,38 +3,10 @@
 
 mod common;
 
+use common::cli::{ok, try_json as json};
 use common::{agent, eventually, Hub, Site};
-use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
-
-fn cli(hub: &Hub, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
-        .args(args)
-        .env("EDGEFLEET_HUB", hub.url())
-        .output()
-        .expect("runs")
-}
-
-fn ok(hub: &Hub, args: &[&str]) -> String {
-    let out = cli(hub, args);
-    assert!(
-        out.status.success(),
-        "edgefleet {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(hub: &Hub, args: &[&str]) -> Option<Value> {
-    let mut all = args.to_vec();
-    all.extend(["-o", "json"]);
-    let out = cli(hub, &all);
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).ok())
-        .flatten()
-}
 
 fn image(seed: u8) -> Vec<u8> {
     (0..2 * 1024 * 1024u32)

@@ -3,6 +3,7 @@
 //! comparison of the state replayed on both sides of a link.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod hub_intents;
 pub mod process;
 

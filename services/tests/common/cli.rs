@@ -1,0 +1,47 @@
+//! Running the `edgefleet` CLI against a test hub (from the repository root, so `examples/` paths work).
+
+use super::Hub;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+/// Runs `edgefleet ARGS` with `EDGEFLEET_HUB` pointing at `hub`.
+pub fn run(hub: &Hub, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(args)
+        .env("EDGEFLEET_HUB", hub.url())
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .expect("edgefleet runs")
+}
+
+/// Runs and asserts success; returns stdout.
+pub fn ok(hub: &Hub, args: &[&str]) -> String {
+    let out = run(hub, args);
+    assert!(
+        out.status.success(),
+        "edgefleet {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs with `-o json` and asserts success; returns the parsed output.
+pub fn json(hub: &Hub, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(hub, &with_json(args))).expect("json output")
+}
+
+/// Runs with `-o json`; `None` if the command failed (for polling while a resource does not exist yet).
+pub fn try_json(hub: &Hub, args: &[&str]) -> Option<Value> {
+    let out = run(hub, &with_json(args));
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
+fn with_json<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    all
+}
