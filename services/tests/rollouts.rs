@@ -45,24 +45,25 @@ fn cluster_on(hub: &Hub, site: &str, profile: &str) -> bool {
         .is_some_and(|c| c["state"] == "ready" && c["running_profile"] == profile)
 }
 
-#[actix_rt::test]
-async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut hub = Hub::start(dir.path()).await;
+/// A hub, `site_ids` with two agents each, profile @1 published and cluster `main` (label tier=store) ready at
+/// every site.
+async fn fleet_on_v1(dir: &Path, site_ids: &[&str]) -> (Hub, Vec<Site>, Vec<common::process::EdgefleetProcess>) {
+    let hub = Hub::start(dir).await;
     let mut sites = Vec::new();
-    for id in ["s1", "s2", "s3"] {
-        sites.push(Site::start_with_image(dir.path(), &hub, id, &[], None).await);
+    for id in site_ids {
+        sites.push(Site::start_with_image(dir, &hub, id, &[], None).await);
     }
-    let _agents: Vec<_> = sites
+    let agents: Vec<_> = sites
         .iter()
-        .flat_map(|s| [agent(dir.path(), s, "n1"), agent(dir.path(), s, "n2")])
+        .flat_map(|s| [agent(dir, s, "n1"), agent(dir, s, "n2")])
         .collect();
-    publish(&hub, dir.path(), "2026.11", 1);
-    eventually("six unassigned nodes", Duration::from_secs(60), || async {
-        (json(&hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == 6).then_some(())
+    publish(&hub, dir, "2026.11", 1);
+    let nodes = site_ids.len() * 2;
+    eventually("every node unassigned", Duration::from_secs(60), || async {
+        (json(&hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == nodes).then_some(())
     })
     .await;
-    for site in ["s1", "s2", "s3"] {
+    for site in site_ids {
         ok(
             &hub,
             &[
@@ -106,12 +107,19 @@ async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
             ],
         );
     }
-    for site in ["s1", "s2", "s3"] {
+    for site in site_ids {
         eventually(&format!("{site}/main ready on @1"), Duration::from_secs(90), || async {
             cluster_on(&hub, site, "edge-stack@1").then_some(())
         })
         .await;
     }
+    (hub, sites, agents)
+}
+
+#[actix_rt::test]
+async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut hub, sites, _agents) = fleet_on_v1(dir.path(), &["s1", "s2", "s3"]).await;
     publish(&hub, dir.path(), "2026.12", 2);
 
     // s3 is cut off before its wave; the canary wave is s1 alone (targets are ordered by site).
@@ -171,4 +179,39 @@ async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
         watch.contains("rollout/r1 complete") && watch.contains("wave 1: 2/2 updated"),
         "{watch}"
     );
+}
+
+#[actix_rt::test]
+async fn an_aborted_rollout_moves_updated_clusters_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _sites, _agents) = fleet_on_v1(dir.path(), &["a1", "a2"]).await;
+    publish(&hub, dir.path(), "2026.12", 2);
+    ok(
+        &hub,
+        &[
+            "rollouts",
+            "create",
+            "--id",
+            "r2",
+            "--profile",
+            "edge-stack@2",
+            "--selector",
+            "tier=store",
+            "--waves",
+            "1,100%",
+        ],
+    );
+    eventually("the canary a1 updated", Duration::from_secs(120), || async {
+        cluster_on(&hub, "a1", "edge-stack@2").then_some(())
+    })
+    .await;
+    ok(&hub, &["rollouts", "abort", "r2"]);
+    let aborted = eventually("a1 rolled back to @1", Duration::from_secs(120), || async {
+        let r = json(&hub, &["rollouts", "get", "r2"])?;
+        (cluster_on(&hub, "a1", "edge-stack@1") && r["waves"][0][0]["status"] == "rolledback").then_some(r)
+    })
+    .await;
+    assert_eq!(aborted["state"], "aborted");
+    assert_eq!(aborted["released_waves"], 1, "no wave after the abort");
+    assert!(cluster_on(&hub, "a2", "edge-stack@1"), "a2 was never touched");
 }

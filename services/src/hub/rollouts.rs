@@ -32,6 +32,9 @@ pub async fn step(hub: &Registries, directory: &SiteDirectory, id: &Token) -> an
     if !state.created() {
         return Ok(HubStep::Idle);
     }
+    if state.spec.aborted {
+        roll_back(hub, &state).await?;
+    }
     let now_s = actors::process_clock::system_wall_ms() / 1000;
     let online = |site: &Token| directory.is_connected(site);
     let next = state.next_hub_step(now_s, online);
@@ -81,6 +84,51 @@ pub async fn step(hub: &Registries, directory: &SiteDirectory, id: &Token) -> an
         }
     }
     Ok(next)
+}
+
+/// After an abort: every cluster the rollout touched goes back to the profile it ran before (an intent; the site
+/// updates it back node by node and reports the cluster rolled back).
+async fn roll_back(hub: &Registries, state: &RolloutState) -> anyhow::Result<()> {
+    let Some(rollout_profile) = &state.spec.profile else {
+        return Ok(());
+    };
+    let sites: std::collections::BTreeSet<Token> = state.spec.plan.iter().flatten().map(|t| t.site.clone()).collect();
+    for site in sites {
+        for target in state.clusters_to_roll_back_at(&site) {
+            let cluster = AggregateRef::cluster(&target.site, &target.cluster);
+            let Some(previous) = previous_profile(hub, &cluster, rollout_profile).await? else {
+                continue;
+            };
+            dispatch(
+                &hub.clusters,
+                cluster,
+                ClusterCommand::ChangeProfile(previous),
+                "rollout",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The last profile the cluster was asked to run other than `rollout_profile`, from its history.
+async fn previous_profile(
+    hub: &Registries,
+    cluster: &AggregateRef,
+    rollout_profile: &events::cluster::ProfileRef,
+) -> anyhow::Result<Option<events::cluster::ProfileRef>> {
+    let mut previous = None;
+    for entry in replay::history(&hub.log, cluster).await? {
+        let profile = match &entry.recorded.envelope.payload {
+            events::Payload::Cluster(events::cluster::ClusterEvent::Created { profile, .. })
+            | events::Payload::Cluster(events::cluster::ClusterEvent::ProfileChanged { profile, .. }) => profile,
+            _ => continue,
+        };
+        if profile != rollout_profile {
+            previous = Some(profile.clone());
+        }
+    }
+    Ok(previous)
 }
 
 /// Steps every rollout once a second until aborted.

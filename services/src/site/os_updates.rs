@@ -183,6 +183,7 @@ impl<R: ClusterRuntime> SiteController<R> {
                     matches!(s, ClusterRolloutStatus::Updated)
                 })
                 .await;
+                self.report_rolled_back(cluster_id, &want).await;
                 tracing::info!(cluster = %cluster_id, profile = %want, "cluster updated");
             }
         }
@@ -225,6 +226,36 @@ impl<R: ClusterRuntime> SiteController<R> {
             .await
             {
                 tracing::warn!(%cluster, error = %e, "rollout progress not recorded");
+            }
+        }
+    }
+
+    /// A cluster back on a profile other than an aborted rollout's: report it rolled back to that rollout.
+    async fn report_rolled_back(&self, cluster: &Token, now_running: &ProfileRef) {
+        let target = ClusterTarget {
+            site: self.site.clone(),
+            cluster: cluster.clone(),
+        };
+        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
+        for id in ids {
+            let companion = AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::Site(self.site.clone()),
+                id,
+            };
+            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion.clone()).await else {
+                continue;
+            };
+            let undone = state.spec.aborted
+                && state.spec.profile.as_ref() != Some(now_running)
+                && state.clusters_to_roll_back_at(&self.site).contains(&target);
+            if undone {
+                let rolled_back = RolloutCommand::ReportRolledBack {
+                    cluster: target.clone(),
+                };
+                if let Err(e) = dispatch(&self.registries.rollouts, companion, rolled_back, "controller").await {
+                    tracing::warn!(%cluster, error = %e, "rollback not reported");
+                }
             }
         }
     }
