@@ -118,6 +118,10 @@ impl<R: ClusterRuntime> SiteController<R> {
         match step {
             UpdateStep::Wait => {}
             UpdateStep::Update(nodes) => {
+                if !self.window_open(cluster_id, &want).await {
+                    tracing::debug!(cluster = %cluster_id, "outside the maintenance window; waiting");
+                    return Ok(());
+                }
                 self.report_rollouts(
                     cluster_id,
                     &want,
@@ -228,6 +232,42 @@ impl<R: ClusterRuntime> SiteController<R> {
                 tracing::warn!(%cluster, error = %e, "rollout progress not recorded");
             }
         }
+    }
+
+    /// True if a rollout moving `cluster` to `profile` may start a node now: inside the rollout's window and the
+    /// site's own (`SiteState.spec.maintenance_window`). Evaluated on the site's clock in UTC (IANA time-zone
+    /// conversion is not wired in yet). Rollbacks and updates not driven by a rollout ignore windows.
+    async fn window_open(&self, cluster: &Token, profile: &ProfileRef) -> bool {
+        let now_s = actors::process_clock::system_wall_ms() / 1000;
+        let days_since_epoch = now_s / 86_400;
+        // 1970-01-01 was a Thursday.
+        let weekday = actors::rollout::Weekday::ALL[((days_since_epoch + 3) % 7) as usize];
+        let minute = ((now_s % 86_400) / 60) as u16;
+        let site_state: Option<actors::site::SiteState> =
+            query(&self.registries.sites, AggregateRef::site(&self.site)).await.ok();
+        let site_window = site_state
+            .and_then(|s| s.spec.maintenance_window)
+            .and_then(|w| actors::rollout::parse_window(&w).ok());
+        let target = ClusterTarget {
+            site: self.site.clone(),
+            cluster: cluster.clone(),
+        };
+        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
+        for id in ids {
+            let companion = AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::Site(self.site.clone()),
+                id,
+            };
+            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion).await else {
+                continue;
+            };
+            let drives_it = state.spec.profile.as_ref() == Some(profile) && state.wave_of(&target).is_some();
+            if drives_it && !state.spec.aborted && !state.window_open(site_window.as_ref(), weekday, minute) {
+                return false;
+            }
+        }
+        true
     }
 
     /// A cluster back on a profile other than an aborted rollout's: report it rolled back to that rollout.
