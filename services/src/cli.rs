@@ -403,6 +403,9 @@ pub struct AgentArgs {
     /// Override the NICs: NAME=MAC, repeatable.
     #[arg(long = "nic")]
     pub nics: Vec<String>,
+    /// Accept only OS images signed by this ed25519 public key (hex).
+    #[arg(long, env = "EDGEFLEET_IMAGE_KEY")]
+    pub image_key: Option<String>,
 }
 
 /// `edgefleet images …`.
@@ -418,9 +421,18 @@ pub enum ImagesCommand {
         /// The image file.
         #[arg(short = 'f', long)]
         file: PathBuf,
+        /// Sign the image's digest with this ed25519 key file (from `images keygen`).
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
     },
     /// List images at the hub.
     Ls,
+    /// Create an ed25519 signing key; prints the public key for agents' `--image-key`.
+    Keygen {
+        /// Where to write the private key (hex seed, mode 0600).
+        #[arg(short = 'f', long)]
+        file: PathBuf,
+    },
 }
 
 /// `edgefleet rollouts …`.

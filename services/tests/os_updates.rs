@@ -32,14 +32,19 @@ fn apply_profile(hub: &Hub, dir: &Path, os_version: &str, sha256: &str) {
 }
 
 fn put_image(hub: &Hub, dir: &Path, version: &str, bytes: &[u8]) -> String {
+    put_signed_image(hub, dir, version, bytes, None)
+}
+
+fn put_signed_image(hub: &Hub, dir: &Path, version: &str, bytes: &[u8], key_file: Option<&Path>) -> String {
     let path = dir.join(format!("edge-os-{version}.img"));
     std::fs::write(&path, bytes).expect("image file");
-    ok(
-        hub,
-        &["images", "put", "edge-os", version, "-f", &path.display().to_string()],
-    )
-    .trim()
-    .to_string()
+    let path = path.display().to_string();
+    let mut args = vec!["images", "put", "edge-os", version, "-f", &path];
+    let key = key_file.map(|k| k.display().to_string());
+    if let Some(key) = &key {
+        args.extend(["--signing-key", key]);
+    }
+    ok(hub, &args).trim().to_string()
 }
 
 fn disk(dir: &Path, node: &str) -> std::path::PathBuf {
@@ -56,15 +61,25 @@ async fn ready_cluster(
     dir: &Path,
     unhealthy_on_n2: Option<&str>,
 ) -> (Hub, Site, Vec<common::process::EdgefleetProcess>, String) {
+    ready_cluster_with(dir, unhealthy_on_n2, None).await
+}
+
+/// As [`ready_cluster`], with agents that accept only images signed by `image_key` when given.
+async fn ready_cluster_with(
+    dir: &Path,
+    unhealthy_on_n2: Option<&str>,
+    image_key: Option<&str>,
+) -> (Hub, Site, Vec<common::process::EdgefleetProcess>, String) {
     let hub = Hub::start(dir).await;
     let site = Site::start_with_image(dir, &hub, "store-1", &[], None).await;
     let agents = ["n1", "n2", "n3"]
         .iter()
         .map(|n| {
-            let env = match (n, unhealthy_on_n2) {
+            let mut env = match (n, unhealthy_on_n2) {
                 (&"n2", Some(version)) => vec![("EDGEFLEET_SIMULATE_UNHEALTHY", version.to_string())],
                 _ => vec![],
             };
+            env.extend(image_key.map(|key| ("EDGEFLEET_IMAGE_KEY", key.to_string())));
             agent_with_env(dir, &site, n, &env)
         })
         .collect();
@@ -210,4 +225,49 @@ async fn a_corrupt_image_is_refused_before_anything_is_written() {
         assert!(data_untouched(dir.path(), node));
     }
     assert_eq!(cluster["running_profile"], "edge-stack@1");
+}
+
+#[actix_rt::test]
+async fn agents_with_an_image_key_accept_only_signed_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("signing.key");
+    let public = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(["images", "keygen", "-f", &key_file.display().to_string()])
+        .env_remove("EDGEFLEET_HUB")
+        .output()
+        .expect("keygen");
+    let public = String::from_utf8_lossy(&public.stdout).trim().to_string();
+    assert_eq!(public.len(), 64, "a hex public key");
+    let (hub, _site, _agents, _) = ready_cluster_with(dir.path(), None, Some(&public)).await;
+
+    let unsigned = put_image(&hub, dir.path(), "2026.12", &image(2));
+    apply_profile(&hub, dir.path(), "2026.12", &unsigned);
+    ok(&hub, &["clusters", "upgrade", "main", "--profile", "edge-stack@2"]);
+    let refused = eventually("the unsigned image refused", Duration::from_secs(90), || async {
+        let c = json(&hub, &["clusters", "get", "main"]);
+        c["state"].as_str()?.contains("not signed").then_some(c)
+    })
+    .await;
+    assert_eq!(refused["running_profile"], "edge-stack@1");
+    assert_eq!(active_slot(dir.path(), "n1"), Some(Slot::A), "nothing was written");
+
+    let signed = put_signed_image(&hub, dir.path(), "2026.13", &image(3), Some(&key_file));
+    apply_profile(&hub, dir.path(), "2026.13", &signed);
+    ok(&hub, &["clusters", "upgrade", "main", "--profile", "edge-stack@3"]);
+    eventually(
+        "the signed image installed everywhere",
+        Duration::from_secs(120),
+        || async {
+            let c = json(&hub, &["clusters", "get", "main"]);
+            (c["state"] == "ready" && c["running_profile"] == "edge-stack@3").then_some(())
+        },
+    )
+    .await;
+    for node in ["n1", "n2", "n3"] {
+        assert_eq!(
+            active_slot(dir.path(), node),
+            Some(Slot::B),
+            "{node} runs the signed image"
+        );
+    }
 }

@@ -63,7 +63,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                         tracing::warn!(node = %node_id, %error, "site controller reports a problem");
                     }
                     if let Some(target) = reply.os_target.as_ref().filter(|t| os.wants(t)) {
-                        os_apply::apply(&js, &args.disk, &mut os, target).await;
+                        os_apply::apply(&js, &args.disk, args.image_key.as_deref(), &mut os, target).await;
                     }
                     if reply.membership.as_ref() != applied.membership() {
                         match applied.apply(reply.membership.clone()) {

@@ -70,8 +70,8 @@ fn health_check(version: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches the image from the site's `ef-images` replica.
-async fn fetch(js: &async_nats::jetstream::Context, object: &str) -> anyhow::Result<Vec<u8>> {
+/// Fetches the image (and its signature, if it was signed) from the site's `ef-images` replica.
+async fn fetch(js: &async_nats::jetstream::Context, object: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
     let store = js
         .get_object_store(replay::sourcing::IMAGE_BUCKET)
         .await
@@ -80,19 +80,38 @@ async fn fetch(js: &async_nats::jetstream::Context, object: &str) -> anyhow::Res
         .get(object)
         .await
         .with_context(|| format!("image {object} is not at this site (yet)"))?;
+    let signature = reader.info().metadata.get("signature").cloned();
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
         .await
         .with_context(|| format!("reading image {object}"))?;
-    Ok(bytes)
+    Ok((bytes, signature))
+}
+
+/// The signature check to run: with an image key configured, the image must carry a valid signature.
+fn signature_check(image_key: Option<&str>, signature: Option<&str>) -> anyhow::Result<Option<([u8; 32], [u8; 64])>> {
+    let Some(key) = image_key else { return Ok(None) };
+    let key = node_agent::parse_public_key(key).context("--image-key must be 64 hex characters")?;
+    let signature = signature.context("the image is not signed, and this agent accepts only signed images")?;
+    let signature = node_agent::parse_signature(signature).context("the image's signature is malformed")?;
+    Ok(Some((key, signature)))
 }
 
 /// Runs the update to `target`; any failure (missing image, refused digest, failed boot or health check) leaves the
 /// node on its current slot and is recorded as a rollback with its reason.
-pub async fn apply(js: &async_nats::jetstream::Context, disk: &Path, state: &mut OsState, target: &OsTarget) {
-    let outcome = match fetch(js, &target.object).await {
-        Ok(image) => {
+pub async fn apply(
+    js: &async_nats::jetstream::Context,
+    disk: &Path,
+    image_key: Option<&str>,
+    state: &mut OsState,
+    target: &OsTarget,
+) {
+    let fetched = fetch(js, &target.object)
+        .await
+        .and_then(|(image, signature)| Ok((image, signature_check(image_key, signature.as_deref())?)));
+    let outcome = match fetched {
+        Ok((image, signature)) => {
             let disk = disk.to_path_buf();
             let update = UpdateTarget {
                 version: target.version.clone(),
@@ -105,7 +124,8 @@ pub async fn apply(js: &async_nats::jetstream::Context, disk: &Path, state: &mut
                     slots.write(&mut image_file)?;
                 }
                 let version = update.version.clone();
-                Ok(OsUpdate::run(&mut image_file, &update, &image, None, |_slot| {
+                let signature = signature.as_ref().map(|(key, sig)| (key, sig));
+                Ok(OsUpdate::run(&mut image_file, &update, &image, signature, |_slot| {
                     health_check(&version)
                 })?)
             })

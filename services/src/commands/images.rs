@@ -16,6 +16,10 @@ struct ImageRow {
 
 /// Runs an images subcommand.
 pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand) -> anyhow::Result<ExitCode> {
+    if let ImagesCommand::Keygen { file } = &command {
+        keygen(file)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let js = connect_hub(hub).await?;
     let store = replay::sourcing::hub_image_store(&js).await?;
     match command {
@@ -23,15 +27,24 @@ pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand
             name,
             image_version: version,
             file,
+            signing_key,
         } => {
             events::Token::new(name.clone()).context("image name")?;
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let sha256 = node_agent::sha256_hex(&bytes);
             let object = format!("{name}-{version}");
+            let mut metadata: std::collections::HashMap<String, String> =
+                [("sha256".to_string(), sha256.clone())].into();
+            if let Some(key_file) = signing_key {
+                let seed =
+                    std::fs::read_to_string(&key_file).with_context(|| format!("reading {}", key_file.display()))?;
+                metadata.insert("signature".into(), node_agent::sign_digest_hex(&seed, &sha256)?);
+                metadata.insert("public_key".into(), node_agent::public_key_hex(&seed)?);
+            }
             let meta = async_nats::jetstream::object_store::ObjectMetadata {
                 name: object.clone(),
                 description: Some(format!("{name} {version}")),
-                metadata: [("sha256".to_string(), sha256.clone())].into(),
+                metadata,
                 ..Default::default()
             };
             store
@@ -44,6 +57,7 @@ pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand
             );
             println!("{sha256}");
         }
+        ImagesCommand::Keygen { .. } => unreachable!("handled above, without a hub"),
         ImagesCommand::Ls => {
             let mut rows = Vec::new();
             let mut list = store.list().await.context("listing images")?;
@@ -69,4 +83,20 @@ pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new ed25519 signing seed (hex, mode 0600) and prints its public key.
+fn keygen(file: &std::path::Path) -> anyhow::Result<()> {
+    let mut seed = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut seed).context("reading randomness")?;
+    let seed_hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let public = node_agent::public_key_hex(&seed_hex)?;
+    std::fs::write(file, format!("{seed_hex}\n")).with_context(|| format!("writing {}", file.display()))?;
+    std::fs::set_permissions(file, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    eprintln!(
+        "private key written to {}; give agents this public key (--image-key):",
+        file.display()
+    );
+    println!("{public}");
+    Ok(())
 }
