@@ -48,18 +48,14 @@ pub fn parse_aggregate(arg: &str) -> anyhow::Result<AggregateRef> {
         [_, _, _] => Ok(AggregateRef::parse(arg)?),
         [kind, id] => {
             let kind = AggregateKind::parse(kind)
-                .with_context(|| format!("unknown kind {kind:?}: expected node, site, cluster or profile"))?;
+                .with_context(|| format!("unknown kind {kind:?}: expected node, site, cluster, profile or rollout"))?;
             let id = Token::new(*id)?;
             match kind {
                 AggregateKind::Site => Ok(AggregateRef::site(&id)),
-                AggregateKind::Profile => Ok(AggregateRef {
-                    kind,
-                    scope: Scope::All,
-                    id,
-                }),
+                AggregateKind::Profile | AggregateKind::Rollout => Ok(AggregateRef { kind, scope: Scope::All, id }),
                 _ => Err(NeedsSite { kind, id }.into()),
             }
         }
-        _ => bail!("{arg:?} is not an aggregate: write KIND/SCOPE/ID (node/store-1/n1) or site/ID or profile/NAME"),
+        _ => bail!("{arg:?} is not an aggregate: write KIND/SCOPE/ID (node/store-1/n1) or KIND/ID (node/n1, site/ID, profile/NAME, rollout/ID)"),
     }
 }
