@@ -101,10 +101,10 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Sites in the fleet.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=50))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub sites: u32,
     /// Nodes per site.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub nodes: u32,
     /// Exit 0 after the story instead of running until Ctrl-C.
     #[arg(long)]

@@ -7,8 +7,8 @@ use actors::profile::ProfileState;
 use actors::site::SiteState;
 use actors::{ActorConfig, Aggregate, Dispatch, ExecuteError, Executed, Query, Registry};
 use anyhow::Context;
-use events::{AggregateRef, Origin, Token};
-use replay::{JetStreamLog, LocalStore, Quarantine, StreamPolicy};
+use events::{AggregateRef, Origin};
+use replay::{JetStreamLog, LocalStore, Quarantine};
 use std::path::Path;
 
 type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
@@ -16,8 +16,6 @@ type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
 /// The registries of one writer (hub or one site) in this process.
 #[derive(Clone)]
 pub struct Registries {
-    /// Who writes.
-    pub origin: Origin,
     /// Node actors.
     pub nodes: Reg<NodeState>,
     /// Cluster actors.
@@ -30,16 +28,6 @@ pub struct Registries {
     pub rollouts: Reg<actors::rollout::RolloutState>,
     /// The writer's log (for its quarantine).
     pub log: JetStreamLog,
-}
-
-impl Registries {
-    /// The site this writer writes as, if it is a site.
-    pub fn site(&self) -> Option<Token> {
-        match &self.origin {
-            Origin::Site(site) => Some(site.clone()),
-            Origin::Hub => None,
-        }
-    }
 }
 
 impl Registries {
@@ -57,7 +45,6 @@ impl Registries {
             sites: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             profiles: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             rollouts: Registry::new(log.clone(), store, config).start(),
-            origin,
             log,
         })
     }
@@ -103,14 +90,4 @@ pub async fn query<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef) -> 
         .await
         .context("registry stopped")??;
     Ok(state)
-}
-
-/// Creates the intent stream and one stream per site.
-pub async fn ensure_streams(js: &async_nats::jetstream::Context, sites: &[Token]) -> anyhow::Result<()> {
-    let policy = StreamPolicy::default();
-    replay::ensure_intent_stream(js, &policy).await?;
-    for site in sites {
-        replay::ensure_site_stream(js, site, &policy).await?;
-    }
-    Ok(())
 }

@@ -6,13 +6,13 @@
 pub mod fixtures;
 pub mod free_port;
 pub mod given_when_then;
-pub mod link_proxy;
+
 pub mod nats_binary;
 pub mod nats_server;
 
 pub use given_when_then::{given, Given, When};
-pub use link_proxy::LinkProxy;
 pub use nats_binary::{find_nats_server, NatsBinaryError};
+pub use nats_process::LinkProxy;
 pub use nats_server::{NatsServer, NatsServerBuilder, NatsServerError};
 
 /// A valid token, for tests (panics on an invalid literal, which is a bug in the test).

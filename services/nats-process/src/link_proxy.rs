@@ -1,4 +1,4 @@
-//! [`LinkProxy`]: a TCP proxy between a leaf and its hub that a test cuts and heals at will.
+//! [`LinkProxy`]: a TCP proxy between a leaf and its hub that can be cut and healed at will (tests, the demo).
 //!
 //! The proxy listens on `127.0.0.1:<free port>` and forwards every connection to one target
 //! (typically the hub's leafnodes port; the hub must set `no_advertise: true`, or the leaf learns
