@@ -500,4 +500,30 @@ mod tests {
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    /// Docker is not available here, so the compose file is checked by parsing: every service's command must be a
+    /// real `edgefleet` subcommand with valid flags.
+    #[test]
+    fn every_docker_compose_command_is_a_valid_edgefleet_command() {
+        use clap::Parser;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker-compose.yml");
+        let text = std::fs::read_to_string(&path).expect("docker-compose.yml at the repository root");
+        let compose: serde_json::Value = serde_norway::from_str(&text).expect("docker-compose.yml is YAML");
+        let services = compose["services"].as_object().expect("a services mapping");
+        assert!(services.len() >= 4, "a hub, two sites and agents");
+        for (name, service) in services {
+            let command: Vec<String> = service["command"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: command must be a list"))
+                .iter()
+                .map(|a| a.as_str().unwrap_or_else(|| panic!("{name}: command items are strings")).to_string())
+                .collect();
+            let argv = std::iter::once("edgefleet".to_string()).chain(command);
+            if let Err(e) = Cli::try_parse_from(argv) {
+                panic!("{name}: not a valid edgefleet command: {e}");
+            }
+        }
+        let dockerfile = std::fs::read_to_string(path.with_file_name("Dockerfile")).expect("Dockerfile");
+        assert!(dockerfile.matches("FROM ").count() >= 2, "a multi-stage build");
+    }
 }
