@@ -516,7 +516,11 @@ mod tests {
                 .as_array()
                 .unwrap_or_else(|| panic!("{name}: command must be a list"))
                 .iter()
-                .map(|a| a.as_str().unwrap_or_else(|| panic!("{name}: command items are strings")).to_string())
+                .map(|a| {
+                    a.as_str()
+                        .unwrap_or_else(|| panic!("{name}: command items are strings"))
+                        .to_string()
+                })
                 .collect();
             let argv = std::iter::once("edgefleet".to_string()).chain(command);
             if let Err(e) = Cli::try_parse_from(argv) {
