@@ -1,14 +1,21 @@
 //! edgefleet-bench: how fast events decode and apply in memory, and how close `replay::rebuild_streams` comes to a
 //! raw JetStream read of the same 1,000,000-event stream (DESIGN §8: "replay must run near the raw read rate").
 //!
+//! With `--all` it also measures hub ingest with fsync per write, memory per actor, catch-up after a cut, sourcing
+//! fan-in and rollout orchestration (see benches/README.md).
+//!
 //! Prints figures; asserts only correctness (every event applied, none quarantined), never speed.
 
 mod decode_apply;
 mod figures;
+mod ingest;
 mod machine;
+mod memory;
 mod raw_read;
 mod replay_read;
 mod replay_vs_raw;
+mod rollout_orchestration;
+mod sourcing;
 mod stream_load;
 mod workload;
 
@@ -33,7 +40,10 @@ struct Args {
     /// Nodes at the bench site the events are spread over.
     #[arg(long, default_value_t = 10_000)]
     nodes: u32,
-    /// Run only one part: `decode` (in memory) or `replay` (JetStream load, raw read, replay).
+    /// Run every part, in order (without `--all` or `--only`: decode and replay).
+    #[arg(long, conflicts_with = "only")]
+    all: bool,
+    /// Run only one part.
     #[arg(long, value_enum)]
     only: Option<Part>,
     /// Publish acks in flight while loading the stream.
@@ -46,6 +56,46 @@ struct Args {
     /// Rounds of (raw read, replay); the best of each is reported.
     #[arg(long, default_value_t = 2)]
     rounds: u32,
+    /// Ingest: simulated nodes appending liveness transitions.
+    #[arg(long, default_value_t = 10_000)]
+    ingest_nodes: u32,
+    /// Ingest: transitions each node appends (WentSilent/CameBack alternately).
+    #[arg(long, default_value_t = 4)]
+    ingest_transitions: u32,
+    /// Ingest: appends in flight (one per node).
+    #[arg(long, default_value_t = 256)]
+    ingest_in_flight: usize,
+    /// Memory: actors started (and, in a second registry, passivated).
+    #[arg(long, default_value_t = 10_000)]
+    memory_actors: u32,
+    /// Catch-up: site events written while the leaf link is cut.
+    #[arg(long, default_value_t = 100_000)]
+    cut_events: u64,
+    /// Fan-in: numbers of site streams sourced by the hub, comma-separated.
+    #[arg(long, default_value = "10,100,500", value_delimiter = ',')]
+    fanin: Vec<u32>,
+    /// Fan-in: events in each site stream.
+    #[arg(long, default_value_t = 200)]
+    fanin_events: u64,
+    /// Rollout: simulated clusters.
+    #[arg(long, default_value_t = 1000)]
+    rollout_clusters: u32,
+    /// Rollout: sites the clusters are spread over.
+    #[arg(long, default_value_t = 100)]
+    rollout_sites: u32,
+    /// Rollout: waves.
+    #[arg(long, default_value = "1,10%,50%,100%")]
+    rollout_waves: String,
+}
+
+impl Args {
+    /// Whether `part` runs.
+    fn runs(&self, part: Part) -> bool {
+        match self.only {
+            Some(only) => only == part,
+            None => self.all || matches!(part, Part::Decode | Part::Replay),
+        }
+    }
 }
 
 /// A part of the bench.
@@ -55,6 +105,16 @@ enum Part {
     Decode,
     /// JetStream: load, raw read, replay.
     Replay,
+    /// Hub ingest of liveness transitions, fsync per write.
+    Ingest,
+    /// RSS per live and per passivated actor.
+    Memory,
+    /// Catch-up of a site's backlog after a leaf-link cut.
+    Catchup,
+    /// Sourcing fan-in over many site streams.
+    Fanin,
+    /// Rollout orchestration over simulated clusters.
+    Rollout,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,6 +136,46 @@ fn main() -> anyhow::Result<()> {
         println!("{line}");
     }
 
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    if (args.runs(Part::Decode) || args.runs(Part::Replay)) && decode_and_replay(&args, &runtime)? {
+        return Ok(());
+    }
+    if args.runs(Part::Ingest) {
+        let options = ingest::IngestOptions {
+            nodes: args.ingest_nodes,
+            transitions: args.ingest_transitions,
+            in_flight: args.ingest_in_flight,
+        };
+        if interruptible(&runtime, "ingest", ingest::run(&options))? {
+            return Ok(());
+        }
+    }
+    if args.runs(Part::Memory) {
+        memory::run(args.memory_actors)?;
+    }
+    if args.runs(Part::Catchup) && interruptible(&runtime, "catch-up", sourcing::catchup(args.cut_events))? {
+        return Ok(());
+    }
+    if args.runs(Part::Fanin) {
+        for &n in &args.fanin {
+            if interruptible(&runtime, "fan-in", sourcing::fanin(n, args.fanin_events))? {
+                return Ok(());
+            }
+        }
+    }
+    if args.runs(Part::Rollout) {
+        rollout_orchestration::run(args.rollout_clusters, args.rollout_sites, &args.rollout_waves)?;
+    }
+
+    println!("total wall time: {}", secs(started.elapsed()));
+    Ok(())
+}
+
+/// The decode and replay parts; true when interrupted.
+fn decode_and_replay(args: &Args, runtime: &tokio::runtime::Runtime) -> anyhow::Result<bool> {
     let site = testkit::token(SITE);
     let workload = Workload::new(&site, args.nodes);
     let subjects = workload.subjects();
@@ -91,7 +191,7 @@ fn main() -> anyhow::Result<()> {
         secs(encode_started.elapsed()),
     );
 
-    if args.only != Some(Part::Replay) {
+    if args.runs(Part::Decode) {
         let stream = events::subject::site_stream(&site);
         let figures = decode_apply::run(&encoded, &subjects, &stream)?;
         let n = count(figures.events);
@@ -120,7 +220,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    if args.only != Some(Part::Decode) {
+    if args.runs(Part::Replay) {
         let bench = ReplayBench {
             site: &site,
             subjects: &subjects,
@@ -131,32 +231,35 @@ fn main() -> anyhow::Result<()> {
             },
             rounds: args.rounds,
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the tokio runtime")?;
         println!(
             "runtime: tokio multi-thread, {} workers (nats-server runs on the same cores)",
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
-        let interrupted = runtime.block_on(async {
-            tokio::select! {
-                result = bench.run() => result.map(|()| false),
-                signal = shutdown_signal() => {
-                    signal?;
-                    Ok(true)
-                }
-            }
-        })?;
-        if interrupted {
-            // The bench future, and with it the nats-server it started, was dropped by `select!`.
-            eprintln!("interrupted: bench nats-server stopped, no figures for the JetStream half");
-            return Ok(());
-        }
+        return interruptible(runtime, "replay", bench.run());
     }
+    Ok(false)
+}
 
-    println!("total wall time: {}", secs(started.elapsed()));
-    Ok(())
+/// Runs `part` on `runtime` until it ends or Ctrl-C/SIGTERM; true when interrupted.
+fn interruptible(
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    part: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<bool> {
+    let interrupted = runtime.block_on(async {
+        tokio::select! {
+            result = part => result.map(|()| false),
+            signal = shutdown_signal() => {
+                signal?;
+                Ok(true)
+            }
+        }
+    })?;
+    if interrupted {
+        // The part's future, and with it the nats-servers it started, was dropped by `select!`.
+        eprintln!("interrupted: {name} nats-servers stopped, no further figures");
+    }
+    Ok(interrupted)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
