@@ -194,6 +194,24 @@ impl<R: ClusterRuntime> SiteController<R> {
         Ok(())
     }
 
+    /// Every rollout whose plan reached this site, as this site's companion folds it (plan + own reports).
+    async fn rollouts_here(&self) -> Vec<(AggregateRef, RolloutState)> {
+        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
+        let mut rollouts = Vec::with_capacity(ids.len());
+        for id in ids {
+            let companion = AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::Site(self.site.clone()),
+                id,
+            };
+            match query::<RolloutState>(&self.registries.rollouts, companion.clone()).await {
+                Ok(state) => rollouts.push((companion, state)),
+                Err(e) => tracing::warn!(rollout = %companion, error = %e, "rollout unreadable"),
+            }
+        }
+        rollouts
+    }
+
     /// Reports progress on `cluster` to every rollout that moves it to `profile` (on this site's companion).
     async fn report_rollouts(
         &self,
@@ -206,16 +224,7 @@ impl<R: ClusterRuntime> SiteController<R> {
             site: self.site.clone(),
             cluster: cluster.clone(),
         };
-        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
-        for id in ids {
-            let companion = AggregateRef {
-                kind: AggregateKind::Rollout,
-                scope: Scope::Site(self.site.clone()),
-                id,
-            };
-            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion.clone()).await else {
-                continue;
-            };
+        for (companion, state) in self.rollouts_here().await {
             let moves_it = state.spec.profile.as_ref() == Some(profile) && state.wave_of(&target).is_some();
             tracing::debug!(rollout = %companion, moves_it, status = ?state.cluster_status(&target), "rollout report");
             if !moves_it || already(&state.cluster_status(&target)) {
@@ -252,16 +261,7 @@ impl<R: ClusterRuntime> SiteController<R> {
             site: self.site.clone(),
             cluster: cluster.clone(),
         };
-        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
-        for id in ids {
-            let companion = AggregateRef {
-                kind: AggregateKind::Rollout,
-                scope: Scope::Site(self.site.clone()),
-                id,
-            };
-            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion).await else {
-                continue;
-            };
+        for (_, state) in self.rollouts_here().await {
             let drives_it = state.spec.profile.as_ref() == Some(profile) && state.wave_of(&target).is_some();
             if drives_it && !state.spec.aborted && !state.window_open(site_window.as_ref(), weekday, minute) {
                 return false;
@@ -276,16 +276,7 @@ impl<R: ClusterRuntime> SiteController<R> {
             site: self.site.clone(),
             cluster: cluster.clone(),
         };
-        let ids: Vec<Token> = self.rollouts.borrow().iter().cloned().collect();
-        for id in ids {
-            let companion = AggregateRef {
-                kind: AggregateKind::Rollout,
-                scope: Scope::Site(self.site.clone()),
-                id,
-            };
-            let Ok(state) = query::<RolloutState>(&self.registries.rollouts, companion.clone()).await else {
-                continue;
-            };
+        for (companion, state) in self.rollouts_here().await {
             let undone = state.spec.aborted
                 && state.spec.profile.as_ref() != Some(now_running)
                 && state.clusters_to_roll_back_at(&self.site).contains(&target);

@@ -26,6 +26,22 @@ pub fn parse_profile(profile: &str) -> Result<ProfileRef, ApiError> {
     })
 }
 
+/// Refuses a profile version that has not been published.
+async fn require_profile(context: &ApiContext, profile: &ProfileRef) -> Result<(), ApiError> {
+    let state: ProfileState = query(&context.hub.profiles, AggregateRef::profile(&profile.name))
+        .await
+        .map_err(|e| ApiError {
+            code: 503,
+            message: format!("{e:#}"),
+        })?;
+    if !state.versions.contains_key(&profile.version) {
+        return Err(ApiError::not_found(format!(
+            "profile {profile} does not exist: apply it first"
+        )));
+    }
+    Ok(())
+}
+
 /// Finds the cluster: at `site` if given, else the one site that has a cluster with this id.
 async fn resolve(context: &ApiContext, id: &str, site: Option<&str>) -> Result<AggregateRef, ApiError> {
     let id = Token::new(id)?;
@@ -91,17 +107,7 @@ pub async fn create(context: &ApiContext, request: ClusterCreate) -> Result<Clus
             "site {site} has never connected to this hub"
         )));
     }
-    let profile_state: ProfileState = query(&context.hub.profiles, AggregateRef::profile(&profile.name))
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })?;
-    if !profile_state.versions.contains_key(&profile.version) {
-        return Err(ApiError::not_found(format!(
-            "profile {profile} does not exist: apply it first"
-        )));
-    }
+    require_profile(context, &profile).await?;
     actors::labels::validate_labels(&request.labels).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let aggregate = AggregateRef::cluster(&site, &id);
     let create = ClusterCommand::Create {
@@ -198,17 +204,7 @@ pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<Cluster
 pub async fn upgrade(context: &ApiContext, request: ClusterUpgrade) -> Result<ClusterView, ApiError> {
     let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;
     let profile = parse_profile(&request.profile)?;
-    let profile_state: ProfileState = query(&context.hub.profiles, AggregateRef::profile(&profile.name))
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })?;
-    if !profile_state.versions.contains_key(&profile.version) {
-        return Err(ApiError::not_found(format!(
-            "profile {profile} does not exist: apply it first"
-        )));
-    }
+    require_profile(context, &profile).await?;
     let done = dispatch(
         &context.hub.clusters,
         aggregate.clone(),
