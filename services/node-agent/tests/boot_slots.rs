@@ -4,10 +4,10 @@
 //! The tools are required: install them with `apt-get install -y fdisk gdisk`. Set `EDGEFLEET_SKIP_DISK_TOOLS=1`
 //! to skip the tool checks on a machine where that is impossible.
 
+mod disk_tool;
+use disk_tool::{run, tool};
 use node_agent::{ensure_disk_image, BootSlots, BootSlotsError, DiskImage, DiskLayout, Slot, SlotAttributes, ROOT_A};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Bits outside the boot bits that must survive: RequiredPartition (0), LegacyBIOSBootable (2), GUID bit 60.
 const OTHER_BITS: u64 = 1 | (1 << 2) | (1 << 60);
@@ -95,42 +95,6 @@ fn mutators_refuse_to_give_up_the_known_good_slot_and_change_nothing() {
         assert!(err.to_string().contains(message), "A {a}, B {b}: {err}");
         assert_eq!(slots, BootSlots::from_bits(a.bits(), b.bits()));
     }
-}
-
-/// The tool's path, `None` when skipping is allowed, a panic telling how to install it otherwise.
-fn tool(name: &str, package: &str) -> Option<PathBuf> {
-    let path_var = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::split_paths(&path_var).chain(["/usr/sbin", "/sbin"].map(PathBuf::from));
-    if let Some(found) = dirs.map(|dir| dir.join(name)).find(|p| p.is_file()) {
-        return Some(found);
-    }
-    if std::env::var("EDGEFLEET_SKIP_DISK_TOOLS").as_deref() == Ok("1") {
-        eprintln!("skipping the {name} check: EDGEFLEET_SKIP_DISK_TOOLS=1");
-        return None;
-    }
-    panic!("{name} not found: install it with `apt-get install -y {package}` or set EDGEFLEET_SKIP_DISK_TOOLS=1");
-}
-
-fn run(program: &Path, args: &[&str], image: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .arg(image)
-        .output()
-        .expect("spawn disk tool");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed: {}",
-        program.display(),
-        out.status
-    );
-    println!(
-        "$ {} {} {}\n{stdout}",
-        program.display(),
-        args.join(" "),
-        image.display()
-    );
-    stdout
 }
 
 /// The image after an update was armed on ROOT-B, with unrelated bits set beforehand on both slots.

@@ -3,50 +3,13 @@
 //! The tools are required: install them with `apt-get install -y fdisk gdisk`. Set `EDGEFLEET_SKIP_DISK_TOOLS=1`
 //! to skip on a machine where that is impossible.
 
+mod disk_tool;
+use disk_tool::{run, tool};
 use node_agent::{ensure_disk_image, DiskImage, DiskLayout, DATA, ROOT_A, ROOT_B};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const MIB: u64 = 1024 * 1024;
 /// ChromeOS boot bits: priority 1 (bit 48), tries 15 (bits 52-55), successful (bit 56).
 const BOOT_BITS: u64 = (1 << 48) | (0xF << 52) | (1 << 56);
-
-/// The tool's path, `None` when skipping is allowed, a panic telling how to install it otherwise.
-fn tool(name: &str, package: &str) -> Option<PathBuf> {
-    let path_var = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::split_paths(&path_var).chain(["/usr/sbin", "/sbin"].map(PathBuf::from));
-    if let Some(found) = dirs.map(|dir| dir.join(name)).find(|p| p.is_file()) {
-        return Some(found);
-    }
-    if std::env::var("EDGEFLEET_SKIP_DISK_TOOLS").as_deref() == Ok("1") {
-        eprintln!("skipping the {name} check: EDGEFLEET_SKIP_DISK_TOOLS=1");
-        return None;
-    }
-    panic!("{name} not found: install it with `apt-get install -y {package}` or set EDGEFLEET_SKIP_DISK_TOOLS=1");
-}
-
-fn run(program: &Path, args: &[&str], image: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .arg(image)
-        .output()
-        .expect("spawn disk tool");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed: {}\n{stdout}\n{stderr}",
-        program.display(),
-        out.status
-    );
-    println!(
-        "$ {} {} {}\n{stdout}{stderr}",
-        program.display(),
-        args.join(" "),
-        image.display()
-    );
-    stdout
-}
 
 fn image_with_boot_bits() -> (tempfile::TempDir, DiskImage) {
     let dir = tempfile::tempdir().expect("tempdir");
