@@ -13,6 +13,7 @@ use actix::prelude::*;
 use events::{subject, AggregateRef, Envelope, EventId, Origin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// How actors of one process behave.
 #[derive(Clone, Debug)]
@@ -48,6 +49,9 @@ pub struct Execute<A: Aggregate> {
     pub command: A::Command,
     /// Who asks (recorded in each event's `by`).
     pub by: Option<String>,
+    /// The caller's span: the decision and its append are traced inside it, so `RUST_LOG` follows one request or
+    /// one plan into the actor.
+    pub span: tracing::Span,
 }
 
 impl<A: Aggregate> Clone for Execute<A> {
@@ -55,7 +59,21 @@ impl<A: Aggregate> Clone for Execute<A> {
         Self {
             command: self.command.clone(),
             by: self.by.clone(),
+            span: self.span.clone(),
         }
+    }
+}
+
+/// The span of one decision on `aggregate`, named by kind (`node=…`, `cluster=…`, `rollout=…`) with its `site=`.
+pub fn aggregate_span(parent: &tracing::Span, aggregate: &AggregateRef) -> tracing::Span {
+    let site = aggregate.scope.as_str();
+    let id = aggregate.id.as_str();
+    match aggregate.kind {
+        events::AggregateKind::Node => tracing::info_span!(parent: parent, "decide", site, node = id),
+        events::AggregateKind::Cluster => tracing::info_span!(parent: parent, "decide", site, cluster = id),
+        events::AggregateKind::Site => tracing::info_span!(parent: parent, "decide", site = id),
+        events::AggregateKind::Profile => tracing::info_span!(parent: parent, "decide", profile = id),
+        events::AggregateKind::Rollout => tracing::info_span!(parent: parent, "decide", site, rollout = id),
     }
 }
 
@@ -288,7 +306,9 @@ async fn execute<A: Aggregate, L: EventLog>(
             aggregate,
             now: config.clock.tick(),
         };
-        let decided = state.decide(command.command.clone(), &ctx)?;
+        let decided = state.decide(command.command.clone(), &ctx).inspect_err(|rejection| {
+            tracing::debug!(command = ?command.command, %rejection, "refused");
+        })?;
         if decided.is_empty() {
             return Ok((
                 Executed {
@@ -316,6 +336,8 @@ async fn execute<A: Aggregate, L: EventLog>(
         {
             Ok(written) => {
                 debug_assert_eq!(written.len(), envelopes.len(), "one position per appended event");
+                let names: Vec<&str> = envelopes.iter().map(|e| e.payload.name()).collect();
+                tracing::debug!(events = ?names, by = ?command.by, "appended");
                 for (envelope, (stream, seq)) in envelopes.iter().zip(&written) {
                     if let Some(event) = A::event(&envelope.payload) {
                         state.apply(event, envelope.hlc);
@@ -393,10 +415,12 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Execute<A>> for Aggreg
         self.last_active = Instant::now();
         let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
         let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
+        let span = aggregate_span(&command.span, &aggregate);
         let work = async move {
             let result = execute(&log, &aggregate, &config, &mut state, &mut positions, command).await;
             (state, positions, result)
-        };
+        }
+        .instrument(span);
         AtomicResponse::new(Box::pin(work.into_actor(self).map(
             |(state, positions, result), act, _ctx| {
                 // Whatever happened, `state` holds only events the log acknowledged or returned.

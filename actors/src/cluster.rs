@@ -23,6 +23,8 @@ pub struct ClusterSpec {
     pub generation: u64,
     /// Desired profile version (`None` until created at the hub).
     pub profile: Option<ProfileRef>,
+    /// The profile wanted before the last change, if it differed (what an aborted rollout moves the cluster back to).
+    pub previous_profile: Option<ProfileRef>,
     /// Per-cluster overrides.
     pub overrides: BTreeMap<String, String>,
     /// Operator labels.
@@ -31,8 +33,9 @@ pub struct ClusterSpec {
     pub deleted: bool,
 }
 
-/// Observed health.
+/// Observed health. Shown as `absent`, `forming`, `ready`, `degraded: <why>`, `removed`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ClusterHealth {
     /// Not formed.
     #[default]
@@ -45,6 +48,18 @@ pub enum ClusterHealth {
     Degraded(String),
     /// Torn down.
     Removed,
+}
+
+impl std::fmt::Display for ClusterHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClusterHealth::Absent => f.write_str("absent"),
+            ClusterHealth::Forming => f.write_str("forming"),
+            ClusterHealth::Ready => f.write_str("ready"),
+            ClusterHealth::Degraded(reason) => write!(f, "degraded: {reason}"),
+            ClusterHealth::Removed => f.write_str("removed"),
+        }
+    }
 }
 
 /// What the site observed. Changed only by site events.
@@ -126,8 +141,11 @@ pub enum ClusterCommand {
     },
     /// Site: a node left.
     Leave(Token),
-    /// Site: every member is up.
-    ReportReady,
+    /// Site: every member is up and runs `profile` — what the site observed installed, never what the hub wants.
+    ReportReady {
+        /// The profile the members run.
+        profile: ProfileRef,
+    },
     /// Site: unhealthy.
     ReportDegraded(String),
     /// Site: torn down after delete.
@@ -136,7 +154,7 @@ pub enum ClusterCommand {
 
 impl Aggregate for ClusterState {
     const KIND: AggregateKind = AggregateKind::Cluster;
-    const STATE_VERSION: u16 = 1;
+    const STATE_VERSION: u16 = 2;
     type Event = ClusterEvent;
     type Command = ClusterCommand;
 
@@ -158,12 +176,15 @@ impl Aggregate for ClusterState {
             } => {
                 spec.generation = *generation;
                 spec.profile = Some(profile.clone());
+                spec.previous_profile = None;
                 spec.overrides = overrides.clone();
                 spec.deleted = false;
             }
             ClusterEvent::ProfileChanged { generation, profile } => {
                 spec.generation = *generation;
-                spec.profile = Some(profile.clone());
+                if spec.profile.as_ref() != Some(profile) {
+                    spec.previous_profile = spec.profile.replace(profile.clone());
+                }
             }
             ClusterEvent::LabelsSet { generation, labels } => {
                 spec.generation = *generation;
@@ -320,25 +341,26 @@ impl Aggregate for ClusterState {
                     vec![]
                 }
             }
-            ClusterCommand::ReportReady => {
-                let profile = self
-                    .spec
-                    .profile
-                    .clone()
-                    .or_else(|| self.status.running_profile.clone())
-                    .ok_or_else(|| Rejection::Conflict("cluster has not formed".into()))?;
+            ClusterCommand::ReportReady { profile } => {
                 if !self.formed() {
                     return Err(Rejection::Conflict("cluster has not formed".into()));
                 }
+                // The site acknowledges the spec only when what runs is what the spec asks for; a change still
+                // pending leaves the generation unacknowledged (the drift shows).
+                let acknowledged = if self.spec.profile.as_ref() == Some(&profile) || self.spec.profile.is_none() {
+                    observed
+                } else {
+                    self.status.observed_generation
+                };
                 let same = self.status.health == ClusterHealth::Ready
                     && self.status.running_profile.as_ref() == Some(&profile)
-                    && self.status.observed_generation >= observed;
+                    && self.status.observed_generation >= acknowledged;
                 if same {
                     vec![]
                 } else {
                     vec![ClusterEvent::Ready {
                         profile,
-                        observed_generation: observed,
+                        observed_generation: acknowledged,
                     }]
                 }
             }
@@ -349,8 +371,18 @@ impl Aggregate for ClusterState {
                 vec![ClusterEvent::Degraded { reason }]
             }
             ClusterCommand::ConfirmRemoved => {
-                if self.status.health == ClusterHealth::Removed {
+                if !self.spec.deleted {
+                    return Err(Rejection::Conflict(
+                        "cannot confirm the removal of a cluster the hub did not delete".into(),
+                    ));
+                }
+                if self.status.health == ClusterHealth::Removed && self.status.observed_generation >= observed {
                     vec![]
+                } else if !self.status.members.is_empty() {
+                    return Err(Rejection::Conflict(format!(
+                        "cannot confirm the removal: {} members are still in the cluster",
+                        self.status.members.len()
+                    )));
                 } else {
                     vec![ClusterEvent::Removed {
                         observed_generation: observed,

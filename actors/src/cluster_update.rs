@@ -2,7 +2,7 @@
 //! (DESIGN §1.4: bare metal has no spare node, so nodes update one at a time; control-plane nodes strictly one at
 //! a time to keep quorum; stop at the first failure and roll the already-updated nodes back).
 
-use events::node::NodeRole;
+use events::node::{NodeRole, OsUpdateFailure};
 use events::Token;
 
 /// What one member runs, as the site's log says.
@@ -16,8 +16,8 @@ pub struct MemberOs {
     pub version: Option<String>,
     /// Version it is updating to, if an update is in progress.
     pub updating_to: Option<String>,
-    /// Last failed attempt, as `version: reason`.
-    pub last_failure: Option<String>,
+    /// Last failed attempt.
+    pub last_failure: Option<OsUpdateFailure>,
 }
 
 /// The next step of a cluster OS update.
@@ -43,10 +43,10 @@ pub enum UpdateStep {
     },
 }
 
+/// The member's failure to reach `target`, as `node: reason`.
 fn failed_on(member: &MemberOs, target: &str) -> Option<String> {
-    let failure = member.last_failure.as_ref()?;
-    let reason = failure.strip_prefix(target)?.strip_prefix(": ")?;
-    Some(format!("{}: {reason}", member.node))
+    let failure = member.last_failure.as_ref().filter(|f| f.attempted == target)?;
+    Some(format!("{}: {}", member.node, failure.reason))
 }
 
 /// Decides the next step of updating `members` to `target` (from `previous`), at most `max_unavailable` nodes at

@@ -3,7 +3,7 @@
 use crate::aggregate::{Aggregate, DecideContext};
 use crate::labels::validate_labels;
 use crate::rejection::Rejection;
-use events::node::{Inventory, NodeEvent, NodeRole};
+use events::node::{Inventory, NodeEvent, NodeRole, OsUpdateFailure, RootSlot};
 use events::{AggregateKind, Hlc, Payload, Token, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +22,9 @@ pub struct Membership {
 pub struct NodeSpec {
     /// Generation of the last intent (0 = no intent yet).
     pub generation: u64,
+    /// Generation of the last intent about membership (assign, unassign, reset); labels never move membership, so
+    /// the site compares only this one with what it observed.
+    pub membership_generation: u64,
     /// Desired cluster membership.
     pub assignment: Option<Membership>,
     /// Generation of the last reset request (0 = never).
@@ -68,11 +71,11 @@ pub struct NodeStatus {
     /// OS version running (after the last successful update), if known.
     pub os_version: Option<String>,
     /// Root slot running.
-    pub os_slot: Option<String>,
+    pub os_slot: Option<RootSlot>,
     /// The OS update in progress (target version), if any.
     pub os_updating_to: Option<String>,
-    /// Outcome of the last OS update that did not succeed.
-    pub os_last_failure: Option<String>,
+    /// The last OS update that did not succeed.
+    pub os_last_failure: Option<OsUpdateFailure>,
 }
 
 /// The node aggregate.
@@ -84,8 +87,10 @@ pub struct NodeState {
     pub status: NodeStatus,
 }
 
-/// The operator-facing lifecycle: unassigned → assigned → provisioning → ready, plus failed and resetting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The operator-facing lifecycle: unassigned → assigned → provisioning → ready, plus failed and resetting. Spelled in
+/// lower case on every boundary (`unassigned`, `ready`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NodeLifecycle {
     /// Not registered.
     Unregistered,
@@ -101,6 +106,53 @@ pub enum NodeLifecycle {
     Failed,
     /// A reset was asked for and the site has not done it yet.
     Resetting,
+}
+
+impl NodeLifecycle {
+    /// Every lifecycle state.
+    pub const ALL: [NodeLifecycle; 7] = [
+        NodeLifecycle::Unregistered,
+        NodeLifecycle::Unassigned,
+        NodeLifecycle::Assigned,
+        NodeLifecycle::Provisioning,
+        NodeLifecycle::Ready,
+        NodeLifecycle::Failed,
+        NodeLifecycle::Resetting,
+    ];
+
+    /// The spelling on the wire and in tables.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NodeLifecycle::Unregistered => "unregistered",
+            NodeLifecycle::Unassigned => "unassigned",
+            NodeLifecycle::Assigned => "assigned",
+            NodeLifecycle::Provisioning => "provisioning",
+            NodeLifecycle::Ready => "ready",
+            NodeLifecycle::Failed => "failed",
+            NodeLifecycle::Resetting => "resetting",
+        }
+    }
+}
+
+impl std::fmt::Display for NodeLifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NodeLifecycle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL.into_iter().find(|l| l.as_str() == lower).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(NodeLifecycle::as_str).collect();
+            format!(
+                "state {:?} must be one of {}",
+                s.chars().take(32).collect::<String>(),
+                names.join(", ")
+            )
+        })
+    }
 }
 
 impl NodeState {
@@ -121,9 +173,10 @@ impl NodeState {
         }
     }
 
-    /// True while the site has not yet acted on the latest intent (spec and status drift).
+    /// True while the site has not yet acted on the latest intent about membership (spec and status drift). Labels
+    /// are the hub's metadata and need no acknowledgement, so they never make a node drift.
     pub fn drifting(&self) -> bool {
-        self.spec.generation > self.status.observed_generation
+        self.spec.membership_generation > self.status.observed_generation
     }
 
     fn require_registered(&self, what: &str) -> Result<(), Rejection> {
@@ -194,22 +247,20 @@ pub enum NodeCommand {
         /// Version.
         version: String,
         /// Slot.
-        slot: String,
+        slot: RootSlot,
     },
-    /// Site: the update to `attempted` was rolled back.
+    /// Site: an update was rolled back.
     ReportOsRolledBack {
-        /// Version attempted.
-        attempted: String,
-        /// Why.
-        reason: String,
+        /// What was attempted and why it failed.
+        failure: OsUpdateFailure,
         /// Slot running after the rollback.
-        slot: String,
+        slot: RootSlot,
     },
 }
 
 impl Aggregate for NodeState {
     const KIND: AggregateKind = AggregateKind::Node;
-    const STATE_VERSION: u16 = 2;
+    const STATE_VERSION: u16 = 3;
     type Event = NodeEvent;
     type Command = NodeCommand;
 
@@ -230,6 +281,7 @@ impl Aggregate for NodeState {
                 role,
             } => {
                 spec.generation = *generation;
+                spec.membership_generation = *generation;
                 spec.assignment = Some(Membership {
                     cluster: cluster.clone(),
                     role: *role,
@@ -237,10 +289,12 @@ impl Aggregate for NodeState {
             }
             NodeEvent::Unassigned { generation } => {
                 spec.generation = *generation;
+                spec.membership_generation = *generation;
                 spec.assignment = None;
             }
             NodeEvent::ResetRequested { generation } => {
                 spec.generation = *generation;
+                spec.membership_generation = *generation;
                 spec.assignment = None;
                 spec.reset_generation = *generation;
             }
@@ -301,7 +355,7 @@ impl Aggregate for NodeState {
             NodeEvent::OsUpdateStarted { to_version, .. } => status.os_updating_to = Some(to_version.clone()),
             NodeEvent::OsUpdated { version, slot } => {
                 status.os_version = Some(version.clone());
-                status.os_slot = Some(slot.clone());
+                status.os_slot = slot.parse().ok();
                 status.os_updating_to = None;
                 status.os_last_failure = None;
             }
@@ -310,9 +364,12 @@ impl Aggregate for NodeState {
                 reason,
                 slot,
             } => {
-                status.os_slot = Some(slot.clone());
+                status.os_slot = slot.parse().ok();
                 status.os_updating_to = None;
-                status.os_last_failure = Some(format!("{attempted}: {reason}"));
+                status.os_last_failure = Some(OsUpdateFailure {
+                    attempted: attempted.clone(),
+                    reason: reason.clone(),
+                });
             }
         }
     }
@@ -328,7 +385,8 @@ impl Aggregate for NodeState {
 
     fn decide(&self, command: NodeCommand, _ctx: &DecideContext<'_>) -> Result<Vec<NodeEvent>, Rejection> {
         let next = self.spec.generation + 1;
-        let observed = self.spec.generation;
+        // What a site event acknowledges: the membership intent it acted on (labels need no acknowledgement).
+        let observed = self.spec.membership_generation;
         let events = match command {
             NodeCommand::Assign { cluster, role } => {
                 self.require_registered("assign")?;
@@ -460,27 +518,33 @@ impl Aggregate for NodeState {
             }
             NodeCommand::ReportOsUpdated { version, slot } => {
                 let same = self.status.os_version.as_ref() == Some(&version)
-                    && self.status.os_slot.as_ref() == Some(&slot)
+                    && self.status.os_slot == Some(slot)
                     && self.status.os_updating_to.is_none();
                 if same {
                     vec![]
                 } else {
-                    vec![NodeEvent::OsUpdated { version, slot }]
+                    vec![NodeEvent::OsUpdated {
+                        version,
+                        slot: slot.as_str().to_string(),
+                    }]
                 }
             }
-            NodeCommand::ReportOsRolledBack {
-                attempted,
-                reason,
-                slot,
-            } => {
-                if reason.trim().is_empty() {
+            NodeCommand::ReportOsRolledBack { failure, slot } => {
+                if failure.reason.trim().is_empty() {
                     return Err(Rejection::Invalid("a rollback needs a reason".into()));
                 }
-                vec![NodeEvent::OsUpdateRolledBack {
-                    attempted,
-                    reason,
-                    slot,
-                }]
+                let same = self.status.os_updating_to.is_none()
+                    && self.status.os_last_failure.as_ref() == Some(&failure)
+                    && self.status.os_slot == Some(slot);
+                if same {
+                    vec![]
+                } else {
+                    vec![NodeEvent::OsUpdateRolledBack {
+                        attempted: failure.attempted,
+                        reason: failure.reason,
+                        slot: slot.as_str().to_string(),
+                    }]
+                }
             }
         };
         Ok(events)

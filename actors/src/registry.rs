@@ -20,6 +20,20 @@ pub struct Dispatch<A: Aggregate> {
     pub command: A::Command,
     /// Who asks.
     pub by: Option<String>,
+    /// The caller's span (see [`crate::Execute::span`]).
+    pub span: tracing::Span,
+}
+
+impl<A: Aggregate> Dispatch<A> {
+    /// `command` on `aggregate` by `by`, traced inside the current span.
+    pub fn new(aggregate: AggregateRef, command: A::Command, by: Option<String>) -> Self {
+        Self {
+            aggregate,
+            command,
+            by,
+            span: tracing::Span::current(),
+        }
+    }
 }
 
 impl<A: Aggregate> Message for Dispatch<A> {
@@ -158,6 +172,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Dispatch<A>> for Regis
         let execute = Execute {
             command: msg.command,
             by: msg.by,
+            span: msg.span,
         };
         Box::pin(send_with_restart(self, ctx, msg.aggregate, execute).map(|r, _, _| r.and_then(|inner| inner)))
     }

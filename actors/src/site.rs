@@ -2,6 +2,7 @@
 
 use crate::aggregate::{Aggregate, DecideContext};
 use crate::labels::validate_labels;
+use crate::maintenance_window::MaintenanceWindow;
 use crate::rejection::Rejection;
 use events::site::SiteEvent;
 use events::{AggregateKind, Hlc, Payload, Writer};
@@ -16,7 +17,7 @@ pub struct SiteSpec {
     /// Operator labels (used by rollout selectors).
     pub labels: BTreeMap<String, String>,
     /// Maintenance window in site-local time.
-    pub maintenance_window: Option<String>,
+    pub maintenance_window: Option<MaintenanceWindow>,
 }
 
 /// What the site reported about itself.
@@ -45,7 +46,7 @@ pub enum SiteCommand {
     /// Hub: replace labels.
     SetLabels(BTreeMap<String, String>),
     /// Hub: set or clear the maintenance window.
-    SetMaintenanceWindow(Option<String>),
+    SetMaintenanceWindow(Option<MaintenanceWindow>),
     /// Site: announce the site controller.
     Register {
         /// IANA time zone.
@@ -57,7 +58,7 @@ pub enum SiteCommand {
 
 impl Aggregate for SiteState {
     const KIND: AggregateKind = AggregateKind::Site;
-    const STATE_VERSION: u16 = 1;
+    const STATE_VERSION: u16 = 2;
     type Event = SiteEvent;
     type Command = SiteCommand;
 
@@ -76,7 +77,7 @@ impl Aggregate for SiteState {
             }
             SiteEvent::MaintenanceWindowSet { generation, window } => {
                 self.spec.generation = *generation;
-                self.spec.maintenance_window = window.clone();
+                self.spec.maintenance_window = window.as_deref().map(MaintenanceWindow::from_log);
             }
             SiteEvent::Registered {
                 timezone,
@@ -116,7 +117,7 @@ impl Aggregate for SiteState {
                 } else {
                     vec![SiteEvent::MaintenanceWindowSet {
                         generation: next,
-                        window,
+                        window: window.map(|w| w.to_string()),
                     }]
                 }
             }

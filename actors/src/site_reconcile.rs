@@ -56,8 +56,15 @@ pub struct NodeReality {
     pub runtime_provisioned: Option<Membership>,
 }
 
-/// Decides the next step for `node`, given the site image and what the agent and runtime report.
-pub fn next_node_step(node: &NodeState, site_image: Option<&SiteImage>, reality: &NodeReality) -> NodeStep {
+/// Decides the next step for `node`, given the site image, what the agent and runtime report, and which clusters
+/// the hub deleted. Labels never move membership: only assign, unassign and reset (their generation) do. A deleted
+/// cluster is left by its members and never joined again, whether the hub or the site image put a node in it.
+pub fn next_node_step(
+    node: &NodeState,
+    site_image: Option<&SiteImage>,
+    reality: &NodeReality,
+    cluster_deleted: impl Fn(&Token) -> bool,
+) -> NodeStep {
     if node.status.inventory.is_none() {
         return NodeStep::Idle;
     }
@@ -68,8 +75,14 @@ pub fn next_node_step(node: &NodeState, site_image: Option<&SiteImage>, reality:
             cluster: have.map(|m| m.cluster.clone()),
         };
     }
+    if let Some(have) = have.filter(|m| cluster_deleted(&m.cluster)) {
+        return NodeStep::Leave {
+            cluster: have.cluster.clone(),
+        };
+    }
+    let want = spec.assignment.as_ref().filter(|m| !cluster_deleted(&m.cluster));
     let drifting = node.drifting();
-    match (&spec.assignment, have) {
+    match (want, have) {
         (Some(want), Some(have)) if want.cluster != have.cluster && drifting => NodeStep::Leave {
             cluster: have.cluster.clone(),
         },
@@ -83,10 +96,10 @@ pub fn next_node_step(node: &NodeState, site_image: Option<&SiteImage>, reality:
             cluster: want.cluster.clone(),
             role: Some(want.role),
         },
-        (None, Some(have)) if drifting && spec.generation > 0 => NodeStep::Leave {
+        (None, Some(have)) if drifting && spec.membership_generation > 0 => NodeStep::Leave {
             cluster: have.cluster.clone(),
         },
-        (None, None) if spec.generation == 0 => match site_image {
+        (None, None) if spec.membership_generation == 0 => match site_image.filter(|i| !cluster_deleted(&i.cluster)) {
             Some(image) => NodeStep::Join {
                 cluster: image.cluster.clone(),
                 role: None,

@@ -146,12 +146,62 @@ fn ready_reports_the_running_profile_and_generation() {
         observed_generation: 1,
     };
     let state: ClusterState = given(&[created(), formed, joined("n1", NodeRole::ControlPlane)])
-        .when(ClusterCommand::ReportReady)
+        .when(ClusterCommand::ReportReady { profile: profile(1) })
         .then(&[ClusterEvent::Ready {
             profile: profile(1),
             observed_generation: 1,
         }]);
     assert_eq!(state.status.health, ClusterHealth::Ready);
+}
+
+/// Defect 4: a site reports only what it observed. With a profile change pending when the members become ready,
+/// the cluster runs the old profile, and the change stays unacknowledged so the site still updates it.
+#[test]
+fn ready_with_a_change_pending_records_what_runs_not_what_is_wanted() {
+    let formed = ClusterEvent::Formed {
+        profile: profile(1),
+        observed_generation: 1,
+    };
+    let changed = ClusterEvent::ProfileChanged {
+        generation: 2,
+        profile: profile(2),
+    };
+    let state: ClusterState = given(&[created(), formed, joined("n1", NodeRole::ControlPlane), changed])
+        .when(ClusterCommand::ReportReady { profile: profile(1) })
+        .then(&[ClusterEvent::Ready {
+            profile: profile(1),
+            observed_generation: 1,
+        }]);
+    assert_eq!(state.status.running_profile, Some(profile(1)));
+    assert_eq!(state.spec.profile, Some(profile(2)));
+    assert_eq!(
+        state.spec.previous_profile,
+        Some(profile(1)),
+        "where an abort would move it back to"
+    );
+}
+
+#[test]
+fn removal_is_confirmed_only_for_a_deleted_cluster_without_members() {
+    let formed = ClusterEvent::Formed {
+        profile: profile(1),
+        observed_generation: 1,
+    };
+    given(&[created(), formed.clone()])
+        .when(ClusterCommand::ConfirmRemoved)
+        .then_rejected(|r| matches!(r, Rejection::Conflict(_)));
+    given(&[
+        created(),
+        formed.clone(),
+        joined("n1", NodeRole::ControlPlane),
+        ClusterEvent::Deleted { generation: 2 },
+    ])
+    .when(ClusterCommand::ConfirmRemoved)
+    .then_rejected(|r| matches!(r, Rejection::Conflict(_)));
+    let state: ClusterState = given(&[created(), formed, ClusterEvent::Deleted { generation: 2 }])
+        .when(ClusterCommand::ConfirmRemoved)
+        .then(&[ClusterEvent::Removed { observed_generation: 2 }]);
+    assert_eq!(state.status.health, ClusterHealth::Removed);
 }
 
 #[test]

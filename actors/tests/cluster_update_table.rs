@@ -1,16 +1,25 @@
 //! The site's cluster OS update, as a table: given what each member runs, then the next step.
 
 use actors::cluster_update::{next_update_step, MemberOs, UpdateStep};
-use events::node::NodeRole;
+use events::node::{NodeRole, OsUpdateFailure};
 use testkit::token;
 
-fn member(node: &str, role: NodeRole, version: &str, updating_to: Option<&str>, failure: Option<&str>) -> MemberOs {
+fn member(
+    node: &str,
+    role: NodeRole,
+    version: &str,
+    updating_to: Option<&str>,
+    failure: Option<(&str, &str)>,
+) -> MemberOs {
     MemberOs {
         node: token(node),
         role,
         version: Some(version.into()),
         updating_to: updating_to.map(Into::into),
-        last_failure: failure.map(Into::into),
+        last_failure: failure.map(|(attempted, reason)| OsUpdateFailure {
+            attempted: attempted.into(),
+            reason: reason.into(),
+        }),
     }
 }
 
@@ -64,7 +73,7 @@ fn next_steps() {
             "a failure stops the update and rolls the updated nodes back",
             vec![
                 member("c1", Cp, "v2", None, None),
-                member("w1", W, "v1", None, Some("v2: health check failed")),
+                member("w1", W, "v1", None, Some(("v2", "health check failed"))),
             ],
             1,
             UpdateStep::RollBack {
@@ -76,7 +85,7 @@ fn next_steps() {
             "while a rollback runs: wait",
             vec![
                 member("c1", Cp, "v2", Some("v1"), None),
-                member("w1", W, "v1", None, Some("v2: boom")),
+                member("w1", W, "v1", None, Some(("v2", "boom"))),
             ],
             1,
             UpdateStep::Wait,
@@ -85,7 +94,7 @@ fn next_steps() {
             "everyone back on the previous version: failed",
             vec![
                 member("c1", Cp, "v1", None, None),
-                member("w1", W, "v1", None, Some("v2: boom")),
+                member("w1", W, "v1", None, Some(("v2", "boom"))),
             ],
             1,
             UpdateStep::Failed {
@@ -94,7 +103,7 @@ fn next_steps() {
         ),
         (
             "an old failure for another version does not stop this update",
-            vec![member("c1", Cp, "v1", None, Some("v0: old"))],
+            vec![member("c1", Cp, "v1", None, Some(("v0", "old")))],
             1,
             UpdateStep::Update(nodes(&["c1"])),
         ),

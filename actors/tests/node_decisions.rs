@@ -2,7 +2,7 @@
 
 use actors::node::{NodeCommand, NodeLifecycle, NodePhase};
 use actors::Rejection;
-use events::node::{NodeEvent, NodeRole};
+use events::node::{NodeEvent, NodeRole, OsUpdateFailure, RootSlot};
 use testkit::fixtures::sample_inventory;
 use testkit::{given, token};
 
@@ -220,7 +220,7 @@ fn an_os_update_is_started_then_recorded_once() {
     let done = given(&[registered(), started.clone()])
         .when(NodeCommand::ReportOsUpdated {
             version: "2026.12".into(),
-            slot: "ROOT-B".into(),
+            slot: RootSlot::B,
         })
         .then(&[NodeEvent::OsUpdated {
             version: "2026.12".into(),
@@ -244,9 +244,11 @@ fn a_rolled_back_update_keeps_the_old_version_and_says_why() {
     };
     let state = given(&[registered(), updated, started])
         .when(NodeCommand::ReportOsRolledBack {
-            attempted: "2026.12".into(),
-            reason: "health check failed".into(),
-            slot: "ROOT-A".into(),
+            failure: OsUpdateFailure {
+                attempted: "2026.12".into(),
+                reason: "health check failed".into(),
+            },
+            slot: RootSlot::A,
         })
         .then(&[NodeEvent::OsUpdateRolledBack {
             attempted: "2026.12".into(),
@@ -255,7 +257,11 @@ fn a_rolled_back_update_keeps_the_old_version_and_says_why() {
         }]);
     assert_eq!(state.status.os_version.as_deref(), Some("2026.11"));
     assert_eq!(
-        state.status.os_last_failure.as_deref(),
-        Some("2026.12: health check failed")
+        state.status.os_last_failure,
+        Some(OsUpdateFailure {
+            attempted: "2026.12".into(),
+            reason: "health check failed".into(),
+        })
     );
+    assert_eq!(state.status.os_slot, Some(RootSlot::A));
 }

@@ -93,7 +93,9 @@ fn a_site_registers_once_per_version() {
 #[test]
 fn maintenance_windows_are_intents() {
     given::<SiteEvent>(&[])
-        .when(SiteCommand::SetMaintenanceWindow(Some("Sat 02:00-05:00".into())))
+        .when(SiteCommand::SetMaintenanceWindow(Some(
+            actors::rollout::parse_window("Sat 02:00-05:00").expect("valid window"),
+        )))
         .then(&[SiteEvent::MaintenanceWindowSet {
             generation: 1,
             window: Some("Sat 02:00-05:00".into()),

@@ -46,6 +46,13 @@ fn assigned(generation: u64, cluster: &str, role: NodeRole) -> NodeEvent {
     }
 }
 
+fn labels_set(generation: u64) -> NodeEvent {
+    NodeEvent::LabelsSet {
+        generation,
+        labels: [("rack".to_string(), "r1".to_string())].into(),
+    }
+}
+
 /// `applied`: what the agent runs; the runtime is taken to have provisioned the same (see the runtime cases).
 fn step(events: &[NodeEvent], applied: Option<Membership>) -> NodeStep {
     let state: NodeState = given(events).state().clone();
@@ -57,6 +64,7 @@ fn step(events: &[NodeEvent], applied: Option<Membership>) -> NodeStep {
             agent_applied: applied,
             runtime_provisioned,
         },
+        |_| false,
     )
 }
 
@@ -146,19 +154,40 @@ fn next_steps() {
             NodeStep::Provision,
         ),
         (
-            "newer intent with another role: hub wins from this generation",
+            "newer membership intent: hub wins from this generation",
             vec![
                 registered(),
                 assigned(1, "main", W),
                 joined("main", W, 1),
                 NodeEvent::RolePromoted { role: Cp },
-                NodeEvent::LabelsSet {
-                    generation: 2,
-                    labels: Default::default(),
-                },
+                NodeEvent::Unassigned { generation: 2 },
+                assigned(3, "main", W),
             ],
             None,
             join("main", Some(W)),
+        ),
+        (
+            "defect 1: labels never move a site-image node out of its cluster",
+            vec![
+                registered(),
+                joined("main", Cp, 0),
+                NodeEvent::Ready { observed_generation: 0 },
+                labels_set(1),
+            ],
+            Some(member("main", Cp)),
+            NodeStep::Idle,
+        ),
+        (
+            "defect 1: labels after an assignment change nothing either",
+            vec![
+                registered(),
+                assigned(1, "main", W),
+                joined("main", W, 1),
+                NodeEvent::Ready { observed_generation: 1 },
+                labels_set(2),
+            ],
+            Some(member("main", W)),
+            NodeStep::Idle,
         ),
         (
             "unassigned by the hub: leave",
@@ -215,7 +244,10 @@ fn next_steps() {
 #[test]
 fn without_a_site_image_a_new_node_waits_for_the_hub() {
     let state: NodeState = given(&[registered()]).state().clone();
-    assert_eq!(next_node_step(&state, None, &NodeReality::default()), NodeStep::Idle);
+    assert_eq!(
+        next_node_step(&state, None, &NodeReality::default(), |_| false),
+        NodeStep::Idle
+    );
 }
 
 #[test]
@@ -231,12 +263,18 @@ fn provisioning_the_runtime_has_not_done_is_done_again() {
         agent_applied: Some(member("main", NodeRole::Worker)),
         runtime_provisioned: None,
     };
-    assert_eq!(next_node_step(&state, Some(&image()), &agent_only), NodeStep::Provision);
+    assert_eq!(
+        next_node_step(&state, Some(&image()), &agent_only, |_| false),
+        NodeStep::Provision
+    );
     let both = NodeReality {
         runtime_provisioned: Some(member("main", NodeRole::Worker)),
         ..agent_only
     };
-    assert_eq!(next_node_step(&state, Some(&image()), &both), NodeStep::Ready);
+    assert_eq!(
+        next_node_step(&state, Some(&image()), &both, |_| false),
+        NodeStep::Ready
+    );
 }
 
 #[test]
@@ -252,5 +290,8 @@ fn a_ready_node_the_runtime_lost_is_provisioned_again() {
         agent_applied: Some(member("main", NodeRole::Worker)),
         runtime_provisioned: None,
     };
-    assert_eq!(next_node_step(&state, Some(&image()), &lost), NodeStep::Provision);
+    assert_eq!(
+        next_node_step(&state, Some(&image()), &lost, |_| false),
+        NodeStep::Provision
+    );
 }

@@ -30,11 +30,7 @@ pub struct RolloutArgs {
 
 async fn dispatch<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef, command: A::Command) -> anyhow::Result<()> {
     registry
-        .send(Dispatch {
-            aggregate: aggregate.clone(),
-            command,
-            by: Some("bench".into()),
-        })
+        .send(Dispatch::new(aggregate.clone(), command, Some("bench".into())))
         .await
         .context("registry stopped")?
         .with_context(|| format!("{aggregate}"))?;

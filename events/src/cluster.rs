@@ -21,6 +21,38 @@ impl std::fmt::Display for ProfileRef {
     }
 }
 
+/// Why a string is not `NAME@VERSION`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileRefError {
+    /// No `@`.
+    #[error("profile {0:?} must be NAME@VERSION, e.g. edge-stack@2")]
+    Shape(String),
+    /// The version is not a positive number.
+    #[error("profile version {0:?} must be a positive number")]
+    Version(String),
+    /// The name is not a valid identifier.
+    #[error("profile name: {0}")]
+    Name(#[from] crate::token::TokenError),
+}
+
+impl std::str::FromStr for ProfileRef {
+    type Err = ProfileRefError;
+
+    /// Parses `NAME@VERSION` — the one place a profile reference is read from text (CLI, API, manifests, flags).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let shown = || s.chars().take(80).collect::<String>();
+        let (name, version) = s.split_once('@').ok_or_else(|| ProfileRefError::Shape(shown()))?;
+        let version = match version.parse::<u32>() {
+            Ok(v) if v >= 1 => v,
+            _ => return Err(ProfileRefError::Version(version.chars().take(20).collect())),
+        };
+        Ok(ProfileRef {
+            name: Token::new(name)?,
+            version,
+        })
+    }
+}
+
 /// Everything that can happen to a cluster. Grows only by appending variants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClusterEvent {
@@ -121,6 +153,20 @@ impl ClusterEvent {
             ClusterEvent::Ready { .. } => "ClusterReady",
             ClusterEvent::Degraded { .. } => "ClusterDegraded",
             ClusterEvent::Removed { .. } => "ClusterRemoved",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_refs_parse_from_name_at_version() {
+        let parsed: ProfileRef = "edge-stack@2".parse().expect("valid");
+        assert_eq!(parsed.to_string(), "edge-stack@2");
+        for bad in ["edge-stack", "edge-stack@0", "edge-stack@x", "Edge@1", "@1"] {
+            assert!(bad.parse::<ProfileRef>().is_err(), "{bad}");
         }
     }
 }

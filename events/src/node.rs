@@ -6,8 +6,10 @@ use crate::token::Token;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A node's role in its cluster.
+/// A node's role in its cluster. Spelled `control-plane` / `worker` in JSON and YAML (postcard encodes the variant
+/// index, so the spelling does not touch the log).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NodeRole {
     /// Runs the control plane and workloads.
     ControlPlane,
@@ -23,6 +25,81 @@ impl NodeRole {
             NodeRole::Worker => "worker",
         }
     }
+}
+
+impl std::fmt::Display for NodeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NodeRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "control-plane" => Ok(NodeRole::ControlPlane),
+            "worker" => Ok(NodeRole::Worker),
+            other => Err(format!("role {:?} must be control-plane or worker", bounded(other))),
+        }
+    }
+}
+
+/// One of a node's two root partitions (the A/B pair). Spelled `ROOT-A` / `ROOT-B`, the GPT partition names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RootSlot {
+    /// `ROOT-A`.
+    #[serde(rename = "ROOT-A")]
+    A,
+    /// `ROOT-B`.
+    #[serde(rename = "ROOT-B")]
+    B,
+}
+
+impl RootSlot {
+    /// The partition name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RootSlot::A => "ROOT-A",
+            RootSlot::B => "ROOT-B",
+        }
+    }
+}
+
+impl std::fmt::Display for RootSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RootSlot {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ROOT-A" => Ok(RootSlot::A),
+            "ROOT-B" => Ok(RootSlot::B),
+            other => Err(format!("root slot {:?} must be ROOT-A or ROOT-B", bounded(other))),
+        }
+    }
+}
+
+/// Why an A/B OS update did not take: the version attempted and what went wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OsUpdateFailure {
+    /// The OS version that was attempted.
+    pub attempted: String,
+    /// What went wrong (refused image, failed boot, failed health check).
+    pub reason: String,
+}
+
+impl std::fmt::Display for OsUpdateFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "update to {} failed: {}", self.attempted, self.reason)
+    }
+}
+
+/// At most 64 characters of an input echoed in an error.
+fn bounded(s: &str) -> String {
+    s.chars().take(64).collect()
 }
 
 /// Hardware inventory a node reports when it registers.
@@ -151,7 +228,7 @@ pub enum NodeEvent {
     OsUpdated {
         /// OS version now running.
         version: String,
-        /// Root slot now active (`ROOT-A` / `ROOT-B`).
+        /// Root slot now active (`ROOT-A` / `ROOT-B`, written from a [`RootSlot`]; a string on the wire).
         slot: String,
     },
     /// Site: the update failed (refused image, failed boot or health check); the node runs its old slot.
@@ -160,7 +237,7 @@ pub enum NodeEvent {
         attempted: String,
         /// Why.
         reason: String,
-        /// Root slot active after the rollback.
+        /// Root slot active after the rollback (written from a [`RootSlot`]).
         slot: String,
     },
 }

@@ -20,10 +20,10 @@ pub enum TokenError {
     /// The string is empty.
     #[error("identifier is empty")]
     Empty,
-    /// The string is longer than [`TOKEN_MAX_LEN`].
+    /// The string is longer than [`TOKEN_MAX_LEN`] (the error keeps a bounded preview, never the whole input).
     #[error("identifier {0:?} is longer than {TOKEN_MAX_LEN} characters")]
     TooLong(String),
-    /// The string holds a character outside `[a-z0-9_-]` or starts with `-`/`_`.
+    /// The string holds a character outside `[a-z0-9_-]` or starts with `-`/`_` (a bounded preview).
     #[error("identifier {0:?} may only hold a-z, 0-9, '-' and '_' and must start with a letter or digit")]
     BadCharacter(String),
 }
@@ -36,14 +36,14 @@ impl Token {
             return Err(TokenError::Empty);
         }
         if s.len() > TOKEN_MAX_LEN {
-            return Err(TokenError::TooLong(s));
+            return Err(TokenError::TooLong(preview(&s)));
         }
         let first_ok = s.as_bytes()[0].is_ascii_lowercase() || s.as_bytes()[0].is_ascii_digit();
         let all_ok = s
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !first_ok || !all_ok {
-            return Err(TokenError::BadCharacter(s));
+            return Err(TokenError::BadCharacter(preview(&s)));
         }
         Ok(Token(s))
     }
@@ -52,6 +52,17 @@ impl Token {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// At most [`TOKEN_MAX_LEN`] characters of `s`, with `…` and the full length when cut: errors name the input without
+/// echoing an arbitrarily long string back to whoever sent it.
+fn preview(s: &str) -> String {
+    let count = s.chars().count();
+    if count <= TOKEN_MAX_LEN {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(TOKEN_MAX_LEN).collect();
+    format!("{head}… ({count} characters)")
 }
 
 impl TryFrom<String> for Token {
@@ -99,5 +110,14 @@ mod tests {
     #[test]
     fn rejects_overlong() {
         assert!(matches!(Token::new("a".repeat(65)), Err(TokenError::TooLong(_))));
+    }
+
+    #[test]
+    fn an_error_never_echoes_a_huge_input_whole() {
+        let message = Token::new("x".repeat(200_000)).map(|_| ()).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(message.contains("200000 characters"), "{message}");
+        let message = Token::new("Y".repeat(200_000)).map(|_| ()).unwrap_err().to_string();
+        assert!(message.len() < 300, "{message}");
     }
 }

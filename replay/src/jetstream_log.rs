@@ -129,6 +129,7 @@ impl JetStreamLog {
 impl EventLog for JetStreamLog {
     async fn read(&self, aggregate: &AggregateRef, after: &Positions) -> Result<Tail, LogError> {
         self.require_connected()?;
+        tracing::debug!(target: "edgefleet::log", %aggregate, "log read");
         let mut tail = Tail::default();
         let own = [Writer::Hub, Writer::Site]
             .into_iter()

@@ -4,25 +4,28 @@
 //! This crate is where the log's bytes meet the aggregates: it implements the `actors` ports ([`JetStreamLog`]
 //! for `EventLog`, [`LocalStore`] for `SnapshotStore`) and never decides anything itself.
 
-pub mod fleet_state;
 pub mod history;
 pub mod jetstream_log;
 pub mod local_store;
 pub mod log_file;
 pub mod message_decoder;
+pub mod projection;
+pub mod projection_store;
 pub mod quarantine;
 pub mod rebuild;
 pub mod sourcing;
 pub mod stream_reader;
 pub mod stream_setup;
 
-pub use fleet_state::FleetState;
+pub use actors::fleet_state::{AggregateEntry, FleetState};
 pub use history::{history, state_at, At, HistoryEntry, HistoryError};
 pub use jetstream_log::JetStreamLog;
 pub use local_store::{LocalStore, LocalStoreError};
 pub use log_file::{
     export_stream, fold_records, import_records, read_log_file, write_log_file, ImportReport, LogFileError,
 };
+pub use projection::Projection;
+pub use projection_store::restore_projection;
 pub use quarantine::{Quarantine, QuarantinedMessage};
 pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
 pub use sourcing::{ensure_hub_copy_of_site, ensure_site_copy_of_intents, source_status, SourceStatus, HUB_DOMAIN};

@@ -23,14 +23,14 @@ pub enum LocalStoreError {
     Redb(String),
 }
 
-fn redb_err(what: &str) -> impl Fn(&dyn std::fmt::Display) -> LocalStoreError + '_ {
+pub(crate) fn redb_err(what: &str) -> impl Fn(&dyn std::fmt::Display) -> LocalStoreError + '_ {
     move |e| LocalStoreError::Redb(format!("{what}: {e}"))
 }
 
 /// The redb database of one hub or site process.
 #[derive(Clone)]
 pub struct LocalStore {
-    db: Arc<Database>,
+    pub(crate) db: Arc<Database>,
 }
 
 impl std::fmt::Debug for LocalStore {
@@ -157,8 +157,13 @@ impl LocalStore {
         let mut out = Vec::new();
         for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
             let (_, value) = row.map_err(|e| redb_err("row")(&e))?;
-            if let Ok(message) = postcard::from_bytes(value.value()) {
-                out.push(message);
+            let bytes = value.value();
+            match postcard::from_bytes::<QuarantinedMessage>(bytes) {
+                Ok(message) => out.push(message),
+                Err(_) => match postcard::from_bytes::<crate::quarantine::QuarantinedMessageV1>(bytes) {
+                    Ok(old) => out.push(old.into()),
+                    Err(e) => tracing::warn!(error = %e, "unreadable quarantine record skipped"),
+                },
             }
         }
         Ok(out)

@@ -1,9 +1,9 @@
 //! Export a stream to an `.eflog` file and import one into a server; fold a file in memory (fixtures).
 
-use crate::fleet_state::FleetState;
 use crate::message_decoder::decode_message;
 use crate::quarantine::Quarantine;
 use crate::stream_reader::{last_seq, read_range, ReadError};
+use actors::fleet_state::FleetState;
 use async_nats::jetstream::context::Context;
 use async_nats::jetstream::message::PublishMessage;
 use events::log_format::{decode_log, encode_log, LogFormatError, LogRecord};

@@ -33,11 +33,6 @@ pub fn decode_message(
         }
         Err(e) => e.to_string(),
     };
-    quarantine.record(QuarantinedMessage {
-        stream: stream.to_string(),
-        seq,
-        subject: subject_str.to_string(),
-        reason,
-    });
+    quarantine.record(QuarantinedMessage::new(stream, seq, subject_str, reason, payload));
     None
 }

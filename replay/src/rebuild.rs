@@ -1,10 +1,10 @@
 //! Rebuilds a [`FleetState`] from whole streams: ordered consumer from each stream's high-water mark, decode,
 //! apply; undecodable messages are quarantined and skipped.
 
-use crate::fleet_state::FleetState;
 use crate::message_decoder::decode_message;
 use crate::quarantine::Quarantine;
 use crate::stream_reader::{last_seq, read_range, ReadError};
+use actors::fleet_state::FleetState;
 use async_nats::jetstream::context::Context;
 use std::time::{Duration, Instant};
 

@@ -13,7 +13,7 @@ use events::{AggregateRef, Envelope, Writer};
 use replay::{rebuild_streams, FleetState, JetStreamLog, LocalStore, Quarantine};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testkit::fixtures::sample_inventory;
 use testkit::token;
 
@@ -53,6 +53,7 @@ async fn register(registry: &Addr<NodeRegistry<JetStreamLog, actors::NoSnapshots
             aggregate: node(n),
             command: NodeCommand::Register(sample_inventory(n)),
             by: Some(format!("agent:n{n}")),
+            span: tracing::Span::none(),
         })
         .await
         .expect("registry alive")
@@ -63,15 +64,15 @@ async fn wait_for<F: Fn(&actors::RegistryStats) -> bool, L: EventLog, S: actors:
     registry: &Addr<NodeRegistry<L, S>>,
     condition: F,
 ) -> actors::RegistryStats {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    testkit::eventually_with("the registry's condition", Duration::from_secs(10), || async {
         let stats = registry.send(GetRegistryStats).await.expect("registry alive");
         if condition(&stats) {
-            return stats;
+            Ok(stats)
+        } else {
+            Err(format!("last stats {stats:?}"))
         }
-        assert!(Instant::now() < deadline, "condition not reached; last stats {stats:?}");
-        actix_rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 #[actix_rt::test]
@@ -92,6 +93,7 @@ async fn two_hub_writers_racing_to_assign_nodes_exactly_one_wins_per_node() {
             role: NodeRole::Worker,
         },
         by: Some("ops".into()),
+        span: tracing::Span::none(),
     };
     for n in 0..nodes {
         let (a, b) = futures::join!(hub_a.send(assign("blue", n)), hub_b.send(assign("green", n)));
@@ -152,6 +154,7 @@ async fn replay_rebuilds_exactly_what_the_actors_decided() {
                     role: NodeRole::Worker,
                 },
                 by: Some("ops".into()),
+                span: tracing::Span::none(),
             })
             .await
             .expect("alive")
@@ -164,6 +167,7 @@ async fn replay_rebuilds_exactly_what_the_actors_decided() {
                     role: NodeRole::Worker,
                 },
                 by: None,
+                span: tracing::Span::none(),
             })
             .await
             .expect("alive");
@@ -218,6 +222,7 @@ async fn a_restart_reads_the_snapshot_and_only_the_tail() {
                 aggregate: node(1),
                 command,
                 by: None,
+                span: tracing::Span::none(),
             })
             .await
             .expect("alive")
@@ -239,6 +244,7 @@ async fn a_restart_reads_the_snapshot_and_only_the_tail() {
                 last_seen: Default::default(),
             },
             by: None,
+            span: tracing::Span::none(),
         })
         .await
         .expect("alive")
@@ -289,6 +295,7 @@ async fn idle_actors_passivate_and_come_back_with_their_state() {
                 aggregate: node(n),
                 command: NodeCommand::Register(sample_inventory(n)),
                 by: None,
+                span: tracing::Span::none(),
             })
             .await
             .expect("alive")
@@ -318,32 +325,32 @@ async fn an_actor_that_fails_to_load_is_restarted_from_the_log_on_next_use() {
 
     server.kill9();
     // Wait until the client has noticed (a request sent before that waits out its timeout instead).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fresh_log.jetstream().client().connection_state() == async_nats::connection::State::Connected {
-        assert!(Instant::now() < deadline, "client never noticed the server died");
-        actix_rt::time::sleep(Duration::from_millis(10)).await;
-    }
+    testkit::eventually(
+        "the client to notice the server died",
+        Duration::from_secs(10),
+        || async {
+            (fresh_log.jetstream().client().connection_state() != async_nats::connection::State::Connected)
+                .then_some(())
+        },
+    )
+    .await;
     let while_down = register_via(&fresh, 1).await;
     assert!(while_down.is_err(), "no log, no decision: {while_down:?}");
     wait_for(&fresh, |s| s.live == 0).await;
 
     server.restart().await.expect("restart");
     // The client reconnects by itself; retry until the log answers again.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let state = loop {
+    let state = testkit::eventually_with("the log back after the restart", Duration::from_secs(10), || async {
         match fresh
             .send(Query::<NodeState>::new(node(1), true))
             .await
             .expect("registry alive")
         {
-            Ok((state, _)) => break state,
-            Err(e) if Instant::now() < deadline => {
-                tracing::debug!(error = %e, "log not back yet");
-                actix_rt::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => panic!("log never came back: {e}"),
+            Ok((state, _)) => Ok(state),
+            Err(e) => Err(e.to_string()),
         }
-    };
+    })
+    .await;
     assert_eq!(
         state.status.inventory,
         Some(sample_inventory(1)),
@@ -362,6 +369,7 @@ async fn register_via(
             aggregate: node(n),
             command: NodeCommand::Register(sample_inventory(n)),
             by: None,
+            span: tracing::Span::none(),
         })
         .await
         .expect("registry alive")

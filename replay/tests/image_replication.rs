@@ -1,7 +1,7 @@
 //! OS images put in the hub's object store arrive in each site's replica over the leaf link and read back whole.
 
 use futures::StreamExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testkit::NatsServer;
 use tokio::io::AsyncReadExt;
 
@@ -30,17 +30,12 @@ async fn an_image_put_at_the_hub_is_readable_at_the_site() {
         .await
         .expect("put at the hub");
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let read = loop {
-        if let Ok(mut object) = site_store.get("edge-os-2026.12").await {
-            let mut bytes = Vec::new();
-            if object.read_to_end(&mut bytes).await.is_ok() && bytes.len() == image.len() {
-                break bytes;
-            }
-        }
-        assert!(Instant::now() < deadline, "the image never arrived at the site");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let read = testkit::eventually("the image at the site", Duration::from_secs(20), || async {
+        let mut object = site_store.get("edge-os-2026.12").await.ok()?;
+        let mut bytes = Vec::new();
+        (object.read_to_end(&mut bytes).await.is_ok() && bytes.len() == image.len()).then_some(bytes)
+    })
+    .await;
     assert_eq!(read, image);
     let listed: Vec<_> = site_store
         .list()

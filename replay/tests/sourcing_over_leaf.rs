@@ -6,7 +6,7 @@ use events::node::NodeEvent;
 use events::profile::ProfileEvent;
 use events::{AggregateRef, Envelope, EventId, Hlc, Origin, Payload, Token, Writer};
 use replay::{JetStreamLog, Quarantine, StreamPolicy};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testkit::fixtures::{sample_inventory, sample_layers};
 use testkit::{token, NatsServer};
 
@@ -46,19 +46,19 @@ fn envelope(aggregate: AggregateRef, origin: Origin, payload: impl Into<Payload>
 }
 
 async fn wait_for_events(log: &JetStreamLog, aggregate: &AggregateRef, count: usize) -> Vec<Envelope> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let tail = log.read(aggregate, &Positions::default()).await.expect("read");
-        if tail.records.len() >= count {
-            return tail.records.into_iter().map(|r| r.envelope).collect();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{aggregate}: {} of {count} events arrived",
-            tail.records.len()
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    testkit::eventually_with(
+        &format!("{count} events of {aggregate}"),
+        Duration::from_secs(15),
+        || async {
+            let tail = log.read(aggregate, &Positions::default()).await.expect("read");
+            if tail.records.len() >= count {
+                Ok(tail.records.into_iter().map(|r| r.envelope).collect())
+            } else {
+                Err(format!("{} arrived", tail.records.len()))
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]

@@ -18,16 +18,18 @@ pub async fn resolve_aggregate(arg: &str, hub: Option<&str>) -> anyhow::Result<A
     match parse_aggregate(arg) {
         Err(e) => match (e.downcast::<NeedsSite>(), hub) {
             (Ok(needs), Some(_)) => {
+                use crate::api_types::requests::{ClusterRef, NodeRef};
+                use crate::api_types::views::{ClusterView, NodeView};
                 let api = crate::commands::api_client::HubApi::connect(hub).await?;
-                let endpoint = if needs.kind == AggregateKind::Node {
-                    "nodes.get"
+                let id = needs.id.clone();
+                let site = if needs.kind == AggregateKind::Node {
+                    let node: NodeView = api.call("nodes.get", &NodeRef { id, site: None }).await?;
+                    node.site
                 } else {
-                    "clusters.get"
+                    let cluster: ClusterView = api.call("clusters.get", &ClusterRef { id, site: None }).await?;
+                    cluster.site
                 };
-                let found = api
-                    .call(endpoint, serde_json::json!({ "id": needs.id.as_str() }))
-                    .await?;
-                let site = Token::new(found["site"].as_str().unwrap_or_default()).context("the hub named no site")?;
+                let site = Token::new(site).context("the hub named no site")?;
                 Ok(AggregateRef {
                     kind: needs.kind,
                     scope: Scope::Site(site),

@@ -1,6 +1,11 @@
 //! Command-line shape (clap). Global flags are accepted before or after the subcommand.
 
+use actors::maintenance_window::MaintenanceWindow;
+use actors::node::NodeLifecycle;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use events::cluster::ProfileRef;
+use events::node::NodeRole;
+use events::Token;
 use std::path::PathBuf;
 
 /// edgefleet: management plane for fleets of edge Kubernetes sites.
@@ -95,6 +100,40 @@ pub enum Command {
     History(HistoryArgs),
     /// Show an aggregate's state, now or at a point of its history.
     Get(GetArgs),
+    /// Messages the hub could not read (corrupt, unknown version, forged): stream, sequence, reason, first bytes.
+    Quarantine {
+        /// What to look at.
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+}
+
+impl Command {
+    /// True for the commands that run until stopped (hub, site, agent, demo), false for client commands.
+    pub fn is_long_running(&self) -> bool {
+        matches!(
+            self,
+            Command::Demo(_) | Command::Hub(_) | Command::Site(_) | Command::Agent(_)
+        )
+    }
+}
+
+/// `edgefleet quarantine …`.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined messages.
+    Ls {
+        /// Only messages of this site's stream.
+        #[arg(long)]
+        site: Option<Token>,
+    },
+    /// One quarantined message.
+    Get {
+        /// The stream (`EF_SITE_<site>`, `EF_INTENT`).
+        stream: String,
+        /// Its sequence there.
+        seq: u64,
+    },
 }
 
 /// `edgefleet demo`.
@@ -176,12 +215,12 @@ pub enum SitesCommand {
     /// One site with its labels.
     Get {
         /// Site id.
-        id: String,
+        id: Token,
     },
     /// Replace a site's labels.
     Label {
         /// Site id.
-        id: String,
+        id: Token,
         /// KEY=VALUE, repeatable.
         #[arg(value_parser = key_value, required = true)]
         labels: Vec<(String, String)>,
@@ -195,10 +234,10 @@ pub enum NodesCommand {
     Ls {
         /// Only this site's nodes.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
         /// Only nodes in this state (unassigned, assigned, provisioning, ready, failed, resetting).
         #[arg(long)]
-        state: Option<String>,
+        state: Option<NodeLifecycle>,
         /// Only nodes with this label, KEY=VALUE, repeatable.
         #[arg(short = 'l', long = "label", value_parser = key_value)]
         labels: Vec<(String, String)>,
@@ -206,51 +245,51 @@ pub enum NodesCommand {
     /// One node in detail.
     Get {
         /// Node id.
-        id: String,
+        id: Token,
         /// Its site (when the id is used at several sites).
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
     /// Assign a node to a cluster at its site.
     Assign {
         /// Node id.
-        id: String,
+        id: Token,
         /// Target cluster.
         #[arg(long)]
-        cluster: String,
+        cluster: Token,
         /// control-plane or worker.
-        #[arg(long, value_parser = ["control-plane", "worker"])]
-        role: String,
+        #[arg(long)]
+        role: NodeRole,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
     /// Take a node out of its cluster.
     Unassign {
         /// Node id.
-        id: String,
+        id: Token,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
     /// Send a node back to its bootstrap partition to start over.
     Reset {
         /// Node id.
-        id: String,
+        id: Token,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
-    /// Replace a node's labels.
+    /// Replace a node's labels (labels never move a node in or out of a cluster).
     Label {
         /// Node id.
-        id: String,
+        id: Token,
         /// KEY=VALUE, repeatable.
         #[arg(value_parser = key_value, required = true)]
         labels: Vec<(String, String)>,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
 }
 
@@ -278,13 +317,13 @@ pub enum ClustersCommand {
     /// Create a cluster at a site from a profile version.
     Create {
         /// Cluster id.
-        id: String,
+        id: Token,
         /// The site.
         #[arg(long)]
-        site: String,
+        site: Token,
         /// NAME@VERSION.
         #[arg(long)]
-        profile: String,
+        profile: ProfileRef,
         /// Override, KEY=VALUE, repeatable.
         #[arg(long = "set", value_parser = key_value)]
         overrides: Vec<(String, String)>,
@@ -292,38 +331,41 @@ pub enum ClustersCommand {
         #[arg(short = 'l', long = "label", value_parser = key_value)]
         labels: Vec<(String, String)>,
     },
-    /// List clusters.
+    /// List clusters (those the site removed after a deletion only with --removed).
     Ls {
         /// Only this site's clusters.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
+        /// Also list removed clusters.
+        #[arg(long)]
+        removed: bool,
     },
     /// One cluster with its nodes, roles and running profile.
     Get {
         /// Cluster id.
-        id: String,
+        id: Token,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
     /// Move a cluster to another profile version (the site updates it node by node, A/B).
     Upgrade {
         /// Cluster id.
-        id: String,
+        id: Token,
         /// NAME@VERSION.
         #[arg(long)]
-        profile: String,
+        profile: ProfileRef,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
-    /// Delete a cluster.
+    /// Delete a cluster (its members leave, the site removes it and confirms).
     Delete {
         /// Cluster id.
-        id: String,
+        id: Token,
         /// Its site.
         #[arg(long)]
-        site: Option<String>,
+        site: Option<Token>,
     },
 }
 
@@ -364,8 +406,8 @@ pub struct SiteArgs {
     pub cluster: String,
     /// The profile the site image's cluster is formed with, NAME@VERSION; without it nodes wait for the hub.
     #[arg(long)]
-    pub cluster_profile: Option<String>,
-    /// IANA time zone of the site.
+    pub cluster_profile: Option<ProfileRef>,
+    /// IANA time zone of the site (maintenance windows are read in it).
     #[arg(long, default_value = "UTC")]
     pub timezone: String,
     /// A node is silent after this many seconds without a heartbeat.
@@ -442,7 +484,7 @@ pub enum RolloutsCommand {
     Create {
         /// NAME@VERSION to move to.
         #[arg(long)]
-        profile: String,
+        profile: ProfileRef,
         /// Cluster (or site) label, KEY=VALUE, repeatable.
         #[arg(long = "selector", value_parser = key_value)]
         selector: Vec<(String, String)>,
@@ -454,40 +496,40 @@ pub enum RolloutsCommand {
         failure_budget: u32,
         /// Maintenance window in site-local time, e.g. "Sat 02:00-05:00".
         #[arg(long)]
-        window: Option<String>,
+        window: Option<MaintenanceWindow>,
         /// Seconds after a wave's release before clusters of offline sites are skipped.
         #[arg(long, default_value_t = 86_400)]
         skip_after_s: u64,
         /// Rollout id (default: rollout-<unix seconds>).
         #[arg(long)]
-        id: Option<String>,
+        id: Option<Token>,
     },
     /// List rollouts.
     Ls,
     /// One rollout with its waves and per-cluster progress.
     Get {
         /// Rollout id.
-        id: String,
+        id: Token,
     },
     /// Pause a rollout.
     Pause {
         /// Rollout id.
-        id: String,
+        id: Token,
     },
     /// Resume a paused rollout.
     Resume {
         /// Rollout id.
-        id: String,
+        id: Token,
     },
-    /// Abort a rollout.
+    /// Abort a rollout (clusters it touched move back).
     Abort {
         /// Rollout id.
-        id: String,
+        id: Token,
     },
     /// Follow a rollout until it completes, pauses or is aborted.
     Watch {
         /// Rollout id.
-        id: String,
+        id: Token,
     },
 }
 

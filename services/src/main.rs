@@ -1,14 +1,20 @@
-//! `edgefleet`: the edgefleet command line — the local fleet demo, replay and log tools, history and time travel.
+//! `edgefleet`: the edgefleet command line — the hub, sites and agents, the operator's client commands, the local
+//! fleet demo, replay and log tools, history and time travel.
 
 mod agent;
 mod agent_protocol;
 mod aggregate_arg;
+mod api_types;
 mod cli;
 mod commands;
+mod data_dir_lock;
+mod fault_point;
 mod hub;
 mod hub_connection;
 mod listen_addr;
 mod output;
+mod planner_loop;
+mod process_projection;
 mod registries;
 mod server_supervisor;
 mod shutdown;
@@ -20,6 +26,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if !cli.command.is_long_running() {
+        quiet_on_closed_pipe();
+    }
     init_tracing(cli.verbose);
     let system = actix_rt::System::new();
     match system.block_on(commands::run(cli)) {
@@ -28,6 +37,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// A client command writing into a closed pipe (`edgefleet nodes ls | head`) ends quietly, as Unix tools do,
+/// instead of panicking on the failed write. Long-running processes keep Rust's default (EPIPE as an error), so a
+/// peer closing a socket never kills them.
+fn quiet_on_closed_pipe() {
+    // SAFETY: resetting a signal's disposition to its default touches no memory; done before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

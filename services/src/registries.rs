@@ -5,13 +5,12 @@ use actors::cluster::ClusterState;
 use actors::node::NodeState;
 use actors::profile::ProfileState;
 use actors::site::SiteState;
-use actors::{ActorConfig, Aggregate, Dispatch, ExecuteError, Executed, Query, Registry};
-use anyhow::Context;
+use actors::{ActorConfig, Aggregate, Dispatch, ExecuteError, Executed, Registry};
 use events::{AggregateRef, Origin};
 use replay::{JetStreamLog, LocalStore, Quarantine};
-use std::path::Path;
 
-type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
+/// A registry of one aggregate kind on the process's log and store.
+pub type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
 
 /// The registries of one writer (hub or one site) in this process.
 #[derive(Clone)]
@@ -26,27 +25,24 @@ pub struct Registries {
     pub profiles: Reg<ProfileState>,
     /// Rollout actors (the hub's plan; each site's progress companion).
     pub rollouts: Reg<actors::rollout::RolloutState>,
-    /// The writer's log (for its quarantine).
-    pub log: JetStreamLog,
 }
 
 impl Registries {
-    /// Registries writing as `origin`, with a redb snapshot store at `store_path`.
-    pub async fn start(client: async_nats::Client, origin: Origin, store_path: &Path) -> anyhow::Result<Self> {
-        let store = LocalStore::open(store_path)?;
-        let log = JetStreamLog::new(async_nats::jetstream::new(client), Quarantine::persisted(store.clone()));
+    /// Registries writing as `origin`, snapshotting into `store` and quarantining into `quarantine` (the process's
+    /// one redb store and quarantine, shared with its projection).
+    pub fn start(client: async_nats::Client, origin: Origin, store: LocalStore, quarantine: Quarantine) -> Self {
+        let log = JetStreamLog::new(async_nats::jetstream::new(client), quarantine);
         let config = ActorConfig {
             clock: process_clock(),
             ..ActorConfig::new(origin.clone())
         };
-        Ok(Self {
+        Self {
             nodes: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             clusters: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             sites: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             profiles: Registry::new(log.clone(), store.clone(), config.clone()).start(),
-            rollouts: Registry::new(log.clone(), store, config).start(),
-            log,
-        })
+            rollouts: Registry::new(log, store, config).start(),
+        }
     }
 }
 
@@ -74,20 +70,7 @@ pub async fn dispatch<A: Aggregate>(
     by: &str,
 ) -> Result<Executed<A>, ExecuteError> {
     registry
-        .send(Dispatch {
-            aggregate,
-            command,
-            by: Some(by.to_string()),
-        })
+        .send(Dispatch::new(aggregate, command, Some(by.to_string())))
         .await
         .map_err(|e| ExecuteError::ActorUnavailable(e.to_string()))?
-}
-
-/// Reads an aggregate's state (refreshed from the log).
-pub async fn query<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef) -> anyhow::Result<A> {
-    let (state, _) = registry
-        .send(Query::new(aggregate.clone(), true))
-        .await
-        .context("registry stopped")??;
-    Ok(state)
 }

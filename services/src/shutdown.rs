@@ -1,11 +1,16 @@
-//! Waiting for SIGTERM or Ctrl-C, so long-running commands stop cleanly.
+//! Waiting for the signals that end a long-running command — SIGTERM, SIGINT (Ctrl-C) and SIGHUP (the terminal
+//! went away) — so it stops its work and its children cleanly instead of dying and leaving them behind.
 
-/// Returns when the process receives SIGTERM or SIGINT.
-pub async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = term.recv() => {}
-    }
-    Ok(())
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Returns the name of the first of SIGTERM, SIGINT or SIGHUP the process receives.
+pub async fn wait_for_signal() -> anyhow::Result<&'static str> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+        _ = hangup.recv() => "SIGHUP",
+    })
 }

@@ -96,46 +96,75 @@ async fn history_as_json_carries_the_payloads() {
 async fn get_at_an_earlier_event_shows_the_state_then() {
     let server = hub_with_fixture().await;
     let url = server.client_url();
-    let now = edgefleet(&["get", "node/store-0042/n1", "--hub", &url]).await;
-    let then = edgefleet(&["get", "node/store-0042/n1", "--at", "2", "--hub", &url]).await;
-    assert!(
-        now.status.success() && then.status.success(),
-        "{}{}",
-        stderr(&now),
-        stderr(&then)
-    );
-    let now: serde_json::Value = serde_json::from_slice(&now.stdout).expect("json state");
-    let then: serde_json::Value = serde_json::from_slice(&then.stdout).expect("json state");
-    assert_eq!(now["Node"]["status"]["phase"], "Ready");
-    assert_eq!(then["Node"]["status"]["phase"], "Bootstrap");
-    assert_eq!(
-        then["Node"]["spec"]["labels"]["rack"], "a",
-        "the second event (labels) is included"
-    );
+    let json = |args: &'static [&'static str]| {
+        let url = url.clone();
+        async move {
+            let mut all = args.to_vec();
+            all.extend(["-o", "json", "--hub", &url]);
+            let out = edgefleet(&all).await;
+            assert!(out.status.success(), "{}", stderr(&out));
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json state")
+        }
+    };
+    let now = json(&["get", "node/store-0042/n1"]).await;
+    let then = json(&["get", "node/store-0042/n1", "--at", "2"]).await;
+    // The API's view, spelled as everywhere else: never the internal state shape or Debug-cased enums.
+    assert_eq!(now["state"], "ready");
+    assert_eq!(now["role"], "control-plane");
+    assert_eq!(now["cluster"], "pos-cluster");
+    assert_eq!(then["state"], "unassigned");
+    assert_eq!(then["labels"]["rack"], "a", "the second event (labels) is included");
     assert!(
         stderr(&edgefleet(&["get", "node/store-0042/n1", "--at", "2", "--hub", &url]).await)
             .contains("after 2 of 6 events")
     );
-
-    let at_time = edgefleet(&[
-        "get",
-        "node/store-0042/n1",
-        "--at",
-        "2026-01-01T00:00:02Z",
-        "--hub",
-        &url,
-    ])
-    .await;
-    let at_time: serde_json::Value = serde_json::from_slice(&at_time.stdout).expect("json state");
+    let at_time = json(&["get", "node/store-0042/n1", "--at", "2026-01-01T00:00:02Z"]).await;
+    assert_eq!(at_time["labels"]["rack"], "a", "events up to 00:00:02 are applied");
     assert_eq!(
-        at_time["Node"]["spec"]["labels"]["rack"], "a",
-        "events up to 00:00:02 are applied"
-    );
-    assert_eq!(
-        at_time["Node"]["spec"]["assignment"],
+        at_time["assigned_cluster"],
         serde_json::Value::Null,
         "the 00:00:03 assignment is not"
     );
+}
+
+/// Defect 11: `-o yaml` prints YAML (it printed JSON), in the same spelling as the rest of the CLI.
+#[tokio::test]
+async fn get_prints_yaml_when_asked() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let out = edgefleet(&["get", "node/store-0042/n1", "--at", "4", "-o", "yaml", "--hub", &url]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.trim_start().starts_with('{'), "not JSON: {text}");
+    let yaml: serde_json::Value = serde_norway::from_str(&text).expect("YAML");
+    assert_eq!(yaml["role"], "control-plane", "{text}");
+    assert!(text.contains("role: control-plane"), "{text}");
+}
+
+/// Defect 11: a client command writing into a closed pipe ends quietly, like any Unix tool. The history is made
+/// long enough (~1 MB of JSON) that the writer outlives the pipe's buffer and really meets the closed end.
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    let server = hub_with_fixture().await;
+    let url = server.client_url();
+    let js = async_nats::jetstream::new(server.connect().await.expect("connect"));
+    let mut log = fixtures::FixtureLog::new();
+    let node = events::AggregateRef::node(&testkit::token("store-0042"), &testkit::token("n1"));
+    for generation in 10..3_010 {
+        let labels = [("rack".to_string(), format!("r{generation}"))].into();
+        log.hub(&node, events::node::NodeEvent::LabelsSet { generation, labels }, "ops");
+    }
+    replay::import_records(&js, &log.records()).await.expect("import");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' history node/store-0042/n1 -o json --hub '{url}' | head -c 1 >/dev/null",
+            env!("CARGO_BIN_EXE_edgefleet")
+        ))
+        .output()
+        .expect("sh runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
 
 #[tokio::test]

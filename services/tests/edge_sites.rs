@@ -395,7 +395,7 @@ async fn randomized_partitions_and_kills_converge() {
             4 => hub.kill9_and_restart(dir.path()).await,
             _ => {
                 let i = schedule.next(agents.len() as u64) as usize;
-                agents[i].kill9_group();
+                agents[i].kill_group();
                 agents[i] = agent(dir.path(), &site, &format!("n{}", i + 1));
             }
         }

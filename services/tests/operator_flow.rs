@@ -121,8 +121,8 @@ async fn registration_to_a_ready_cluster_through_the_cli() {
     }
     assert!(history.contains("operator"), "who assigned it is recorded:\n{history}");
     let first = json(&hub, &["get", "node/n1", "--at", "1"]);
-    assert_eq!(first["Node"]["status"]["phase"], "Bootstrap");
-    assert_eq!(first["Node"]["spec"]["assignment"], serde_json::Value::Null);
+    assert_eq!(first["state"], "unassigned");
+    assert_eq!(first["assigned_cluster"], serde_json::Value::Null);
 
     // A refused request exits 1 and changes nothing; a usage error exits 2.
     let refused = run(

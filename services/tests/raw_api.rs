@@ -22,6 +22,20 @@ async fn request(client: &async_nats::Client, subject: &str, body: impl Into<byt
     )
 }
 
+/// The `Nats-Service-Error` header of the reply to `body`.
+async fn request_header(client: &async_nats::Client, subject: &str, body: Vec<u8>) -> String {
+    let reply = client
+        .request(subject.to_string(), body.into())
+        .await
+        .expect("the API answers");
+    reply
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Nats-Service-Error"))
+        .map(|v| v.as_str().to_string())
+        .unwrap_or_default()
+}
+
 fn error_of(value: &Value) -> (u64, String) {
     (
         value["error"]["code"].as_u64().unwrap_or(0),
@@ -108,9 +122,12 @@ async fn raw_requests_valid_and_malformed() {
             "ef.api.v1.nodes.assign",
             br#"{"id":"ghost","cluster":"c","role":"boss"}"#.to_vec(),
             400,
-            "control-plane or worker",
+            "expected `control-plane` or `worker`",
         ),
         ("ef.api.v1.nodes.list", vec![b' '; 300 * 1024], 413, "exceeds the limit"),
+        // Defect 6: an array is not an object.
+        ("ef.api.v1.sites.list", b"[]".to_vec(), 400, "must be a JSON object"),
+        ("ef.api.v1.nodes.list", b"7".to_vec(), 400, "must be a JSON object"),
     ];
     for (subject, body, want_code, want_message) in cases {
         let (reply, header_code) = request(&client, subject, body).await;
@@ -126,6 +143,29 @@ async fn raw_requests_valid_and_malformed() {
             "{subject}: micro error header"
         );
     }
+
+    // Defect 6: CR/LF in a field name used to panic inside the reply (an invalid header value) and get no answer;
+    // now the answer comes, with the header sanitized.
+    let (reply, header_code) = request(&client, "ef.api.v1.nodes.list", b"{\"a\\r\\nb\": 1}".to_vec()).await;
+    assert_eq!(error_of(&reply).0, 400, "{reply}");
+    assert_eq!(header_code, Some("400".to_string()));
+    let header = request_header(&client, "ef.api.v1.nodes.list", b"{\"a\\r\\nb\": 1}".to_vec()).await;
+    assert!(
+        header.contains("unknown field") && !header.contains('\r') && !header.contains('\n'),
+        "{header:?}"
+    );
+    // Defect 6: a 200,000-character id is not echoed back whole, neither in the body nor in the header.
+    let huge = format!("{{\"id\": \"{}\"}}", "x".repeat(200_000));
+    let (reply, _) = request(&client, "ef.api.v1.nodes.get", huge.clone().into_bytes()).await;
+    let (code, message) = error_of(&reply);
+    assert_eq!(code, 400);
+    assert!(message.len() < 1_200, "message of {} bytes", message.len());
+    assert!(
+        request_header(&client, "ef.api.v1.nodes.get", huge.into_bytes())
+            .await
+            .len()
+            <= 256
+    );
 
     // A bad profile is refused by validation and publishes nothing.
     let mut layers: Value = serde_json::from_str(include_str!("../../examples/profile.json")).expect("example layers");

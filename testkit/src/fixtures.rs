@@ -116,6 +116,27 @@ impl FixtureLog {
     pub fn envelopes(&self) -> &[Envelope] {
         &self.envelopes
     }
+
+    /// The log folded into a [`FleetState`], as a process projection holding every stream would hold it (each
+    /// event read from its writer's stream at its sequence; raw records that do not decode are skipped).
+    pub fn fleet(&self) -> actors::fleet_state::FleetState {
+        let mut fleet = actors::fleet_state::FleetState::new();
+        for record in &self.records {
+            let Ok(envelope) = events::decode(&record.payload) else {
+                continue;
+            };
+            let Some(stream) = subject::stream(envelope.origin.writer(), &envelope.aggregate) else {
+                continue;
+            };
+            fleet.apply(&actors::Recorded {
+                stream,
+                seq: record.seq,
+                stored_unix_ms: envelope.hlc.physical_ms,
+                envelope,
+            });
+        }
+        fleet
+    }
 }
 
 /// Inventory of a simulated node `n`.

@@ -3,6 +3,7 @@
 //!
 //! Nothing depends on this crate but tests and benches.
 
+pub mod eventually;
 pub mod fixtures;
 pub mod free_port;
 pub mod given_when_then;
@@ -10,9 +11,10 @@ pub mod given_when_then;
 pub mod nats_binary;
 pub mod nats_server;
 
+pub use eventually::{eventually, eventually_with};
 pub use given_when_then::{given, Given, When};
 pub use nats_binary::{find_nats_server, NatsBinaryError};
-pub use nats_process::LinkProxy;
+pub use nats_process::{ChildProcess, LinkProxy};
 pub use nats_server::{NatsServer, NatsServerBuilder, NatsServerError};
 
 /// A valid token, for tests (panics on an invalid literal, which is a bug in the test).

@@ -6,7 +6,6 @@
 
 use super::report;
 use super::state::RolloutState;
-use super::window::parse_window;
 use super::RolloutCommand;
 use crate::aggregate::DecideContext;
 use crate::labels::validate_labels;
@@ -33,14 +32,14 @@ pub(super) fn decide(
         } => {
             let waves = parse_waves(&waves).map_err(Rejection::Invalid)?;
             validate_labels(&selector)?;
-            let plan = plan_creation(&targets, &waves, failure_budget, window.as_deref(), skip_after_s)?;
+            let plan = plan_creation(&targets, &waves, failure_budget, skip_after_s)?;
             let created = RolloutEvent::Created {
                 generation,
                 profile,
                 selector,
                 waves,
                 failure_budget,
-                window,
+                window: window.map(|w| w.to_string()),
                 skip_after_s,
                 plan,
                 created_unix_s: now_unix_s,
@@ -150,12 +149,8 @@ fn plan_creation(
     targets: &[ClusterTarget],
     waves: &[WaveSpec],
     failure_budget: u32,
-    window: Option<&str>,
     skip_after_s: u64,
 ) -> Result<Vec<Vec<ClusterTarget>>, Rejection> {
-    if let Some(window) = window {
-        parse_window(window).map_err(Rejection::Invalid)?;
-    }
     if skip_after_s == 0 {
         return Err(Rejection::Invalid(
             "skip_after_s must be at least 1 s: it is how long an offline site gets before its clusters are skipped"
@@ -198,7 +193,10 @@ fn same_creation(state: &RolloutState, created: &RolloutEvent) -> bool {
         && spec.selector == *selector
         && spec.waves == *waves
         && spec.failure_budget == *failure_budget
-        && spec.window == *window
+        && spec.window
+            == window
+                .as_deref()
+                .map(crate::maintenance_window::MaintenanceWindow::from_log)
         && spec.skip_after_s == *skip_after_s
         && spec.plan == *plan
 }

@@ -22,11 +22,10 @@ mod decide;
 mod report;
 mod state;
 mod steps;
-mod window;
 
+pub use crate::maintenance_window::{parse_window, MaintenanceWindow, SiteZone, Weekday, MINUTES_PER_DAY};
 pub use state::{ClusterReport, ClusterRolloutStatus, RolloutSpec, RolloutState, RolloutStatus};
 pub use steps::HubStep;
-pub use window::{parse_window, MaintenanceWindow, Weekday, MINUTES_PER_DAY};
 
 use crate::aggregate::{Aggregate, DecideContext};
 use crate::rejection::Rejection;
@@ -49,7 +48,7 @@ pub enum RolloutCommand {
         /// Failures tolerated before the rollout pauses; below the number of targets.
         failure_budget: u32,
         /// Maintenance window (`Sat 02:00-05:00`, [`parse_window`]), or `None` for any time.
-        window: Option<String>,
+        window: Option<MaintenanceWindow>,
         /// Seconds after a wave's release before clusters of offline sites in it are skipped (≥ 1).
         skip_after_s: u64,
         /// The clusters to update.
@@ -102,7 +101,7 @@ pub enum RolloutCommand {
 
 impl Aggregate for RolloutState {
     const KIND: AggregateKind = AggregateKind::Rollout;
-    const STATE_VERSION: u16 = 1;
+    const STATE_VERSION: u16 = 2;
     type Event = RolloutEvent;
     type Command = RolloutCommand;
 

@@ -1,6 +1,7 @@
 //! The rollout's state: the hub's plan and commands (spec) and what sites reported per cluster (status), and the
 //! fold that builds it. Queries that combine the two live here too; they never change anything.
 
+use crate::maintenance_window::MaintenanceWindow;
 use events::cluster::ProfileRef;
 use events::rollout::{ClusterTarget, PauseReason, RolloutEvent, WaveSpec};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ pub struct RolloutSpec {
     /// Failures tolerated beyond `failures_accepted`; one more pauses the rollout.
     pub failure_budget: u32,
     /// Maintenance window the rollout's updates must start in, if any.
-    pub window: Option<String>,
+    pub window: Option<MaintenanceWindow>,
     /// Seconds after a wave's release before clusters of offline sites in it are skipped.
     pub skip_after_s: u64,
     /// Clusters per wave (wave 0 = the canary).
@@ -146,7 +147,7 @@ impl RolloutState {
                     selector: selector.clone(),
                     waves: waves.clone(),
                     failure_budget: *failure_budget,
-                    window: window.clone(),
+                    window: window.as_deref().map(MaintenanceWindow::from_log),
                     skip_after_s: *skip_after_s,
                     plan: plan.clone(),
                     created_unix_s: *created_unix_s,
@@ -213,6 +214,22 @@ impl RolloutState {
             ),
             RolloutEvent::ClusterRolledBack { cluster } => self.report(cluster, ClusterReport::RolledBack),
         }
+    }
+
+    /// The whole rollout from its parts as separate folds keep them: the plan's spec (`rollout/all/<id>`) and each
+    /// site companion's reports (`rollout/<site>/<id>`). Hub events touch only the spec and each site's events only
+    /// its own clusters' entries, so this equals folding every event together.
+    pub fn merged<'r>(plan: &RolloutState, reports: impl IntoIterator<Item = &'r RolloutState>) -> RolloutState {
+        let mut whole = RolloutState {
+            spec: plan.spec.clone(),
+            status: plan.status.clone(),
+        };
+        for report in reports {
+            for (cluster, entry) in &report.status.clusters {
+                whole.status.clusters.insert(cluster.clone(), entry.clone());
+            }
+        }
+        whole
     }
 
     fn report(&mut self, cluster: &ClusterTarget, report: ClusterReport) {

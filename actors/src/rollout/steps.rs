@@ -2,7 +2,7 @@
 //! clusters a site should update or roll back. Pure; the caller passes in time and liveness.
 
 use super::state::{ClusterRolloutStatus, RolloutState};
-use super::window::{parse_window, MaintenanceWindow, Weekday};
+use crate::maintenance_window::{MaintenanceWindow, Weekday};
 use events::rollout::ClusterTarget;
 use events::Token;
 
@@ -101,11 +101,11 @@ impl RolloutState {
     /// True if an update may start on `weekday` at `minute_of_day` (site-local): inside the rollout's window and
     /// the site's own, where set. An unreadable rollout window (never written by `decide`) counts as closed.
     pub fn window_open(&self, site_window: Option<&MaintenanceWindow>, weekday: Weekday, minute_of_day: u16) -> bool {
-        let rollout_open = match self.spec.window.as_deref().map(parse_window) {
-            None => true,
-            Some(Ok(window)) => window.contains(weekday, minute_of_day),
-            Some(Err(_)) => false,
-        };
+        let rollout_open = self
+            .spec
+            .window
+            .as_ref()
+            .is_none_or(|window| window.contains(weekday, minute_of_day));
         rollout_open && site_window.is_none_or(|w| w.contains(weekday, minute_of_day))
     }
 }

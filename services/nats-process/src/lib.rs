@@ -8,10 +8,12 @@
 
 mod binary;
 mod builder;
+pub mod child_process;
 mod config;
 mod error;
 pub mod free_port;
 pub mod link_proxy;
+pub mod parent_lifeline;
 mod ready;
 mod server;
 mod server_dir;
@@ -20,7 +22,9 @@ mod shutdown;
 
 pub use binary::{find_nats_server, find_nats_server_in, NatsBinaryError};
 pub use builder::NatsServerBuilder;
+pub use child_process::ChildProcess;
 pub use error::NatsServerError;
 pub use free_port::{free_port, free_ports};
 pub use link_proxy::LinkProxy;
+pub use parent_lifeline::die_with_parent;
 pub use server::NatsServer;

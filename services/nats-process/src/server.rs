@@ -217,9 +217,12 @@ impl NatsServer {
 
     /// Starts the server again with the same ports, config and data dir, and waits until it is
     /// ready; a running process is killed first (SIGKILL — call [`Self::stop`] before for a
-    /// graceful restart).
+    /// graceful restart). The config is written again from this server's settings first, so a
+    /// `nats.conf` changed on disk by anyone else never decides what comes back.
     pub async fn restart(&mut self) -> Result<(), NatsServerError> {
         self.kill9();
+        // From this server's own settings, never from whatever `nats.conf` holds now.
+        self.write_config()?;
         self.launch().await
     }
 
@@ -260,18 +263,20 @@ impl NatsServer {
         let stdout = server_log::open_with_marker(&log_path, &marker).map_err(files_error)?;
         let stderr = stdout.try_clone().map_err(files_error)?;
         self.dir.clear_ports_dir()?;
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .arg("-c")
             .arg(self.dir.config_path())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .map_err(|source| NatsServerError::Spawn {
-                binary: self.binary.clone(),
-                source,
-            })?;
+            .stderr(stderr);
+        // The server never outlives the process that started it (a hub or site killed with -9 included).
+        crate::parent_lifeline::die_with_parent(&mut command);
+        let child = command.spawn().map_err(|source| NatsServerError::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
         let pid = child.id();
         tracing::debug!(
             server = %self.settings.name, pid, client_port = self.ports.client,

@@ -53,6 +53,16 @@ impl Slot {
     }
 }
 
+impl From<Slot> for events::node::RootSlot {
+    /// The fleet's name for a slot (what the site records).
+    fn from(slot: Slot) -> Self {
+        match slot {
+            Slot::A => events::node::RootSlot::A,
+            Slot::B => events::node::RootSlot::B,
+        }
+    }
+}
+
 impl fmt::Display for Slot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.partition_name())

@@ -77,6 +77,22 @@ pub enum DiskImageError {
         /// Type GUID in the GPT.
         found: String,
     },
+    /// The file is shorter than its partition table says (a truncated or partly copied image), as `sgdisk -v`
+    /// reports it.
+    #[error(
+        "{path} is truncated: {what} ends at byte {needs_bytes} but the file holds only {file_bytes} bytes; \
+         restore the image or move it aside so the agent creates a fresh one"
+    )]
+    Truncated {
+        /// The image.
+        path: PathBuf,
+        /// What lies past the end of the file (a partition, the backup GPT).
+        what: String,
+        /// Bytes the table needs.
+        needs_bytes: u64,
+        /// Bytes the file has.
+        file_bytes: u64,
+    },
     /// A caller named a partition the image does not have.
     #[error("{path} has no partition named {name:?}; use ROOT-A, ROOT-B or DATA")]
     UnknownPartition {
@@ -286,6 +302,7 @@ fn open_existing(path: &Path, planned: &[PlannedPartition; 3]) -> Result<DiskIma
         });
     }
     partitions.sort_by_key(|p| p.first_lba);
+    check_within_file(path, &disk, &partitions)?;
 
     for want in planned {
         let found =
@@ -320,6 +337,40 @@ fn open_existing(path: &Path, planned: &[PlannedPartition; 3]) -> Result<DiskIma
         disk_guid: upper(disk.guid()),
         partitions,
     })
+}
+
+/// Every partition and the backup GPT header must lie inside the file (what `sgdisk -v` checks first): a table
+/// read from an image cut short describes space that does not exist.
+fn check_within_file(
+    path: &Path,
+    disk: &gpt::GptDisk<File>,
+    partitions: &[PartitionInfo],
+) -> Result<(), DiskImageError> {
+    let file_bytes = fs::metadata(path)
+        .map_err(|e| io_error(path, "inspect the image", e))?
+        .len();
+    let truncated = |what: String, needs_bytes: u64| DiskImageError::Truncated {
+        path: path.to_path_buf(),
+        what,
+        needs_bytes,
+        file_bytes,
+    };
+    for p in partitions {
+        let end = p.last_lba.saturating_add(1).saturating_mul(SECTOR_BYTES);
+        if end > file_bytes {
+            return Err(truncated(format!("partition {}", p.name), end));
+        }
+    }
+    let header = disk.header();
+    let backup_end = header
+        .backup_lba
+        .max(header.current_lba)
+        .saturating_add(1)
+        .saturating_mul(SECTOR_BYTES);
+    if backup_end > file_bytes {
+        return Err(truncated("the backup GPT header".into(), backup_end));
+    }
+    Ok(())
 }
 
 fn upper(guid: &impl ToString) -> String {

@@ -266,3 +266,51 @@ fn an_invalid_layout_creates_nothing() {
     assert!(matches!(err, DiskImageError::InvalidLayout { .. }), "{err}");
     assert!(!path.exists());
 }
+
+/// Defect 9: an image cut short (here to 1 MiB: every partition past the end of the file) is refused, as
+/// `sgdisk -v` refuses it, instead of being accepted and registered.
+#[test]
+fn a_truncated_image_is_refused_with_what_lies_past_its_end() {
+    let (_dir, path, _) = fresh();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(MIB))
+        .expect("truncate to 1 MiB");
+    let Err(error) = ensure_disk_image(&path, &DiskLayout::default()) else {
+        panic!("a truncated image must be refused");
+    };
+    assert!(matches!(error, DiskImageError::Truncated { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("is truncated") && message.contains("ROOT-A"),
+        "{message}"
+    );
+    let sgdisk = std::process::Command::new("sgdisk").arg("-v").arg(&path).output();
+    if let Ok(out) = sgdisk {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("No problems found"),
+            "sgdisk agrees it is broken: {text}"
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(&path).expect("metadata").len(),
+        MIB,
+        "the image is left as it was"
+    );
+}
+
+#[test]
+fn an_image_missing_only_its_last_sector_is_refused_too() {
+    let (_dir, path, _) = fresh();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(64 * MIB - SECTOR_BYTES))
+        .expect("drop the backup header's sector");
+    let Err(error) = ensure_disk_image(&path, &DiskLayout::default()) else {
+        panic!("an image without its backup GPT header must be refused");
+    };
+    assert!(error.to_string().contains("backup GPT header"), "{error}");
+}

@@ -17,6 +17,8 @@ use std::time::Duration;
 /// Runs the agent until SIGTERM or Ctrl-C.
 pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     let node_id = events::Token::new(args.node_id.clone()).context("--node-id")?;
+    // One agent per disk: a second one on the same image would race the first through every update.
+    let _lock = crate::data_dir_lock::DataDirLock::acquire_file(&lock_path(&args.disk))?;
     let disk = ensure_disk_image(&args.disk, &DiskLayout::default())
         .with_context(|| format!("preparing the disk image {}", args.disk.display()))?;
     let inventory = inventory(&args)?;
@@ -40,14 +42,14 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
             tick.tick().await;
             let reply = if registered {
                 let beat = HeartbeatRequest {
-                    node_id: node_id.to_string(),
+                    node_id: node_id.clone(),
                     applied: applied.membership().cloned(),
                     os: Some(os.report(&args.disk)),
                 };
                 request(&client, heartbeat_subject(&site), &beat).await
             } else {
                 let register = RegisterRequest {
-                    node_id: node_id.to_string(),
+                    node_id: node_id.clone(),
                     inventory: inventory.clone(),
                 };
                 request(&client, register_subject(&site), &register).await
@@ -56,18 +58,24 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                 Ok(reply) if !reply.known => registered = false,
                 Ok(reply) => {
                     if !registered {
-                        println!("agent {node_id}: registered at {site} ({})", reply.lifecycle);
+                        let lifecycle = reply.lifecycle.map_or("unknown", |l| l.as_str());
+                        println!("agent {node_id}: registered at {site} ({lifecycle})");
                         registered = true;
+                        tick.reset_immediately();
                     }
                     if let Some(error) = &reply.error {
                         tracing::warn!(node = %node_id, %error, "site controller reports a problem");
                     }
                     if let Some(target) = reply.os_target.as_ref().filter(|t| os.wants(t)) {
                         os_apply::apply(&js, &args.disk, args.image_key.as_deref(), &mut os, target).await;
+                        tick.reset_immediately(); // tell the site how it went without waiting a beat
                     }
                     if reply.membership.as_ref() != applied.membership() {
                         match applied.apply(reply.membership.clone()) {
-                            Ok(()) => println!("agent {node_id}: applied membership {}", applied.describe()),
+                            Ok(()) => {
+                                println!("agent {node_id}: applied membership {}", applied.describe());
+                                tick.reset_immediately();
+                            }
                             Err(e) => {
                                 tracing::error!(node = %node_id, error = %e, "could not record the applied membership")
                             }
@@ -80,10 +88,15 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::select! {
         _ = work => {}
-        result = crate::shutdown::wait_for_signal() => result?,
+        result = crate::shutdown::wait_for_signal() => { result?; }
     }
     println!("agent {node_id} stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lock file beside the disk image.
+fn lock_path(disk: &std::path::Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.lock", disk.display()))
 }
 
 /// The site id: the JetStream domain of the site's nats-server.

@@ -4,6 +4,7 @@
 
 use crate::agent_protocol::{AgentOs, OsTarget};
 use anyhow::Context;
+use events::node::{OsUpdateFailure, RootSlot};
 use node_agent::{ensure_disk_image, BootSlots, DiskLayout, OsUpdate, UpdateOutcome, UpdateTarget};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -14,8 +15,12 @@ use tokio::io::AsyncReadExt;
 pub struct OsState {
     /// Version installed by the last successful update (`None`: the bootstrap image).
     pub version: Option<String>,
-    /// The last attempt that was rolled back: (version, reason).
-    pub rolled_back: Option<(String, String)>,
+    /// The last attempt that was rolled back.
+    #[serde(default)]
+    pub failure: Option<OsUpdateFailure>,
+    /// The same as written by earlier agents, `(version, reason)`; read once and moved to `failure`.
+    #[serde(default, skip_serializing)]
+    rolled_back: Option<(String, String)>,
 }
 
 impl OsState {
@@ -25,10 +30,21 @@ impl OsState {
 
     /// Loads the state beside `disk` (missing: nothing installed yet).
     pub fn load(disk: &Path) -> Self {
-        std::fs::read(Self::path(disk))
+        let mut state: Self = std::fs::read(Self::path(disk))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let (None, Some((attempted, reason))) = (&state.failure, state.rolled_back.take()) {
+            state.failure = Some(OsUpdateFailure { attempted, reason });
+        }
+        state
+    }
+
+    fn rolled_back(&mut self, attempted: &str, reason: String) {
+        self.failure = Some(OsUpdateFailure {
+            attempted: attempted.to_string(),
+            reason,
+        });
     }
 
     fn save(&self, disk: &Path) -> anyhow::Result<()> {
@@ -45,18 +61,18 @@ impl OsState {
             .ok()
             .and_then(|image| BootSlots::load(&image).ok())
             .and_then(|slots| slots.active())
-            .map_or_else(|| "none".to_string(), |slot| slot.partition_name().to_string());
+            .map(RootSlot::from);
         AgentOs {
             version: self.version.clone(),
             slot,
-            rolled_back: self.rolled_back.clone(),
+            failure: self.failure.clone(),
         }
     }
 
     /// True if `target` asks for something this node has not done (or refused) yet.
     pub fn wants(&self, target: &OsTarget) -> bool {
         self.version.as_deref() != Some(target.version.as_str())
-            && self.rolled_back.as_ref().map(|(v, _)| v.as_str()) != Some(target.version.as_str())
+            && self.failure.as_ref().map(|f| f.attempted.as_str()) != Some(target.version.as_str())
     }
 }
 
@@ -143,7 +159,7 @@ pub async fn apply(
         Ok(UpdateOutcome::Updated { slot, version }) => {
             println!("OS updated to {version} on {}", slot.partition_name());
             state.version = Some(version);
-            state.rolled_back = None;
+            state.failure = None;
         }
         Ok(UpdateOutcome::RolledBack { slot, reason }) => {
             println!(
@@ -151,11 +167,11 @@ pub async fn apply(
                 target.version,
                 slot.partition_name()
             );
-            state.rolled_back = Some((target.version.clone(), reason));
+            state.rolled_back(&target.version, reason);
         }
         Err(e) => {
             println!("OS update to {} refused: {e:#}", target.version);
-            state.rolled_back = Some((target.version.clone(), format!("{e:#}")));
+            state.rolled_back(&target.version, format!("{e:#}"));
         }
     }
     if let Err(e) = state.save(disk) {
@@ -176,9 +192,9 @@ pub fn prepare(disk: &Path, state: &mut OsState) -> anyhow::Result<()> {
         match OsUpdate::resume(&mut image, None, None, |_slot| health_check(&check_version)) {
             Ok(Some(UpdateOutcome::Updated { version, .. })) => {
                 state.version = Some(version);
-                state.rolled_back = None;
+                state.failure = None;
             }
-            Ok(Some(UpdateOutcome::RolledBack { reason, .. })) => state.rolled_back = Some((version, reason)),
+            Ok(Some(UpdateOutcome::RolledBack { reason, .. })) => state.rolled_back(&version, reason),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "interrupted update could not be resumed; the controller will retry"),
         }

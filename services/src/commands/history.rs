@@ -1,9 +1,11 @@
 //! `edgefleet history` and `edgefleet get [--at]`: an aggregate's events and its state at any point, by replay.
 
 use crate::aggregate_arg::resolve_aggregate;
+use crate::api_types::views::{ClusterView, NodeView, ProfileView, RolloutView, SiteStateView};
 use crate::cli::{GetArgs, HistoryArgs, OutputFormat};
 use crate::hub_connection::connect_hub;
 use crate::output::{print, rfc3339_ms};
+use actors::AnyAggregate;
 use anyhow::{bail, Context};
 use replay::{At, JetStreamLog, Quarantine};
 use serde::Serialize;
@@ -88,7 +90,30 @@ fn parse_at(at: &str) -> anyhow::Result<At> {
     Ok(At::UnixMs(ms as u64))
 }
 
-/// Shows the aggregate's state now, or rebuilt at `--at`.
+/// The view of a replayed aggregate — the same view the API answers with.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AggregateView {
+    Node(NodeView),
+    Cluster(ClusterView),
+    Site(SiteStateView),
+    Profile(Option<ProfileView>),
+    Rollout(RolloutView),
+}
+
+fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateView {
+    let (scope, id) = (aggregate.scope.as_str(), aggregate.id.as_str());
+    match state {
+        AnyAggregate::Node(node) => AggregateView::Node(NodeView::new(scope, id, node, None)),
+        AnyAggregate::Cluster(cluster) => AggregateView::Cluster(ClusterView::new(scope, id, cluster, |_| None)),
+        AnyAggregate::Site(site) => AggregateView::Site(SiteStateView::new(id, site)),
+        AnyAggregate::Profile(profile) => AggregateView::Profile(ProfileView::new(id, profile, None, false)),
+        AnyAggregate::Rollout(rollout) => AggregateView::Rollout(RolloutView::new(id, rollout)),
+    }
+}
+
+/// Shows the aggregate's state now, or rebuilt at `--at`, through the API's view of it (`-o json|yaml`; a table
+/// prints YAML, the most readable form of one object).
 pub async fn get(hub: Option<&str>, format: OutputFormat, args: GetArgs) -> anyhow::Result<ExitCode> {
     let aggregate = resolve_aggregate(&args.aggregate, hub).await?;
     let at = args.at.as_deref().map(parse_at).transpose()?;
@@ -98,17 +123,19 @@ pub async fn get(hub: Option<&str>, format: OutputFormat, args: GetArgs) -> anyh
         bail!("no events for {aggregate}");
     }
     let state = replay::state_at(&aggregate, &entries, at.unwrap_or(At::Seq(usize::MAX)));
-    if format == OutputFormat::Table {
-        let applied = match at {
-            Some(At::Seq(n)) => n.min(entries.len()),
-            Some(At::UnixMs(ms)) => entries
-                .iter()
-                .filter(|e| e.recorded.envelope.hlc.physical_ms <= ms)
-                .count(),
-            None => entries.len(),
-        };
-        eprintln!("{aggregate}: state after {applied} of {} events", entries.len());
+    let applied = match at {
+        Some(At::Seq(n)) => n.min(entries.len()),
+        Some(At::UnixMs(ms)) => entries
+            .iter()
+            .filter(|e| e.recorded.envelope.hlc.physical_ms <= ms)
+            .count(),
+        None => entries.len(),
+    };
+    eprintln!("{aggregate}: state after {applied} of {} events", entries.len());
+    let view = view_of(&aggregate, &state);
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&view)?),
+        OutputFormat::Yaml | OutputFormat::Table => print!("{}", serde_norway::to_string(&view)?),
     }
-    println!("{}", serde_json::to_string_pretty(&state)?);
     Ok(ExitCode::SUCCESS)
 }

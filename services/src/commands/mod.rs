@@ -32,5 +32,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => log_io::import(hub, args).await,
         Command::History(args) => history::history(hub, cli.output, args).await,
         Command::Get(args) => history::get(hub, cli.output, args).await,
+        Command::Quarantine { command } => resources::quarantine(hub, cli.output, command).await,
     }
 }

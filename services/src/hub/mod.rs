@@ -1,26 +1,35 @@
 //! `edgefleet hub`: the management plane — the hub's nats-server (embedded and supervised, or external), the
-//! intent stream, automatic sourcing of every site that appears, the fleet view and the API.
+//! intent stream, automatic sourcing of every site that appears, the hub's projection, its planner, and the API.
+//!
+//! Shape (DESIGN §10): one projection of `EF_INTENT` and every site copy; the pure `plan_hub` over it, carried out
+//! through the hub's actors; the API reads the projection and writes through the actors. Nothing that matters
+//! after a restart lives only in memory.
 
 mod api;
-pub mod fleet_view;
-pub mod rollouts;
+mod planner;
 pub mod site_directory;
+pub mod storage_watch;
 
 use crate::cli::HubArgs;
+use crate::data_dir_lock::DataDirLock;
+use crate::process_projection::ProcessProjection;
 use crate::server_supervisor::Supervisor;
 use anyhow::Context;
-use fleet_view::FleetView;
 use nats_process::NatsServer;
-use replay::StreamPolicy;
+use replay::{LocalStore, Quarantine, StreamPolicy};
 use site_directory::SiteDirectory;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
+use storage_watch::StorageWatch;
+use tokio::sync::Notify;
 
-/// Runs the hub until SIGTERM or Ctrl-C.
+/// Runs the hub until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let (url, supervisor) = match &args.nats_url {
-        Some(url) => (url.clone(), None),
+    // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
+    let _lock = DataDirLock::acquire(&args.data_dir)?;
+    let (url, supervisor, storage) = match &args.nats_url {
+        Some(url) => (url.clone(), None, StorageWatch::none()),
         None => {
             let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
             let (leaf_host, leaf_port) = crate::listen_addr::parse(&args.leaf_listen).context("--leaf-listen")?;
@@ -38,7 +47,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
                 .start()
                 .await
                 .context("starting the hub's nats-server")?;
-            (server.client_url(), Some(Supervisor::start(server)))
+            let (store_dir, log_path) = (server.store_dir(), server.log_path());
+            let url = server.client_url();
+            let supervisor = Supervisor::start(server);
+            let storage = StorageWatch::new(store_dir, log_path, Some(supervisor.restarter()));
+            (url, Some(supervisor), storage)
         }
     };
     let client = crate::hub_connection::connect_local(&url, "edgefleet-hub").await?;
@@ -46,23 +59,32 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let policy = StreamPolicy::default();
     replay::ensure_intent_stream(&js, &policy).await?;
 
-    let directory = Rc::new(SiteDirectory::load(js.clone(), policy).await?);
-    let view = Rc::new(FleetView::default());
+    let store = LocalStore::open(&args.data_dir.join("hub.redb"))?;
+    let quarantine = Quarantine::persisted(store.clone());
+    let projection = Rc::new(ProcessProjection::start(js.clone(), store.clone(), quarantine.clone()).await?);
+    projection.follow(events::subject::INTENT_STREAM);
+    let directory = Rc::new(SiteDirectory::load(js.clone(), policy, projection.clone()).await?);
+    let hub = crate::registries::Registries::start(client.clone(), events::Origin::Hub, store, quarantine);
+    let storage = Rc::new(storage);
+    let wake = Arc::new(Notify::new());
     let tasks = vec![
         actix_rt::spawn(site_directory::listen(directory.clone(), client.clone())),
-        actix_rt::spawn(fleet_view::follow(view.clone(), directory.clone(), js.clone())),
+        actix_rt::spawn(storage_watch::watch(storage.clone())),
+        actix_rt::spawn(planner::run(
+            projection.projection.clone(),
+            directory.clone(),
+            hub.clone(),
+            wake.clone(),
+        )),
     ];
-    let hub =
-        crate::registries::Registries::start(client.clone(), events::Origin::Hub, &args.data_dir.join("hub.redb"))
-            .await?;
-    let orchestrator = actix_rt::spawn(rollouts::run(Rc::new(hub.clone()), directory.clone(), view.clone()));
     let service = api::start(
         client.clone(),
         api::ApiContext {
             directory: directory.clone(),
-            view: view.clone(),
+            projection: projection.projection.clone(),
             hub,
-            js: js.clone(),
+            planner: wake,
+            storage,
         },
     )
     .await?;
@@ -70,12 +92,13 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         "hub running: clients on {url}, sites connect to nats-leaf://{}",
         args.leaf_listen
     );
-    crate::shutdown::wait_for_signal().await?;
-    orchestrator.abort();
+    let signal = crate::shutdown::wait_for_signal().await?;
+    tracing::info!(%signal, "stopping");
     for task in tasks {
         task.abort();
     }
     service.stop().await;
+    projection.stop();
     if let Some(supervisor) = supervisor {
         supervisor.stop().await;
     }

@@ -1,13 +1,16 @@
 //! The sites the hub knows: found from the sourced copies it already holds and from site beacons. The first
-//! beacon of a new site makes the hub source that site's stream — no per-site configuration.
+//! beacon of a new site makes the hub source that site's stream and follow the copy in its projection — no
+//! per-site configuration. Links (when each site was last heard, how far its stream goes) are observations in
+//! memory: liveness is not history, and a restarted hub hears every connected site again within a second.
 
+use crate::process_projection::ProcessProjection;
 use crate::site_beacon::{SiteBeacon, BEACON_WILDCARD};
 use events::{subject, Token};
 use futures::{StreamExt, TryStreamExt};
 use replay::StreamPolicy;
-use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::time::Instant;
 
 /// A site is connected if a beacon arrived within this many milliseconds.
@@ -26,42 +29,48 @@ pub struct SiteLink {
     pub node_heartbeat_ms_ago: BTreeMap<String, u64>,
 }
 
-/// One row of `sites ls`.
-#[derive(Clone, Debug, Serialize)]
-pub struct SiteRow {
-    /// Site id.
-    pub site: String,
-    /// `connected`, `disconnected` or `unknown` (not heard since the hub started).
-    pub connection: &'static str,
-    /// Hub wall time of the last beacon (ms since the epoch).
-    pub last_seen_unix_ms: Option<u64>,
-    /// Site events not yet copied to the hub, as of the site's last beacon; while the site is disconnected it
-    /// may have written more since (a lower bound).
-    pub replication_lag: u64,
-    /// Site events the hub holds.
-    pub copied_events: u64,
+impl SiteLink {
+    /// True if the last beacon is recent.
+    pub fn connected(&self) -> bool {
+        self.last_seen
+            .is_some_and(|at| (at.elapsed().as_millis() as u64) < CONNECTED_WITHIN_MS)
+    }
+
+    /// Milliseconds since the site last heard `node`, as of now.
+    pub fn heartbeat_age_ms(&self, node: &str) -> Option<u64> {
+        let at_beacon = self.node_heartbeat_ms_ago.get(node)?;
+        Some(at_beacon + self.last_seen.map_or(0, |t| t.elapsed().as_millis() as u64))
+    }
 }
 
 /// All sites known to the hub.
 pub struct SiteDirectory {
     js: async_nats::jetstream::Context,
     policy: StreamPolicy,
+    projection: Rc<ProcessProjection>,
     sites: RefCell<BTreeMap<Token, SiteLink>>,
 }
 
 impl SiteDirectory {
-    /// Loads the sites whose copies already exist (after a hub restart).
-    pub async fn load(js: async_nats::jetstream::Context, policy: StreamPolicy) -> anyhow::Result<Self> {
+    /// Loads the sites whose copies already exist (after a hub restart) and follows each copy.
+    pub async fn load(
+        js: async_nats::jetstream::Context,
+        policy: StreamPolicy,
+        projection: Rc<ProcessProjection>,
+    ) -> anyhow::Result<Self> {
         let names: Vec<String> = js.stream_names().try_collect().await?;
-        let sites = names
+        let sites: BTreeMap<Token, SiteLink> = names
             .iter()
-            .filter_map(|n| n.strip_prefix("EF_SITE_"))
-            .filter_map(|s| Token::new(s).ok())
+            .filter_map(|n| subject::site_of_stream(n))
             .map(|s| (s, SiteLink::default()))
             .collect();
+        for site in sites.keys() {
+            projection.follow(&subject::site_stream(site));
+        }
         Ok(Self {
             js,
             policy,
+            projection,
             sites: RefCell::new(sites),
         })
     }
@@ -71,13 +80,19 @@ impl SiteDirectory {
         self.sites.borrow().keys().cloned().collect()
     }
 
-    /// True if the site's last beacon is recent.
-    pub fn is_connected(&self, site: &Token) -> bool {
+    /// True if the hub knows the site.
+    pub fn knows(&self, site: &Token) -> bool {
+        self.sites.borrow().contains_key(site)
+    }
+
+    /// Sites whose last beacon is recent.
+    pub fn online(&self) -> BTreeSet<Token> {
         self.sites
             .borrow()
-            .get(site)
-            .and_then(|link| link.last_seen)
-            .is_some_and(|at| (at.elapsed().as_millis() as u64) < CONNECTED_WITHIN_MS)
+            .iter()
+            .filter(|(_, link)| link.connected())
+            .map(|(site, _)| site.clone())
+            .collect()
     }
 
     /// The link state of one site.
@@ -85,16 +100,13 @@ impl SiteDirectory {
         self.sites.borrow().get(site).cloned()
     }
 
-    async fn on_beacon(&self, beacon: SiteBeacon) {
-        let Ok(site) = Token::new(beacon.site.clone()) else {
-            return tracing::warn!(site = %beacon.site, "beacon with an invalid site id ignored");
-        };
-        let known = self.sites.borrow().contains_key(&site);
-        if !known {
+    async fn on_beacon(&self, site: Token, beacon: SiteBeacon) {
+        if !self.knows(&site) {
             match replay::ensure_hub_copy_of_site(&self.js, &site, &self.policy).await {
                 Ok(()) => tracing::info!(%site, "new site: sourcing its stream"),
                 Err(e) => return tracing::error!(%site, error = %e, "cannot source the new site's stream"),
             }
+            self.projection.follow(&subject::site_stream(&site));
         }
         let mut sites = self.sites.borrow_mut();
         let link = sites.entry(site).or_default();
@@ -103,52 +115,20 @@ impl SiteDirectory {
         link.site_last_seq = beacon.site_last_seq;
         link.node_heartbeat_ms_ago = beacon.node_heartbeat_ms_ago;
     }
-
-    /// Rows for `sites ls`.
-    pub async fn rows(&self) -> Vec<SiteRow> {
-        let mut rows = Vec::new();
-        for site in self.sites() {
-            let link = self.link(&site).unwrap_or_default();
-            let status = replay::source_status(&self.js, &subject::site_stream(&site))
-                .await
-                .ok()
-                .flatten();
-            let copied = status.as_ref().map_or(0, |s| s.copied_messages);
-            let connection = match link.last_seen {
-                None => "unknown",
-                Some(at) if (at.elapsed().as_millis() as u64) < CONNECTED_WITHIN_MS => "connected",
-                Some(_) => "disconnected",
-            };
-            let lag = link
-                .site_last_seq
-                .saturating_sub(copied)
-                .max(status.map_or(0, |s| s.lag));
-            rows.push(SiteRow {
-                site: site.to_string(),
-                connection,
-                last_seen_unix_ms: link.last_seen_unix_ms,
-                replication_lag: lag,
-                copied_events: copied,
-            });
-        }
-        rows
-    }
 }
 
 /// Listens for site beacons until aborted.
-pub async fn listen(directory: std::rc::Rc<SiteDirectory>, client: async_nats::Client) {
+pub async fn listen(directory: Rc<SiteDirectory>, client: async_nats::Client) {
     let mut beacons = match client.subscribe(BEACON_WILDCARD).await {
         Ok(subscription) => subscription,
         Err(e) => return tracing::error!(error = %e, "cannot subscribe to site beacons"),
     };
     while let Some(message) = beacons.next().await {
         match serde_json::from_slice::<SiteBeacon>(&message.payload) {
-            Ok(beacon) if message.subject.as_str() == crate::site_beacon::beacon_subject_str(&beacon.site) => {
-                directory.on_beacon(beacon).await
-            }
-            Ok(beacon) => {
-                tracing::warn!(subject = %message.subject, site = %beacon.site, "beacon on a foreign subject")
-            }
+            Ok(beacon) => match crate::site_beacon::site_of_beacon(message.subject.as_str(), &beacon) {
+                Ok(site) => directory.on_beacon(site, beacon).await,
+                Err(why) => tracing::warn!(subject = %message.subject, %why, "beacon refused"),
+            },
             Err(e) => tracing::warn!(subject = %message.subject, error = %e, "malformed beacon"),
         }
     }

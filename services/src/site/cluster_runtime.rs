@@ -1,8 +1,9 @@
-//! The Kubernetes layer behind a port: the site controller provisions nodes and rolls releases through
-//! [`ClusterRuntime`]. [`SimulatedRuntime`] runs in tests and the demo; a k3s/Helm runtime implements the same
-//! trait by running the k3s installer on the node (server for control-plane, agent for workers) and
-//! `helm upgrade --install` per release.
+//! The Kubernetes layer behind a port: the site provisions nodes and rolls releases through [`ClusterRuntime`].
+//! [`SimulatedRuntime`] is the only implementation so far: it runs in tests and the demo and records what it would
+//! install. A k3s/Helm runtime (the k3s installer on each node, `helm upgrade --install` per release) is not built.
+//! What the runtime reports as installed is an observation the site planner reads; it is never history.
 
+use actors::plan::Provisioned;
 use events::cluster::ProfileRef;
 use events::node::NodeRole;
 use events::profile::ProfileLayers;
@@ -38,8 +39,8 @@ pub struct NodePlan<'a> {
 pub trait ClusterRuntime {
     /// Installs the node's Kubernetes role and the profile's releases; idempotent.
     fn provision(&self, plan: &NodePlan<'_>) -> impl Future<Output = Result<(), RuntimeError>>;
-    /// What the runtime last provisioned on `node` (cluster, role), if anything.
-    fn provisioned(&self, node: &Token) -> Option<(Token, NodeRole)>;
+    /// What the runtime last provisioned on `node`, if anything.
+    fn provisioned(&self, node: &Token) -> Option<Provisioned>;
     /// Removes the node from its cluster (uninstall); idempotent.
     fn remove(&self, node: &Token) -> impl Future<Output = Result<(), RuntimeError>>;
 }
@@ -127,10 +128,14 @@ impl ClusterRuntime for SimulatedRuntime {
         self.persist()
     }
 
-    fn provisioned(&self, node: &Token) -> Option<(Token, NodeRole)> {
+    fn provisioned(&self, node: &Token) -> Option<Provisioned> {
         let installed = self.installed.borrow();
         let entry = installed.get(node.as_str())?;
-        Some((Token::new(entry.cluster.clone()).ok()?, entry.role))
+        Some(Provisioned {
+            cluster: Token::new(entry.cluster.clone()).ok()?,
+            role: entry.role,
+            profile: entry.profile.parse().ok()?,
+        })
     }
 
     async fn remove(&self, node: &Token) -> Result<(), RuntimeError> {

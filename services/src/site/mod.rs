@@ -1,33 +1,50 @@
-//! `edgefleet site`: one edge site — its leaf nats-server (JetStream domain = site id), its streams, the site
-//! controller, and the beacon that tells the hub it exists. Nothing here waits on the hub.
+//! `edgefleet site`: one edge site — its leaf nats-server (JetStream domain = site id), its streams, its
+//! projection, its planner, the agents' endpoint, and the beacon that tells the hub it exists. Nothing here waits
+//! on the hub.
+//!
+//! Shape (DESIGN §10): one projection of the site's own stream and its copy of the intents; the pure `plan_site`
+//! over it and what the site observes of its agents and runtime, carried out through the site's actors.
 
 mod agent_endpoint;
 mod cluster_runtime;
-mod controller;
+mod executor;
 mod hub_beacon;
-mod intent_watcher;
-mod liveness;
-mod os_updates;
+mod observer;
+mod planner;
 
 use crate::cli::SiteArgs;
-use crate::registries::Registries;
+use crate::data_dir_lock::DataDirLock;
+use crate::process_projection::ProcessProjection;
+use crate::registries::{dispatch, Registries};
 use crate::server_supervisor::Supervisor;
+use actors::maintenance_window::SiteZone;
+use actors::site::SiteCommand;
+use agent_endpoint::AgentEndpoint;
 use anyhow::Context;
-use controller::SiteController;
-use events::{Origin, Token};
+use events::{subject, AggregateRef, Origin, Token};
+use executor::SiteExecutor;
 use nats_process::NatsServer;
-use replay::StreamPolicy;
+use observer::SiteObserver;
+use planner::SitePlanner;
+use replay::{LocalStore, Quarantine, StreamPolicy};
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
-/// Runs a site until SIGTERM or Ctrl-C.
+/// Runs a site until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let site = Token::new(args.site_id.clone()).context("--site-id")?;
     anyhow::ensure!(
-        site.as_str() != "all" && site.as_str() != "hub",
+        !crate::site_beacon::RESERVED_SITE_IDS.contains(&site.as_str()),
         "--site-id {site} is reserved"
     );
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let zone = SiteZone::new(&args.timezone)
+        .map_err(anyhow::Error::msg)
+        .context("--timezone")?;
+    let image = args.site_image()?;
+    // First of all: one site process per data dir.
+    let _lock = DataDirLock::acquire(&args.data_dir)?;
     let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
     let server = NatsServer::builder(site.as_str())
         .jetstream_domain(site.as_str())
@@ -40,47 +57,69 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("starting the site's leaf nats-server")?;
     tracing::info!(%site, url = %server.client_url(), hub_leaf = %args.hub_leaf, "site nats-server up");
-    let client = crate::hub_connection::connect_local(&server.client_url(), &format!("edgefleet-site-{site}")).await?;
+    let client_url = server.client_url();
+    let supervisor = Supervisor::start(server);
+    let client = crate::hub_connection::connect_local(&client_url, &format!("edgefleet-site-{site}")).await?;
     let js = async_nats::jetstream::new(client.clone());
     let policy = StreamPolicy::default();
     replay::ensure_site_stream(&js, &site, &policy).await?;
     replay::ensure_site_copy_of_intents(&js, &site, &policy).await?;
     replay::sourcing::ensure_site_image_replica(&js).await?;
 
-    let registries = Registries::start(
-        client.clone(),
-        Origin::Site(site.clone()),
-        &args.data_dir.join("site.redb"),
-    )
-    .await?;
-    let image = args.site_image()?;
-    let runtime = cluster_runtime::SimulatedRuntime::open(args.data_dir.join("runtime.json"));
-    let controller = Rc::new(SiteController::new(
-        site.clone(),
-        registries,
-        image,
-        args.silent_after(),
-        runtime,
-    ));
-    controller.register_site(&args.timezone).await?;
-    let client_url = server.client_url();
-    let supervisor = Supervisor::start(server);
+    let store = LocalStore::open(&args.data_dir.join("site.redb"))?;
+    let quarantine = Quarantine::persisted(store.clone());
+    let projection = ProcessProjection::start(js.clone(), store.clone(), quarantine.clone()).await?;
+    projection.follow(&subject::site_stream(&site));
+    projection.follow(subject::INTENT_STREAM);
+    let registries = Registries::start(client.clone(), Origin::Site(site.clone()), store, quarantine);
+    let register = SiteCommand::Register {
+        timezone: zone.name().to_string(),
+        controller_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    dispatch(&registries.sites, AggregateRef::site(&site), register, "controller").await?;
 
+    let runtime = Rc::new(cluster_runtime::SimulatedRuntime::open(
+        args.data_dir.join("runtime.json"),
+    ));
+    let observer = Rc::new(SiteObserver::new());
+    let wake = Arc::new(Notify::new());
+    let planner = Rc::new(SitePlanner {
+        site: site.clone(),
+        image,
+        zone,
+        silent_after: args.silent_after(),
+        projection: projection.projection.clone(),
+        observer: observer.clone(),
+        runtime: runtime.clone(),
+        executor: SiteExecutor::new(site.clone(), registries.clone(), runtime, projection.projection.clone()),
+    });
+    let endpoint = Rc::new(AgentEndpoint {
+        site: site.clone(),
+        registries,
+        projection: projection.projection.clone(),
+        observer: observer.clone(),
+        planner: wake.clone(),
+    });
     let tasks = vec![
-        actix_rt::spawn(agent_endpoint::serve(controller.clone(), client.clone())),
-        actix_rt::spawn(intent_watcher::watch(controller.clone(), js.clone())),
-        actix_rt::spawn(liveness::watch(controller.clone())),
-        actix_rt::spawn(os_updates::watch(controller.clone())),
-        actix_rt::spawn(hub_beacon::beacon(controller.clone(), client.clone(), js.clone())),
+        actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
+        actix_rt::spawn(planner::run(planner, wake)),
+        actix_rt::spawn(hub_beacon::beacon(
+            site.clone(),
+            observer,
+            projection.projection.clone(),
+            client.clone(),
+        )),
     ];
     println!(
         "site {site} running: clients on {client_url}, hub link {}",
         args.hub_leaf
     );
-    crate::shutdown::wait_for_signal().await?;
+    let signal = crate::shutdown::wait_for_signal().await?;
+    tracing::info!(%site, %signal, "stopping");
     for task in tasks {
         task.abort();
     }
+    projection.stop();
     supervisor.stop().await;
     println!("site {site} stopped");
     Ok(ExitCode::SUCCESS)
@@ -92,18 +131,9 @@ impl SiteArgs {
         let Some(profile) = &self.cluster_profile else {
             return Ok(None);
         };
-        let (name, version) = profile
-            .split_once('@')
-            .with_context(|| format!("--cluster-profile {profile:?} must be NAME@VERSION"))?;
-        let profile = events::cluster::ProfileRef {
-            name: Token::new(name).context("--cluster-profile name")?,
-            version: version
-                .parse()
-                .with_context(|| format!("--cluster-profile version {version:?}"))?,
-        };
         Ok(Some(actors::site_reconcile::SiteImage {
             cluster: Token::new(self.cluster.clone()).context("--cluster")?,
-            profile,
+            profile: profile.clone(),
         }))
     }
 

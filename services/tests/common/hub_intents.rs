@@ -21,11 +21,7 @@ pub struct HubIntents {
 
 async fn run<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef, command: A::Command) {
     registry
-        .send(Dispatch {
-            aggregate: aggregate.clone(),
-            command,
-            by: Some("test-operator".into()),
-        })
+        .send(Dispatch::new(aggregate.clone(), command, Some("test-operator".into())))
         .await
         .expect("registry alive")
         .unwrap_or_else(|e| panic!("hub intent on {aggregate}: {e}"));

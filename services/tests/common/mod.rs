@@ -17,24 +17,7 @@ use std::time::{Duration, Instant};
 use testkit::free_port::free_ports;
 use testkit::LinkProxy;
 
-/// Polls `check` until it returns `Some` or `timeout` passes.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+pub use testkit::{eventually, eventually_with};
 
 /// Connects a client, retrying while the server comes up.
 pub async fn connect(url: &str) -> async_nats::Client {
@@ -79,7 +62,7 @@ impl Hub {
             "--leaf-listen".into(),
             format!("127.0.0.1:{leaf_port}"),
         ];
-        EdgefleetProcess::spawn("hub", dir, &args, &[])
+        process::spawn("hub", dir, &args, &[])
     }
 
     pub fn url(&self) -> String {
@@ -97,7 +80,7 @@ impl Hub {
 
     /// `kill -9` the hub and its nats-server, then start it again on the same ports and data.
     pub async fn kill9_and_restart(&mut self, dir: &Path) {
-        self.process.kill9_group();
+        self.process.kill_group();
         self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port);
         self.wait_ready().await;
     }
@@ -157,7 +140,7 @@ impl Site {
         if let Some(profile) = image {
             args.extend(["--cluster-profile".to_string(), profile.to_string()]);
         }
-        let process = EdgefleetProcess::spawn(&format!("site-{id}"), dir, &args, env);
+        let process = process::spawn(&format!("site-{id}"), dir, &args, env);
         let site = Site {
             id: testkit::token(id),
             process,
@@ -245,7 +228,7 @@ pub fn agent_with_env(dir: &Path, site: &Site, node: &str, env: &[(&str, String)
             node.bytes().map(u32::from).sum::<u32>() % 256
         ),
     ];
-    EdgefleetProcess::spawn(&format!("agent-{}-{node}", site.id), dir, &args, env)
+    process::spawn(&format!("agent-{}-{node}", site.id), dir, &args, env)
 }
 
 /// Every aggregate of `site` (and the fleet-wide ones) as replayed from the server at `url`.
@@ -270,22 +253,19 @@ pub async fn replayed(url: &str, site: &Token) -> BTreeMap<AggregateRef, AnyAggr
 /// Waits until hub and site replay to the same state for everything they share; returns how long it took.
 pub async fn converged(hub: &Hub, site: &Site, timeout: Duration) -> (Duration, BTreeMap<AggregateRef, AnyAggregate>) {
     let started = Instant::now();
-    loop {
+    let state = eventually_with(&format!("{} to converge", site.id), timeout, || async {
         let (at_hub, at_site) = (
             replayed(&hub.url(), &site.id).await,
             replayed(&site.url(), &site.id).await,
         );
         if at_hub == at_site && !at_hub.is_empty() {
-            return (started.elapsed(), at_hub);
+            Ok(at_hub)
+        } else {
+            Err(diff(&at_hub, &at_site))
         }
-        assert!(
-            started.elapsed() < timeout,
-            "{}: no convergence after {timeout:?}: {}",
-            site.id,
-            diff(&at_hub, &at_site)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    (started.elapsed(), state)
 }
 
 fn diff(a: &BTreeMap<AggregateRef, AnyAggregate>, b: &BTreeMap<AggregateRef, AnyAggregate>) -> String {

@@ -1,62 +1,23 @@
 //! The demo's fleet as real processes: this same binary run as `edgefleet hub`, `edgefleet site` and
-//! `edgefleet agent`, each in its own process group with its log in the demo directory, stopped with SIGTERM (so
-//! each stops its own nats-server) when the demo ends.
+//! `edgefleet agent`, each a [`ChildProcess`] (own process group, log in the demo directory, tied to the demo's
+//! life), stopped with SIGTERM — each stops its own nats-server — when the demo ends, whatever ends it.
 
 use anyhow::Context;
-use nats_process::{free_ports, LinkProxy};
-use std::os::unix::process::CommandExt;
+use nats_process::{free_ports, ChildProcess, LinkProxy};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-/// One child process.
-pub struct FleetProcess {
-    name: String,
-    child: Child,
-}
-
-impl FleetProcess {
-    /// Runs `edgefleet ARGS`, output to `dir/<name>.log`.
-    pub fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<Self> {
-        let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
-        let child = Command::new(std::env::current_exe().context("locating the edgefleet binary")?)
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
-        Ok(Self {
-            name: name.to_string(),
-            child,
-        })
-    }
-
-    /// SIGTERM, then wait (each process stops its own nats-server on SIGTERM).
-    pub fn stop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
-            unsafe {
-                libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-            }
-            if self.child.wait().is_err() {
-                tracing::warn!(process = %self.name, "did not stop cleanly");
-            }
-        }
-    }
-}
-
-impl Drop for FleetProcess {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Runs `edgefleet ARGS` as `name`, output to `dir/<name>.log`.
+fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<ChildProcess> {
+    let program = std::env::current_exe().context("locating the edgefleet binary")?;
+    let env = [("RUST_LOG", "info".to_string())];
+    ChildProcess::spawn(name, &program, args, &env, &dir.join(format!("{name}.log")))
+        .with_context(|| format!("starting {name}"))
 }
 
 /// The hub process and its addresses.
 pub struct HubProcess {
     /// The process.
-    pub process: FleetProcess,
+    pub process: ChildProcess,
     /// Client URL.
     pub url: String,
     /// Leafnode port.
@@ -76,34 +37,27 @@ pub fn start_hub(dir: &Path) -> anyhow::Result<HubProcess> {
         format!("127.0.0.1:{leaf_port}"),
     ];
     Ok(HubProcess {
-        process: FleetProcess::spawn("hub", dir, &args)?,
+        process: spawn("hub", dir, &args)?,
         url: format!("nats://127.0.0.1:{client_port}"),
         leaf_port,
     })
-}
-
-impl HubProcess {
-    /// Stops the hub (and its nats-server).
-    pub fn stop(mut self) {
-        self.process.stop();
-    }
 }
 
 /// A site process, its link to the hub (a proxy the demo can cut) and its agents.
 pub struct SiteProcess {
     /// Site id.
     pub id: String,
-    /// The site controller process.
-    pub process: FleetProcess,
+    /// The site process.
+    pub process: ChildProcess,
     /// The site's link to the hub.
     pub link: LinkProxy,
     /// Its node agents.
-    pub agents: Vec<FleetProcess>,
+    pub agents: Vec<ChildProcess>,
 }
 
 impl SiteProcess {
     /// Stops the agents, then the site (and its nats-server).
-    pub fn stop(mut self) {
+    pub fn stop(&mut self) {
         for agent in &mut self.agents {
             agent.stop();
         }
@@ -129,7 +83,7 @@ pub async fn start_site(dir: &Path, hub: &HubProcess, id: &str, nodes: u32) -> a
         "--silent-after-s".into(),
         "5".into(),
     ];
-    let process = FleetProcess::spawn(&format!("site-{id}"), dir, &args)?;
+    let process = spawn(&format!("site-{id}"), dir, &args)?;
     let mut agents = Vec::new();
     for n in 1..=nodes {
         let disk: PathBuf = dir.join(format!("{id}-n{n}.img"));
@@ -150,7 +104,7 @@ pub async fn start_site(dir: &Path, hub: &HubProcess, id: &str, nodes: u32) -> a
             "--memory-mib".into(),
             "32768".into(),
         ];
-        agents.push(FleetProcess::spawn(&format!("agent-{id}-n{n}"), dir, &args)?);
+        agents.push(spawn(&format!("agent-{id}-n{n}"), dir, &args)?);
     }
     Ok(SiteProcess {
         id: id.to_string(),
@@ -158,4 +112,25 @@ pub async fn start_site(dir: &Path, hub: &HubProcess, id: &str, nodes: u32) -> a
         link,
         agents,
     })
+}
+
+/// Everything the demo started, so it can be stopped from wherever the demo ends.
+#[derive(Default)]
+pub struct Fleet {
+    /// The hub, once started.
+    pub hub: Option<HubProcess>,
+    /// The sites started so far.
+    pub sites: Vec<SiteProcess>,
+}
+
+impl Fleet {
+    /// Stops every site (agents first), then the hub.
+    pub fn stop(&mut self) {
+        for site in &mut self.sites {
+            site.stop();
+        }
+        if let Some(hub) = &mut self.hub {
+            hub.process.stop();
+        }
+    }
 }

@@ -1,13 +1,25 @@
 //! The demo's sample OS images and profile.
 
+use crate::api_types::requests::ProfileApply;
+use crate::api_types::views::ProfileView;
 use crate::commands::api_client::HubApi;
-use serde_json::json;
+use events::profile::{HelmRelease, KubernetesLayer, OsImage, ProfileLayers};
+use events::Token;
 
 /// A deterministic 2 MiB "OS image".
 fn image(seed: u8) -> Vec<u8> {
     (0..2 * 1024 * 1024u32)
         .map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed))
         .collect()
+}
+
+fn release(name: &str, version: &str) -> HelmRelease {
+    HelmRelease {
+        name: name.into(),
+        chart: format!("oci://registry.example/charts/{name}"),
+        version: version.into(),
+        values: String::new(),
+    }
 }
 
 /// Stores OS image `edge-os <version>` at the hub and publishes the next `edge-stack` profile version using it;
@@ -27,16 +39,24 @@ pub async fn publish(
         ..Default::default()
     };
     store.put(meta, &mut bytes.as_slice()).await?;
-    let release = |name: &str, version: &str| json!({ "name": name, "chart": format!("oci://registry.example/charts/{name}"), "version": version, "values": "" });
-    let layers = json!({
-        "os": { "image": "edge-os", "version": version, "sha256": sha256 },
-        "k8s": { "distro": "k3s", "version": "v1.31.4+k3s1" },
-        "cni": release("cilium", "1.16.5"),
-        "csi": null,
-        "addons": [release("fluent-bit", "0.47.10")],
-        "apps": [release("pos", version)],
-    });
-    api.call("profiles.apply", json!({ "name": "edge-stack", "layers": layers }))
-        .await?;
+    let request = ProfileApply {
+        name: Token::new("edge-stack")?,
+        layers: ProfileLayers {
+            os: OsImage {
+                image: "edge-os".into(),
+                version: version.into(),
+                sha256: sha256.clone(),
+            },
+            k8s: KubernetesLayer {
+                distro: "k3s".into(),
+                version: "v1.31.4+k3s1".into(),
+            },
+            cni: release("cilium", "1.16.5"),
+            csi: None,
+            addons: vec![release("fluent-bit", "0.47.10")],
+            apps: vec![release("pos", version)],
+        },
+    };
+    let _: ProfileView = api.call("profiles.apply", &request).await?;
     Ok(sha256)
 }

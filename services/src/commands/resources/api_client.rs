@@ -1,19 +1,13 @@
-//! Calling the hub API from the CLI: JSON request/reply on `ef.api.v1.<endpoint>`.
+//! Calling the hub API from the CLI: typed requests in, typed views out, on `ef.api.v1.<endpoint>` — the same
+//! types the hub answers with (`crate::api_types`).
 
+use crate::api_types::error::ErrorBody;
+use crate::api_types::{endpoint_subject, ApiError};
 use anyhow::Context;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// The hub refused a request (an API error reply).
-#[derive(Debug, thiserror::Error)]
-#[error("{message} ({code})")]
-pub struct Refused {
-    /// API error code.
-    pub code: u64,
-    /// API error message.
-    pub message: String,
-}
 
 /// A connection to the hub API.
 pub struct HubApi {
@@ -33,10 +27,14 @@ impl HubApi {
         Ok(Self { client })
     }
 
-    /// Calls `endpoint` with `body`; an API error comes back as [`Refused`].
-    pub async fn call(&self, endpoint: &str, body: Value) -> anyhow::Result<Value> {
-        let subject = format!("{}.{endpoint}", events::subject::API_PREFIX);
-        let payload = serde_json::to_vec(&body)?;
+    /// Calls `endpoint` with `request`; an API error comes back as an [`ApiError`].
+    pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        request: &Req,
+    ) -> anyhow::Result<Resp> {
+        let subject = endpoint_subject(endpoint);
+        let payload = serde_json::to_vec(request)?;
         let reply = tokio::time::timeout(
             Duration::from_secs(15),
             self.client.request(subject.clone(), payload.into()),
@@ -44,23 +42,17 @@ impl HubApi {
         .await
         .with_context(|| format!("{subject}: the hub did not answer within 15 s"))?
         .with_context(|| format!("{subject}: no answer; is `edgefleet hub` running?"))?;
-        let value: Value =
-            serde_json::from_slice(&reply.payload).with_context(|| format!("{subject}: the reply is not JSON"))?;
-        if let Some(error) = value.get("error") {
-            return Err(Refused {
-                code: error["code"].as_u64().unwrap_or(0),
-                message: error["message"].as_str().unwrap_or("unknown error").to_string(),
-            }
-            .into());
+        if let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(&reply.payload) {
+            return Err(error.into());
         }
-        Ok(value)
+        serde_json::from_slice(&reply.payload).with_context(|| format!("{subject}: unexpected reply"))
     }
 
     /// Maps a command's result to the exit code: refused → message on stderr, exit 1.
     pub fn finish(&self, result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
         match result {
             Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(e) => match e.downcast_ref::<Refused>() {
+            Err(e) => match e.downcast_ref::<ApiError>() {
                 Some(refused) => {
                     eprintln!("error: {refused}");
                     Ok(ExitCode::from(1))

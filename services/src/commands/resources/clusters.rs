@@ -1,36 +1,29 @@
-//! `edgefleet clusters create|ls|get|delete`.
+//! `edgefleet clusters create|ls|get|upgrade|delete`.
 
 use super::api_client::HubApi;
-use super::tables::{cell, key, print};
+use super::tables::{or_dash, pairs, print_list, print_one, Column};
+use crate::api_types::requests::{ClusterCreate, ClusterFilter, ClusterRef, ClusterUpgrade};
+use crate::api_types::views::{ClusterView, MemberView};
 use crate::cli::{ClustersCommand, OutputFormat};
-use serde_json::{json, Value};
 
-fn pairs_json(pairs: Vec<(String, String)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
-}
+const COLUMNS: &[Column<'static, ClusterView>] = &[
+    ("SITE", &|c: &ClusterView| c.site.clone()),
+    ("CLUSTER", &|c: &ClusterView| c.id.clone()),
+    ("STATE", &|c: &ClusterView| c.state.clone()),
+    ("PROFILE", &|c: &ClusterView| or_dash(c.profile.as_ref())),
+    ("RUNNING", &|c: &ClusterView| or_dash(c.running_profile.as_ref())),
+    ("NODES", &|c: &ClusterView| c.members.len().to_string()),
+];
 
-fn nodes(row: &Value) -> String {
-    row["members"].as_array().map_or(0, Vec::len).to_string()
-}
-
-/// Prints clusters with the standard columns.
-pub fn show(format: OutputFormat, value: &Value) -> anyhow::Result<()> {
-    print(
-        format,
-        value,
-        &[
-            ("SITE", &key("site")),
-            ("CLUSTER", &key("id")),
-            ("STATE", &key("state")),
-            ("PROFILE", &key("profile")),
-            ("RUNNING", &key("running_profile")),
-            ("NODES", &nodes),
-        ],
-    )
-}
+const MEMBERS: &[Column<'static, MemberView>] = &[
+    ("NODE", &|m: &MemberView| m.node.clone()),
+    ("ROLE", &|m: &MemberView| m.role.to_string()),
+    ("STATE", &|m: &MemberView| or_dash(m.state)),
+];
 
 /// Runs a clusters subcommand.
 pub async fn run(api: &HubApi, format: OutputFormat, command: ClustersCommand) -> anyhow::Result<()> {
+    let one = |cluster: &ClusterView| print_one(format, cluster, COLUMNS);
     match command {
         ClustersCommand::Create {
             id,
@@ -39,37 +32,49 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: ClustersCommand) -
             overrides,
             labels,
         } => {
-            let body = json!({ "id": id, "site": site, "profile": profile, "overrides": pairs_json(overrides), "labels": pairs_json(labels) });
-            let cluster = api.call("clusters.create", body).await?;
+            let request = ClusterCreate {
+                id: id.clone(),
+                site: site.clone(),
+                profile: profile.clone(),
+                overrides: pairs(overrides),
+                labels: pairs(labels),
+            };
+            let cluster: ClusterView = api.call("clusters.create", &request).await?;
             eprintln!("cluster/{site}/{id} created from {profile}");
-            show(format, &cluster)
+            one(&cluster)
         }
-        ClustersCommand::Ls { site } => show(format, &api.call("clusters.list", json!({ "site": site })).await?),
+        ClustersCommand::Ls { site, removed } => {
+            let clusters: Vec<ClusterView> = api.call("clusters.list", &ClusterFilter { site, removed }).await?;
+            print_list(format, &clusters, COLUMNS)
+        }
         ClustersCommand::Get { id, site } => {
-            let cluster = api.call("clusters.get", json!({ "id": id, "site": site })).await?;
-            show(format, &cluster)?;
+            let cluster: ClusterView = api.call("clusters.get", &ClusterRef { id, site }).await?;
+            one(&cluster)?;
             if format == OutputFormat::Table {
                 println!();
-                let members = Value::Array(cluster["members"].as_array().cloned().unwrap_or_default());
-                let (node, role, state) = (key("node"), key("role"), key("state"));
-                print(format, &members, &[("NODE", &node), ("ROLE", &role), ("STATE", &state)])?;
+                print_list(format, &cluster.members, MEMBERS)?;
             }
             Ok(())
         }
         ClustersCommand::Upgrade { id, profile, site } => {
-            let cluster = api
-                .call(
-                    "clusters.upgrade",
-                    json!({ "id": id, "site": site, "profile": profile }),
-                )
-                .await?;
-            eprintln!("cluster/{}/{id} moving to {profile}", cell(&cluster["site"]));
-            show(format, &cluster)
+            let request = ClusterUpgrade {
+                id: id.clone(),
+                site,
+                profile: profile.clone(),
+            };
+            let cluster: ClusterView = api.call("clusters.upgrade", &request).await?;
+            eprintln!("cluster/{}/{id} moving to {profile}", cluster.site);
+            one(&cluster)
         }
         ClustersCommand::Delete { id, site } => {
-            let cluster = api.call("clusters.delete", json!({ "id": id, "site": site })).await?;
-            eprintln!("cluster/{}/{id} deleted", cell(&cluster["site"]));
-            show(format, &cluster)
+            let cluster: ClusterView = api
+                .call("clusters.delete", &ClusterRef { id: id.clone(), site })
+                .await?;
+            eprintln!(
+                "cluster/{}/{id} deleted; its site takes the members out and removes it",
+                cluster.site
+            );
+            one(&cluster)
         }
     }
 }

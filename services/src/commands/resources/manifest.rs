@@ -2,30 +2,84 @@
 //!
 //! Kinds: `Profile` (spec = layers), `Cluster` (spec: site, profile, overrides), `Node` (spec: cluster, role,
 //! optional site), `Site` (labels only). `metadata.labels` set labels where the kind has them. Helm `values` may be
-//! written as YAML; they are stored as YAML text.
+//! written as YAML; they are stored as YAML text. Every document is parsed into the API's typed request when the
+//! file is read, so a malformed manifest is a usage error (exit 2) before anything is sent.
 
 use super::api_client::HubApi;
+use crate::api_types::as_text;
+use crate::api_types::requests::{Assign, ClusterCreate, Label, ProfileApply};
+use crate::api_types::views::{ClusterView, NodeView, ProfileView, SiteView};
 use anyhow::{bail, Context};
+use events::cluster::ProfileRef;
+use events::node::NodeRole;
+use events::profile::ProfileLayers;
+use events::Token;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::io::Read;
 
-/// One manifest document.
-#[derive(Clone, Debug)]
-pub struct Document {
-    /// `kind`.
-    pub kind: String,
-    /// `metadata.name`.
-    pub name: String,
-    /// `metadata.labels`.
-    pub labels: Map<String, Value>,
-    /// `spec`.
-    pub spec: Value,
-    /// Position in the file (1-based), for messages.
-    pub index: usize,
+/// One manifest document, parsed.
+#[derive(Debug)]
+pub enum Document {
+    /// A profile version to publish.
+    Profile(ProfileApply),
+    /// A cluster to create (with its labels).
+    Cluster(ClusterCreate),
+    /// A node to assign and/or label.
+    Node {
+        /// Node id.
+        name: Token,
+        /// Its site.
+        site: Option<Token>,
+        /// The assignment, if the spec names a cluster.
+        assignment: Option<(Token, NodeRole)>,
+        /// Labels.
+        labels: BTreeMap<String, String>,
+    },
+    /// A site's labels.
+    Site {
+        /// Site id.
+        name: Token,
+        /// Labels.
+        labels: BTreeMap<String, String>,
+    },
 }
 
-/// Reads and checks every document of `file` (`-` = stdin). A malformed manifest is a usage error.
+impl Document {
+    /// The kind, as written.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Document::Profile(_) => "Profile",
+            Document::Cluster(_) => "Cluster",
+            Document::Node { .. } => "Node",
+            Document::Site { .. } => "Site",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterSpec {
+    site: Token,
+    #[serde(with = "as_text")]
+    profile: ProfileRef,
+    #[serde(default)]
+    overrides: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeSpec {
+    #[serde(default)]
+    site: Option<Token>,
+    #[serde(default)]
+    cluster: Option<Token>,
+    #[serde(default)]
+    role: Option<NodeRole>,
+}
+
+/// Reads and parses every document of `file` (`-` = stdin). A malformed manifest is a usage error.
 pub fn read(file: &str) -> anyhow::Result<Vec<Document>> {
     let text = if file == "-" {
         let mut text = String::new();
@@ -44,7 +98,7 @@ pub fn read(file: &str) -> anyhow::Result<Vec<Document>> {
         if value.is_null() {
             continue; // an empty document (e.g. a trailing `---`)
         }
-        documents.push(document(value, index).with_context(|| format!("{file}: document {index}"))?);
+        documents.push(document(value).with_context(|| format!("{file}: document {index}"))?);
     }
     if documents.is_empty() {
         bail!("{file}: no documents");
@@ -52,7 +106,7 @@ pub fn read(file: &str) -> anyhow::Result<Vec<Document>> {
     Ok(documents)
 }
 
-fn document(value: Value, index: usize) -> anyhow::Result<Document> {
+fn document(value: Value) -> anyhow::Result<Document> {
     let object = value
         .as_object()
         .context("a manifest must be a mapping with kind, metadata and spec")?;
@@ -61,14 +115,7 @@ fn document(value: Value, index: usize) -> anyhow::Result<Document> {
             bail!("unknown top-level field {key:?} (expected apiVersion, kind, metadata, spec)");
         }
     }
-    let kind = object
-        .get("kind")
-        .and_then(Value::as_str)
-        .context("missing kind")?
-        .to_string();
-    if !["Profile", "Cluster", "Node", "Site"].contains(&kind.as_str()) {
-        bail!("unknown kind {kind:?} (expected Profile, Cluster, Node or Site)");
-    }
+    let kind = object.get("kind").and_then(Value::as_str).context("missing kind")?;
     let metadata = object
         .get("metadata")
         .and_then(Value::as_object)
@@ -76,43 +123,73 @@ fn document(value: Value, index: usize) -> anyhow::Result<Document> {
     let name = metadata
         .get("name")
         .and_then(Value::as_str)
-        .context("missing metadata.name")?
-        .to_string();
+        .context("missing metadata.name")?;
+    let name = Token::new(name).context("metadata.name")?;
     let labels = match metadata.get("labels") {
-        None => Map::new(),
-        Some(Value::Object(labels)) => labels
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(super::tables::cell(v))))
-            .collect(),
+        None => BTreeMap::new(),
+        Some(Value::Object(labels)) => labels.iter().map(|(k, v)| (k.clone(), scalar(v))).collect(),
         Some(_) => bail!("metadata.labels must be a mapping"),
     };
     let spec = object.get("spec").cloned().unwrap_or(Value::Object(Map::new()));
     if kind != "Site" && !spec.is_object() {
         bail!("{kind} {name}: spec must be a mapping");
     }
-    Ok(Document {
-        kind,
-        name,
-        labels,
-        spec,
-        index,
+    let parse = |what: &str| format!("{kind} {name}: {what}");
+    Ok(match kind {
+        "Profile" => {
+            let mut layers = spec;
+            values_as_text(&mut layers)?;
+            let layers: ProfileLayers = serde_json::from_value(layers).with_context(|| parse("spec"))?;
+            Document::Profile(ProfileApply { name, layers })
+        }
+        "Cluster" => {
+            let spec: ClusterSpec = serde_json::from_value(spec).with_context(|| parse("spec"))?;
+            Document::Cluster(ClusterCreate {
+                id: name,
+                site: spec.site,
+                profile: spec.profile,
+                overrides: spec.overrides,
+                labels,
+            })
+        }
+        "Node" => {
+            let spec: NodeSpec = serde_json::from_value(spec).with_context(|| parse("spec"))?;
+            let assignment = match (spec.cluster, spec.role) {
+                (Some(cluster), Some(role)) => Some((cluster, role)),
+                (None, None) => None,
+                _ => bail!("{kind} {name}: spec.cluster and spec.role go together"),
+            };
+            Document::Node {
+                name,
+                site: spec.site,
+                assignment,
+                labels,
+            }
+        }
+        "Site" => Document::Site { name, labels },
+        other => bail!("unknown kind {other:?} (expected Profile, Cluster, Node or Site)"),
     })
+}
+
+/// A label value as text (YAML may write `7` or `true`).
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Turns Helm `values` written as YAML mappings into YAML text, as the API stores them.
 fn values_as_text(layers: &mut Value) -> anyhow::Result<()> {
-    let release_slots = ["cni", "csi"];
-    let mut releases: Vec<&mut Value> = Vec::new();
     let Some(object) = layers.as_object_mut() else {
         return Ok(());
     };
+    let mut releases: Vec<&mut Value> = Vec::new();
     for (key, value) in object.iter_mut() {
-        if release_slots.contains(&key.as_str()) {
-            releases.push(value);
-        } else if key == "addons" || key == "apps" {
-            if let Some(items) = value.as_array_mut() {
-                releases.extend(items.iter_mut());
-            }
+        match key.as_str() {
+            "cni" | "csi" => releases.push(value),
+            "addons" | "apps" => releases.extend(value.as_array_mut().into_iter().flatten()),
+            _ => {}
         }
     }
     for release in releases {
@@ -131,71 +208,59 @@ fn values_as_text(layers: &mut Value) -> anyhow::Result<()> {
 }
 
 /// Publishes a Profile document; returns the API's view.
-pub async fn apply_profile(api: &HubApi, document: &Document) -> anyhow::Result<Value> {
-    let mut layers = document.spec.clone();
-    values_as_text(&mut layers)?;
-    let view = api
-        .call("profiles.apply", json!({ "name": document.name, "layers": layers }))
-        .await?;
-    let verb = if view["created"] == true {
-        "created"
-    } else {
-        "unchanged"
-    };
-    eprintln!("profile/{}@{} {verb}", document.name, view["version"]);
+pub async fn apply_profile(api: &HubApi, request: &ProfileApply) -> anyhow::Result<ProfileView> {
+    let view: ProfileView = api.call("profiles.apply", request).await?;
+    let verb = if view.created { "created" } else { "unchanged" };
+    eprintln!("profile/{}@{} {verb}", view.name, view.version);
     Ok(view)
 }
 
 /// Applies every document in order; stops at the first refusal.
 pub async fn apply(api: &HubApi, documents: Vec<Document>) -> anyhow::Result<()> {
     for document in documents {
-        let spec = &document.spec;
-        match document.kind.as_str() {
-            "Profile" => {
-                apply_profile(api, &document).await?;
+        match document {
+            Document::Profile(request) => {
+                apply_profile(api, &request).await?;
             }
-            "Cluster" => {
-                let body = json!({
-                    "id": document.name,
-                    "site": spec["site"],
-                    "profile": spec["profile"],
-                    "overrides": spec.get("overrides").cloned().unwrap_or(json!({})),
-                    "labels": document.labels,
-                });
-                let cluster = api.call("clusters.create", body).await?;
-                eprintln!(
-                    "cluster/{}/{} applied ({})",
-                    cluster["site"].as_str().unwrap_or("?"),
-                    document.name,
-                    spec["profile"]
-                );
+            Document::Cluster(request) => {
+                let cluster: ClusterView = api.call("clusters.create", &request).await?;
+                eprintln!("cluster/{}/{} applied ({})", cluster.site, cluster.id, request.profile);
             }
-            "Node" => {
-                let site = spec.get("site").cloned().unwrap_or(Value::Null);
-                if spec.get("cluster").is_some() {
-                    let body =
-                        json!({ "id": document.name, "site": site, "cluster": spec["cluster"], "role": spec["role"] });
-                    api.call("nodes.assign", body).await?;
-                    eprintln!(
-                        "node/{} assigned to {} as {}",
-                        document.name, spec["cluster"], spec["role"]
-                    );
+            Document::Node {
+                name,
+                site,
+                assignment,
+                labels,
+            } => {
+                if let Some((cluster, role)) = assignment {
+                    let request = Assign {
+                        id: name.clone(),
+                        site: site.clone(),
+                        cluster: cluster.clone(),
+                        role,
+                    };
+                    let _: NodeView = api.call("nodes.assign", &request).await?;
+                    eprintln!("node/{name} assigned to {cluster} as {role}");
                 }
-                if !document.labels.is_empty() {
-                    api.call(
-                        "nodes.label",
-                        json!({ "id": document.name, "site": site, "labels": document.labels }),
-                    )
-                    .await?;
-                    eprintln!("node/{} labelled", document.name);
+                if !labels.is_empty() {
+                    let request = Label {
+                        id: name.clone(),
+                        site,
+                        labels,
+                    };
+                    let _: NodeView = api.call("nodes.label", &request).await?;
+                    eprintln!("node/{name} labelled");
                 }
             }
-            "Site" => {
-                api.call("sites.label", json!({ "id": document.name, "labels": document.labels }))
-                    .await?;
-                eprintln!("site/{} labelled", document.name);
+            Document::Site { name, labels } => {
+                let request = Label {
+                    id: name.clone(),
+                    site: None,
+                    labels,
+                };
+                let _: SiteView = api.call("sites.label", &request).await?;
+                eprintln!("site/{name} labelled");
             }
-            other => bail!("document {}: unknown kind {other}", document.index),
         }
     }
     Ok(())

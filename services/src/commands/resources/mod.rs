@@ -6,11 +6,14 @@ mod clusters;
 mod manifest;
 mod nodes;
 mod profiles;
+mod quarantine;
 mod rollouts;
 mod sites;
 mod tables;
 
-use crate::cli::{ClustersCommand, NodesCommand, OutputFormat, ProfilesCommand, RolloutsCommand, SitesCommand};
+use crate::cli::{
+    ClustersCommand, NodesCommand, OutputFormat, ProfilesCommand, QuarantineCommand, RolloutsCommand, SitesCommand,
+};
 use api_client::HubApi;
 use std::process::ExitCode;
 
@@ -45,6 +48,12 @@ pub async fn clusters(hub: Option<&str>, format: OutputFormat, command: Clusters
 pub async fn rollouts(hub: Option<&str>, format: OutputFormat, command: RolloutsCommand) -> Outcome {
     let api = HubApi::connect(hub).await?;
     api.finish(rollouts::run(&api, format, command).await)
+}
+
+/// `edgefleet quarantine …`.
+pub async fn quarantine(hub: Option<&str>, format: OutputFormat, command: QuarantineCommand) -> Outcome {
+    let api = HubApi::connect(hub).await?;
+    api.finish(quarantine::run(&api, format, command).await)
 }
 
 /// `edgefleet apply -f FILE`.

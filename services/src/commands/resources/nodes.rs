@@ -1,77 +1,59 @@
 //! `edgefleet nodes ls|get|assign|unassign|reset|label`.
 
 use super::api_client::HubApi;
-use super::tables::{ago, cell, key, print};
+use super::tables::{ago, labels, or_dash, pairs, print_list, print_one, Column};
+use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef};
+use crate::api_types::views::NodeView;
 use crate::cli::{NodesCommand, OutputFormat};
-use serde_json::{json, Value};
 
-fn state(row: &Value) -> String {
-    let state = cell(&row["state"]);
-    if row["silent"] == true {
-        format!("{state} (silent)")
+fn state(n: &NodeView) -> String {
+    if n.silent {
+        format!("{} (silent)", n.state)
     } else {
-        state
+        n.state.to_string()
     }
 }
 
-fn heartbeat(row: &Value) -> String {
-    ago(&row["last_heartbeat_ms_ago"])
-}
+const COLUMNS: &[Column<'static, NodeView>] = &[
+    ("SITE", &|n: &NodeView| n.site.clone()),
+    ("NODE", &|n: &NodeView| n.id.clone()),
+    ("STATE", &state),
+    ("CLUSTER", &|n: &NodeView| or_dash(n.cluster.as_ref())),
+    ("ROLE", &|n: &NodeView| or_dash(n.role)),
+    ("OS", &|n: &NodeView| or_dash(n.os_version.as_ref())),
+    ("LAST HEARTBEAT", &|n: &NodeView| ago(n.last_heartbeat_ms_ago)),
+];
 
-fn labels_json(pairs: Vec<(String, String)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
-}
-
-/// Prints one node (or a list) with the standard columns.
-fn show(format: OutputFormat, value: &Value) -> anyhow::Result<()> {
-    let (site, node, cluster, role) = (key("site"), key("id"), key("cluster"), key("role"));
-    print(
-        format,
-        value,
-        &[
-            ("SITE", &site),
-            ("NODE", &node),
-            ("STATE", &state),
-            ("CLUSTER", &cluster),
-            ("ROLE", &role),
-            ("LAST HEARTBEAT", &heartbeat),
-        ],
-    )
-}
+const DETAIL: &[Column<'static, NodeView>] = &[
+    ("NODE", &|n: &NodeView| n.id.clone()),
+    ("STATE", &state),
+    ("ASSIGNED", &|n: &NodeView| or_dash(n.assigned_cluster.as_ref())),
+    ("LABELS", &|n: &NodeView| labels(&n.labels)),
+    ("GEN", &|n: &NodeView| n.generation.to_string()),
+    ("OBSERVED", &|n: &NodeView| n.observed_generation.to_string()),
+    ("SLOT", &|n: &NodeView| or_dash(n.os_slot)),
+];
 
 /// Runs a nodes subcommand.
 pub async fn run(api: &HubApi, format: OutputFormat, command: NodesCommand) -> anyhow::Result<()> {
+    let one = |node: &NodeView| print_one(format, node, COLUMNS);
     match command {
         NodesCommand::Ls { site, state, labels } => {
-            let rows = api
-                .call(
-                    "nodes.list",
-                    json!({ "site": site, "state": state, "labels": labels_json(labels) }),
-                )
-                .await?;
-            show(format, &rows)
+            let filter = NodeFilter {
+                site,
+                state,
+                labels: pairs(labels),
+            };
+            let nodes: Vec<NodeView> = api.call("nodes.list", &filter).await?;
+            print_list(format, &nodes, COLUMNS)
         }
         NodesCommand::Get { id, site } => {
-            let node = api.call("nodes.get", json!({ "id": id, "site": site })).await?;
-            if format == OutputFormat::Table {
-                let (assigned, labels, generation) = (key("assigned_cluster"), key("labels"), key("generation"));
-                let observed = key("observed_generation");
-                print(
-                    format,
-                    &node,
-                    &[
-                        ("NODE", &key("id")),
-                        ("STATE", &state),
-                        ("ASSIGNED", &assigned),
-                        ("LABELS", &labels),
-                        ("GEN", &generation),
-                        ("OBSERVED", &observed),
-                    ],
-                )?;
+            let node: NodeView = api.call("nodes.get", &NodeRef { id, site }).await?;
+            if format == crate::cli::OutputFormat::Table {
+                print_one(format, &node, DETAIL)?;
                 println!();
-                return show(format, &node);
             }
-            show(format, &node)
+            one(&node)
         }
         NodesCommand::Assign {
             id,
@@ -79,34 +61,35 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: NodesCommand) -> a
             role,
             site,
         } => {
-            let node = api
-                .call(
-                    "nodes.assign",
-                    json!({ "id": id, "site": site, "cluster": cluster, "role": role }),
-                )
-                .await?;
+            let request = Assign {
+                id: id.clone(),
+                site,
+                cluster: cluster.clone(),
+                role,
+            };
+            let node: NodeView = api.call("nodes.assign", &request).await?;
             eprintln!("node/{id} assigned to {cluster} as {role}");
-            show(format, &node)
+            one(&node)
         }
         NodesCommand::Unassign { id, site } => {
-            let node = api.call("nodes.unassign", json!({ "id": id, "site": site })).await?;
+            let node: NodeView = api.call("nodes.unassign", &NodeRef { id: id.clone(), site }).await?;
             eprintln!("node/{id} unassigned");
-            show(format, &node)
+            one(&node)
         }
         NodesCommand::Reset { id, site } => {
-            let node = api.call("nodes.reset", json!({ "id": id, "site": site })).await?;
+            let node: NodeView = api.call("nodes.reset", &NodeRef { id: id.clone(), site }).await?;
             eprintln!("node/{id} reset to bootstrap requested");
-            show(format, &node)
+            one(&node)
         }
         NodesCommand::Label { id, labels, site } => {
-            let node = api
-                .call(
-                    "nodes.label",
-                    json!({ "id": id, "site": site, "labels": labels_json(labels) }),
-                )
-                .await?;
+            let request = Label {
+                id: id.clone(),
+                site,
+                labels: pairs(labels),
+            };
+            let node: NodeView = api.call("nodes.label", &request).await?;
             eprintln!("node/{id} labelled");
-            show(format, &node)
+            one(&node)
         }
     }
 }

@@ -1,65 +1,44 @@
 //! `edgefleet rollouts create|ls|get|pause|resume|abort|watch`.
 
 use super::api_client::HubApi;
-use super::tables::{cell, key, print};
+use super::tables::{or_dash, pairs, print_list, print_one, Column};
+use crate::api_types::requests::{Empty, RolloutCreate, RolloutRef};
+use crate::api_types::views::RolloutView;
 use crate::cli::{OutputFormat, RolloutsCommand};
-use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::time::Duration;
 
-fn counts(rollout: &Value) -> (usize, usize) {
-    let clusters: Vec<&Value> = rollout["waves"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_array)
-        .flatten()
-        .collect();
+fn updated_of(rollout: &RolloutView) -> (usize, usize) {
+    let clusters: Vec<_> = rollout.waves.iter().flatten().collect();
     let done = clusters
         .iter()
-        .filter(|c| c["status"] == "updated" || c["status"].as_str().is_some_and(|s| s.starts_with("skipped")))
+        .filter(|c| c.status == "updated" || c.status.starts_with("skipped"))
         .count();
     (done, clusters.len())
 }
 
-fn progress(rollout: &Value) -> String {
-    let (done, total) = counts(rollout);
-    format!("{done}/{total}")
-}
-
-fn show(format: OutputFormat, value: &Value) -> anyhow::Result<()> {
-    let failures = |r: &Value| format!("{}/{}", cell(&r["failures"]), cell(&r["failure_budget"]));
-    let waves = |r: &Value| {
-        format!(
-            "{}/{}",
-            cell(&r["released_waves"]),
-            r["waves"].as_array().map_or(0, Vec::len)
-        )
-    };
-    print(
-        format,
-        value,
-        &[
-            ("ROLLOUT", &key("id")),
-            ("PROFILE", &key("profile")),
-            ("STATE", &key("state")),
-            ("WAVES", &waves),
-            ("UPDATED", &progress),
-            ("FAILURES", &failures),
-        ],
-    )
-}
+const COLUMNS: &[Column<'static, RolloutView>] = &[
+    ("ROLLOUT", &|r: &RolloutView| r.id.clone()),
+    ("PROFILE", &|r: &RolloutView| or_dash(r.profile.as_ref())),
+    ("STATE", &|r: &RolloutView| r.state.clone()),
+    ("WAVES", &|r: &RolloutView| {
+        format!("{}/{}", r.released_waves, r.waves.len())
+    }),
+    ("UPDATED", &|r: &RolloutView| {
+        let (done, total) = updated_of(r);
+        format!("{done}/{total}")
+    }),
+    ("FAILURES", &|r: &RolloutView| {
+        format!("{}/{}", r.failures, r.failure_budget)
+    }),
+];
 
 /// One line per wave: a bar on a terminal, plain counts otherwise.
-fn wave_lines(rollout: &Value, terminal: bool) -> Vec<String> {
+fn wave_lines(rollout: &RolloutView, terminal: bool) -> Vec<String> {
     let mut lines = Vec::new();
-    for (i, wave) in rollout["waves"].as_array().into_iter().flatten().enumerate() {
-        let clusters = wave.as_array().cloned().unwrap_or_default();
-        let done = clusters.iter().filter(|c| c["status"] == "updated").count();
-        let failed = clusters
-            .iter()
-            .filter(|c| c["status"].as_str().is_some_and(|s| s.starts_with("failed")))
-            .count();
+    for (i, clusters) in rollout.waves.iter().enumerate() {
+        let done = clusters.iter().filter(|c| c.status == "updated").count();
+        let failed = clusters.iter().filter(|c| c.status.starts_with("failed")).count();
         let total = clusters.len().max(1);
         let line = if terminal {
             let width = 30;
@@ -80,6 +59,7 @@ fn wave_lines(rollout: &Value, terminal: bool) -> Vec<String> {
 
 /// Runs a rollouts subcommand.
 pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -> anyhow::Result<()> {
+    let one = |rollout: &RolloutView| print_one(format, rollout, COLUMNS);
     match command {
         RolloutsCommand::Create {
             profile,
@@ -90,23 +70,34 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -
             skip_after_s,
             id,
         } => {
-            let id = id.unwrap_or_else(|| format!("rollout-{}", actors::process_clock::system_wall_ms() / 1000));
-            let selector: serde_json::Map<String, Value> =
-                selector.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let body = json!({ "id": id, "profile": profile, "selector": selector, "waves": waves,
-                               "failure_budget": failure_budget, "window": window, "skip_after_s": skip_after_s });
-            let rollout = api.call("rollouts.create", body).await?;
+            let id = match id {
+                Some(id) => id,
+                None => events::Token::new(format!("rollout-{}", actors::process_clock::system_wall_ms() / 1000))?,
+            };
+            let request = RolloutCreate {
+                id: id.clone(),
+                profile,
+                selector: pairs(selector),
+                waves,
+                failure_budget,
+                window,
+                skip_after_s,
+            };
+            let rollout: RolloutView = api.call("rollouts.create", &request).await?;
             eprintln!(
                 "rollout/{id} created: {} clusters in {} waves",
-                counts(&rollout).1,
-                rollout["waves"].as_array().map_or(0, Vec::len)
+                updated_of(&rollout).1,
+                rollout.waves.len()
             );
-            show(format, &rollout)
+            one(&rollout)
         }
-        RolloutsCommand::Ls => show(format, &api.call("rollouts.list", json!({})).await?),
+        RolloutsCommand::Ls => {
+            let rollouts: Vec<RolloutView> = api.call("rollouts.list", &Empty {}).await?;
+            print_list(format, &rollouts, COLUMNS)
+        }
         RolloutsCommand::Get { id } => {
-            let rollout = api.call("rollouts.get", json!({ "id": id })).await?;
-            show(format, &rollout)?;
+            let rollout: RolloutView = api.call("rollouts.get", &RolloutRef { id }).await?;
+            one(&rollout)?;
             if format == OutputFormat::Table {
                 for line in wave_lines(&rollout, false) {
                     println!("{line}");
@@ -114,39 +105,42 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -
             }
             Ok(())
         }
-        RolloutsCommand::Pause { id } => show(format, &api.call("rollouts.pause", json!({ "id": id })).await?),
-        RolloutsCommand::Resume { id } => show(format, &api.call("rollouts.resume", json!({ "id": id })).await?),
-        RolloutsCommand::Abort { id } => show(format, &api.call("rollouts.abort", json!({ "id": id })).await?),
-        RolloutsCommand::Watch { id } => {
-            let terminal = std::io::stdout().is_terminal();
-            let mut last = Vec::new();
-            loop {
-                let rollout = api.call("rollouts.get", json!({ "id": id })).await?;
-                let mut lines = vec![format!(
-                    "rollout/{id} {} → {}",
-                    cell(&rollout["state"]),
-                    cell(&rollout["profile"])
-                )];
-                lines.extend(wave_lines(&rollout, terminal));
-                if lines != last {
-                    if terminal && !last.is_empty() {
-                        print!("\x1b[{}A", last.len()); // redraw in place
-                    }
-                    for line in &lines {
-                        if terminal {
-                            println!("{line}\x1b[K");
-                        } else {
-                            println!("{line}");
-                        }
-                    }
-                    last = lines;
-                }
-                let state = rollout["state"].as_str().unwrap_or_default();
-                if state == "complete" || state == "aborted" || state.starts_with("paused") {
-                    return Ok(());
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+        RolloutsCommand::Pause { id } => one(&api.call("rollouts.pause", &RolloutRef { id }).await?),
+        RolloutsCommand::Resume { id } => one(&api.call("rollouts.resume", &RolloutRef { id }).await?),
+        RolloutsCommand::Abort { id } => one(&api.call("rollouts.abort", &RolloutRef { id }).await?),
+        RolloutsCommand::Watch { id } => watch(api, id).await,
+    }
+}
+
+/// Redraws the rollout's waves until it completes, pauses or is aborted.
+async fn watch(api: &HubApi, id: events::Token) -> anyhow::Result<()> {
+    let terminal = std::io::stdout().is_terminal();
+    let mut last = Vec::new();
+    loop {
+        let rollout: RolloutView = api.call("rollouts.get", &RolloutRef { id: id.clone() }).await?;
+        let mut lines = vec![format!(
+            "rollout/{id} {} → {}",
+            rollout.state,
+            or_dash(rollout.profile.as_ref())
+        )];
+        lines.extend(wave_lines(&rollout, terminal));
+        if lines != last {
+            if terminal && !last.is_empty() {
+                print!("\x1b[{}A", last.len()); // redraw in place
             }
+            for line in &lines {
+                if terminal {
+                    println!("{line}\x1b[K");
+                } else {
+                    println!("{line}");
+                }
+            }
+            last = lines;
         }
+        let state = rollout.state.as_str();
+        if state == "complete" || state == "aborted" || state.starts_with("paused") {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

@@ -1,64 +1,52 @@
 //! `edgefleet sites ls|get|label`.
 
 use super::api_client::HubApi;
-use super::tables::{cell, key, print};
+use super::tables::{labels, or_dash, pairs, print_list, print_one, Column};
+use crate::api_types::requests::{Empty, Label, SiteRef};
+use crate::api_types::views::{SiteConnection, SiteView};
 use crate::cli::{OutputFormat, SitesCommand};
 use crate::output::rfc3339_ms;
-use serde_json::{json, Value};
 
-fn last_seen(row: &Value) -> String {
-    row["last_seen_unix_ms"].as_u64().map_or("-".into(), rfc3339_ms)
-}
-
-fn lag(row: &Value) -> String {
-    if row["connection"] == "connected" {
-        cell(&row["replication_lag"])
+fn lag(s: &SiteView) -> String {
+    if s.connection == SiteConnection::Connected {
+        s.replication_lag.to_string()
     } else {
-        format!(">={}", cell(&row["replication_lag"]))
+        format!(">={}", s.replication_lag)
     }
 }
 
+const COLUMNS: &[Column<'static, SiteView>] = &[
+    ("SITE", &|s: &SiteView| s.site.clone()),
+    ("CONNECTION", &|s: &SiteView| s.connection.to_string()),
+    ("LAST SEEN", &|s: &SiteView| {
+        or_dash(s.last_seen_unix_ms.map(rfc3339_ms))
+    }),
+    ("LAG", &lag),
+    ("EVENTS AT HUB", &|s: &SiteView| s.copied_events.to_string()),
+    ("QUARANTINED", &|s: &SiteView| s.quarantined.to_string()),
+    ("LABELS", &|s: &SiteView| labels(&s.labels)),
+];
+
 /// Runs a sites subcommand.
 pub async fn run(api: &HubApi, format: OutputFormat, command: SitesCommand) -> anyhow::Result<()> {
-    let (site, connection, events) = (key("site"), key("connection"), key("copied_events"));
-    let labels = key("labels");
     match command {
         SitesCommand::Ls => {
-            let rows = api.call("sites.list", json!({})).await?;
-            print(
-                format,
-                &rows,
-                &[
-                    ("SITE", &site),
-                    ("CONNECTION", &connection),
-                    ("LAST SEEN", &last_seen),
-                    ("LAG", &lag),
-                    ("EVENTS AT HUB", &events),
-                ],
-            )
+            let sites: Vec<SiteView> = api.call("sites.list", &Empty {}).await?;
+            print_list(format, &sites, COLUMNS)
         }
         SitesCommand::Get { id } => {
-            let row = api.call("sites.get", json!({ "id": id })).await?;
-            print(
-                format,
-                &row,
-                &[
-                    ("SITE", &site),
-                    ("CONNECTION", &connection),
-                    ("LAST SEEN", &last_seen),
-                    ("LAG", &lag),
-                    ("LABELS", &labels),
-                ],
-            )
+            let site: SiteView = api.call("sites.get", &SiteRef { id }).await?;
+            print_one(format, &site, COLUMNS)
         }
-        SitesCommand::Label { id, labels: pairs } => {
-            let labels_map: serde_json::Map<String, Value> =
-                pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            let row = api
-                .call("sites.label", json!({ "id": id, "labels": labels_map }))
-                .await?;
+        SitesCommand::Label { id, labels } => {
+            let request = Label {
+                id: id.clone(),
+                site: None,
+                labels: pairs(labels),
+            };
+            let site: SiteView = api.call("sites.label", &request).await?;
             eprintln!("site/{id} labelled");
-            print(format, &row, &[("SITE", &site), ("LABELS", &labels)])
+            print_one(format, &site, COLUMNS)
         }
     }
 }

@@ -1,157 +1,108 @@
-//! `ef.api.v1.nodes.*`: list, get, assign, unassign, reset, label.
+//! `ef.api.v1.nodes.*`: list, get, assign, unassign, reset, label. Reads and checks come from the projection; an
+//! assignment costs one log read (the actor's catch-up) before its append.
 
-use super::error::ApiError;
-use super::requests::{Assign, Label, NodeFilter, NodeRef};
-use super::views::{lifecycle_name, NodeView};
-use super::ApiContext;
-use crate::registries::{dispatch, query};
-use actors::cluster::ClusterState;
+use super::context::ApiContext;
+use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef};
+use crate::api_types::views::NodeView;
+use crate::api_types::ApiError;
 use actors::node::{NodeCommand, NodeState};
-use actors::AnyAggregate;
-use events::node::NodeRole;
 use events::{AggregateKind, AggregateRef, Scope, Token};
 
-/// Parses `control-plane` / `worker`.
-pub fn parse_role(role: &str) -> Result<NodeRole, ApiError> {
-    match role {
-        "control-plane" => Ok(NodeRole::ControlPlane),
-        "worker" => Ok(NodeRole::Worker),
-        other => Err(ApiError::bad_request(format!(
-            "role {other:?} must be control-plane or worker"
-        ))),
-    }
-}
-
-/// Milliseconds since the node's site last heard it.
-fn heartbeat_age(context: &ApiContext, site: &Token, node: &str) -> Option<u64> {
-    let link = context.directory.link(site)?;
-    let at_beacon = link.node_heartbeat_ms_ago.get(node)?;
-    Some(at_beacon + link.last_seen.map_or(0, |t| t.elapsed().as_millis() as u64))
-}
-
-/// Finds the node: at `site` if given, else the one site where the id is registered.
-pub async fn resolve(context: &ApiContext, id: &str, site: Option<&str>) -> Result<AggregateRef, ApiError> {
-    let id = Token::new(id)?;
-    if let Some(site) = site {
-        let aggregate = AggregateRef::node(&Token::new(site)?, &id);
-        let state = read(context, &aggregate).await?;
-        if state.status.inventory.is_none() {
-            return Err(ApiError::not_found(format!(
-                "node {id} is not registered at site {site}"
-            )));
-        }
-        return Ok(aggregate);
-    }
-    let matches = context.find(AggregateKind::Node, &id).await;
-    match matches.as_slice() {
-        [] => Err(ApiError::not_found(format!("node {id} is not registered at any site"))),
-        [one] => Ok(one.clone()),
-        many => Err(ApiError::conflict(format!(
-            "node id {id} exists at {} sites ({}); give the site",
-            many.len(),
-            many.iter().map(|a| a.scope.to_string()).collect::<Vec<_>>().join(", ")
-        ))),
-    }
-}
-
-async fn read(context: &ApiContext, aggregate: &AggregateRef) -> Result<NodeState, ApiError> {
-    query(&context.hub.nodes, aggregate.clone())
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })
+fn site_of(aggregate: &AggregateRef) -> Token {
+    aggregate.scope.site().cloned().unwrap_or_else(|| aggregate.id.clone())
 }
 
 fn view(context: &ApiContext, aggregate: &AggregateRef, state: &NodeState) -> NodeView {
-    let site = aggregate.scope.site().cloned().unwrap_or_else(|| aggregate.id.clone());
-    NodeView::new(
-        site.as_str(),
-        aggregate.id.as_str(),
-        state,
-        heartbeat_age(context, &site, aggregate.id.as_str()),
-    )
+    let site = site_of(aggregate);
+    let heard = context
+        .directory
+        .link(&site)
+        .and_then(|link| link.heartbeat_age_ms(aggregate.id.as_str()));
+    NodeView::new(site.as_str(), aggregate.id.as_str(), state, heard)
+}
+
+/// The registered node `id` (at `site` if given).
+fn resolve(context: &ApiContext, id: &Token, site: Option<&Token>) -> Result<(AggregateRef, NodeState), ApiError> {
+    let aggregate = context.resolve(AggregateKind::Node, id, site)?;
+    let state = context
+        .read(|fleet| fleet.node(&site_of(&aggregate), id).cloned())
+        .filter(|n| n.status.inventory.is_some())
+        .ok_or_else(|| ApiError::not_found(format!("node {id} has not registered at site {}", aggregate.scope)))?;
+    Ok((aggregate, state))
 }
 
 /// `nodes.list`.
-pub async fn list(context: &ApiContext, filter: NodeFilter) -> Result<Vec<NodeView>, ApiError> {
-    let site = filter.site.as_deref().map(Token::new).transpose()?;
-    let state = filter.state.as_ref().map(|s| s.to_lowercase());
-    context.view.catch_up(&context.directory, &context.js).await;
-    let nodes: Vec<(AggregateRef, NodeState)> = context
-        .view
-        .with(|fleet| {
-            fleet
-                .aggregates
-                .iter()
-                .filter_map(|(aggregate, entry)| match &entry.state {
-                    AnyAggregate::Node(node) if node.status.inventory.is_some() => {
-                        Some((aggregate.clone(), node.clone()))
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-        .await;
-    Ok(nodes
-        .iter()
-        .filter(|(a, _)| site.as_ref().is_none_or(|s| a.scope == Scope::Site(s.clone())))
-        .filter(|(_, n)| state.as_ref().is_none_or(|s| *s == lifecycle_name(n)))
-        .filter(|(_, n)| filter.labels.iter().all(|(k, v)| n.spec.labels.get(k) == Some(v)))
-        .map(|(a, n)| view(context, a, n))
-        .collect())
+pub fn list(context: &ApiContext, filter: NodeFilter) -> Vec<NodeView> {
+    let nodes: Vec<(AggregateRef, NodeState)> = context.read(|fleet| {
+        fleet
+            .nodes()
+            .filter(|(site, _, n)| {
+                n.status.inventory.is_some()
+                    && filter.site.as_ref().is_none_or(|s| s == *site)
+                    && filter.state.is_none_or(|s| s == n.lifecycle())
+                    && filter.labels.iter().all(|(k, v)| n.spec.labels.get(k) == Some(v))
+            })
+            .map(|(site, id, n)| (AggregateRef::node(site, id), n.clone()))
+            .collect()
+    });
+    nodes.iter().map(|(a, n)| view(context, a, n)).collect()
 }
 
 /// `nodes.get`.
-pub async fn get(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
-    let aggregate = resolve(context, &request.id, request.site.as_deref()).await?;
-    let state = read(context, &aggregate).await?;
+pub fn get(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
+    let (aggregate, state) = resolve(context, &request.id, request.site.as_ref())?;
     Ok(view(context, &aggregate, &state))
 }
 
 async fn command(context: &ApiContext, aggregate: AggregateRef, command: NodeCommand) -> Result<NodeView, ApiError> {
-    let done = dispatch(&context.hub.nodes, aggregate.clone(), command, "operator").await?;
+    let done = context.write(&context.hub.nodes, aggregate.clone(), command).await?;
     Ok(view(context, &aggregate, &done.state))
 }
 
-/// `nodes.assign`: the cluster must exist at the node's site.
+/// `nodes.assign`: the cluster must exist at the node's site (checked in the projection; the site checks again
+/// when it acts, and a node assigned to a cluster deleted meanwhile is unassigned by the hub planner).
 pub async fn assign(context: &ApiContext, request: Assign) -> Result<NodeView, ApiError> {
-    let role = parse_role(&request.role)?;
-    let cluster = Token::new(request.cluster.clone())?;
-    let node = resolve(context, &request.id, request.site.as_deref()).await?;
-    let site = node
-        .scope
-        .site()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("node without a site"))?;
-    let cluster_state: ClusterState = query(&context.hub.clusters, AggregateRef::cluster(&site, &cluster))
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })?;
-    if cluster_state.spec.profile.is_none() || cluster_state.spec.deleted {
+    let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
+    let site = site_of(&node);
+    let exists = context.read(|fleet| {
+        fleet
+            .cluster(&site, &request.cluster)
+            .is_some_and(|c| c.spec.profile.is_some() && !c.spec.deleted)
+    });
+    if !exists {
         return Err(ApiError::not_found(format!(
-            "cluster {cluster} does not exist at site {site}: create it first (edgefleet clusters create)"
+            "cluster {} does not exist at site {site}: create it first (edgefleet clusters create)",
+            request.cluster
         )));
     }
-    command(context, node, NodeCommand::Assign { cluster, role }).await
+    let assign = NodeCommand::Assign {
+        cluster: request.cluster,
+        role: request.role,
+    };
+    command(context, node, assign).await
 }
 
 /// `nodes.unassign`.
 pub async fn unassign(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
-    let node = resolve(context, &request.id, request.site.as_deref()).await?;
+    let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::Unassign).await
 }
 
 /// `nodes.reset`: back to the bootstrap partition.
 pub async fn reset(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
-    let node = resolve(context, &request.id, request.site.as_deref()).await?;
+    let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::Reset).await
 }
 
-/// `nodes.label`.
+/// `nodes.label`: labels are the hub's metadata; they never move the node.
 pub async fn label(context: &ApiContext, request: Label) -> Result<NodeView, ApiError> {
-    let node = resolve(context, &request.id, request.site.as_deref()).await?;
+    let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::SetLabels(request.labels)).await
+}
+
+/// Nodes of `scope` (for cluster views).
+pub fn lifecycle_at(context: &ApiContext, scope: &Scope, node: &str) -> Option<actors::node::NodeLifecycle> {
+    let site = scope.site()?;
+    let node = Token::new(node).ok()?;
+    context.read(|fleet| fleet.node(site, &node).map(NodeState::lifecycle))
 }

@@ -1,133 +1,47 @@
 //! `ef.api.v1.rollouts.*`: create (targets = clusters whose labels, or their site's labels, match the selector),
-//! list, get (with per-cluster progress), pause, resume, abort.
+//! list, get (with per-cluster progress folded from every site's reports), pause, resume, abort.
 
-use super::clusters::parse_profile;
-use super::error::ApiError;
-use super::requests::{Empty, RolloutCreate, RolloutRef};
-use super::ApiContext;
-use crate::hub::rollouts::{full_state, rollout_ref};
-use crate::registries::dispatch;
+use super::context::ApiContext;
+use crate::api_types::requests::{Empty, RolloutCreate, RolloutRef};
+use crate::api_types::views::RolloutView;
+use crate::api_types::ApiError;
 use actors::rollout::{RolloutCommand, RolloutState};
-use actors::AnyAggregate;
 use events::rollout::ClusterTarget;
 use events::{AggregateKind, AggregateRef, Scope, Token};
-use serde::Serialize;
-use std::collections::BTreeMap;
 
-/// A rollout as the API shows it.
-#[derive(Debug, Serialize)]
-pub struct RolloutView {
-    /// Rollout id.
-    pub id: String,
-    /// Target profile.
-    pub profile: Option<String>,
-    /// `running`, `paused: …`, `aborted`, `complete`.
-    pub state: String,
-    /// Waves released so far.
-    pub released_waves: usize,
-    /// Clusters per wave with their status.
-    pub waves: Vec<Vec<ClusterProgress>>,
-    /// Failures so far / budget.
-    pub failures: u32,
-    /// Failure budget.
-    pub failure_budget: u32,
-    /// Maintenance window.
-    pub window: Option<String>,
-}
-
-/// One cluster's progress.
-#[derive(Debug, Serialize)]
-pub struct ClusterProgress {
-    /// `site/cluster`.
-    pub cluster: String,
-    /// pending, updating, updated, failed: …, rolled back, skipped: ….
-    pub status: String,
-}
-
-fn view(id: &Token, state: &RolloutState) -> RolloutView {
-    let status_text = |target: &ClusterTarget| {
-        let status = format!("{:?}", state.cluster_status(target));
-        status.to_lowercase()
-    };
-    let run_state = if state.spec.aborted {
-        "aborted".to_string()
-    } else if let Some(reason) = &state.spec.paused {
-        format!("paused: {reason:?}").to_lowercase()
-    } else if state.is_complete() {
-        "complete".to_string()
-    } else {
-        "running".to_string()
-    };
-    RolloutView {
-        id: id.to_string(),
-        profile: state.spec.profile.as_ref().map(ToString::to_string),
-        state: run_state,
-        released_waves: state.spec.released_unix_s.len(),
-        waves: state
-            .spec
-            .plan
-            .iter()
-            .map(|wave| {
-                wave.iter()
-                    .map(|t| ClusterProgress {
-                        cluster: t.to_string(),
-                        status: status_text(t),
-                    })
-                    .collect()
-            })
-            .collect(),
-        failures: state.failures(),
-        failure_budget: state.spec.failure_budget,
-        window: state.spec.window.clone(),
+fn rollout_ref(id: &Token) -> AggregateRef {
+    AggregateRef {
+        kind: AggregateKind::Rollout,
+        scope: Scope::All,
+        id: id.clone(),
     }
 }
 
-async fn read(context: &ApiContext, id: &Token) -> Result<RolloutState, ApiError> {
-    let state = full_state(&context.hub, &context.directory, id)
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })?;
-    if !state.created() {
-        return Err(ApiError::not_found(format!("rollout {id} does not exist")));
-    }
-    Ok(state)
+fn read(context: &ApiContext, id: &Token) -> Result<RolloutState, ApiError> {
+    context
+        .read(|fleet| fleet.rollout(id))
+        .filter(RolloutState::created)
+        .ok_or_else(|| ApiError::not_found(format!("rollout {id} does not exist")))
 }
 
 /// `rollouts.create`.
 pub async fn create(context: &ApiContext, request: RolloutCreate) -> Result<RolloutView, ApiError> {
-    let id = Token::new(request.id)?;
-    let profile = parse_profile(&request.profile)?;
-    context.view.catch_up(&context.directory, &context.js).await;
     let selector = request.selector.clone();
-    let targets: Vec<ClusterTarget> = context
-        .view
-        .with(|fleet| {
-            let site_labels = |site: &Token| match fleet.get(&AggregateRef::site(site)) {
-                Some(AnyAggregate::Site(s)) => s.spec.labels.clone(),
-                _ => BTreeMap::new(),
-            };
-            fleet
-                .aggregates
-                .iter()
-                .filter_map(|(a, e)| match (&a.scope, &e.state) {
-                    (Scope::Site(site), AnyAggregate::Cluster(c)) if c.spec.profile.is_some() && !c.spec.deleted => {
-                        let mut labels = site_labels(site);
-                        labels.extend(c.spec.labels.clone());
-                        selector
-                            .iter()
-                            .all(|(k, v)| labels.get(k) == Some(v))
-                            .then(|| ClusterTarget {
-                                site: site.clone(),
-                                cluster: a.id.clone(),
-                            })
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-        .await;
+    let targets: Vec<ClusterTarget> = context.read(|fleet| {
+        fleet
+            .clusters()
+            .filter(|(_, _, c)| c.spec.profile.is_some() && !c.spec.deleted)
+            .filter(|(site, _, c)| {
+                let mut labels = fleet.site(site).map(|s| s.spec.labels.clone()).unwrap_or_default();
+                labels.extend(c.spec.labels.clone());
+                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            })
+            .map(|(site, id, _)| ClusterTarget {
+                site: site.clone(),
+                cluster: id.clone(),
+            })
+            .collect()
+    });
     if targets.is_empty() {
         return Err(ApiError::not_found(format!(
             "no cluster matches the selector {:?}",
@@ -135,7 +49,7 @@ pub async fn create(context: &ApiContext, request: RolloutCreate) -> Result<Roll
         )));
     }
     let create = RolloutCommand::Create {
-        profile,
+        profile: request.profile,
         selector: request.selector,
         waves: request.waves,
         failure_budget: request.failure_budget,
@@ -143,35 +57,27 @@ pub async fn create(context: &ApiContext, request: RolloutCreate) -> Result<Roll
         skip_after_s: request.skip_after_s,
         targets,
     };
-    let done = dispatch(&context.hub.rollouts, rollout_ref(&id), create, "operator").await?;
-    Ok(view(&id, &done.state))
+    context
+        .write(&context.hub.rollouts, rollout_ref(&request.id), create)
+        .await?;
+    Ok(RolloutView::new(request.id.as_str(), &read(context, &request.id)?))
 }
 
 /// `rollouts.list`.
-pub async fn list(context: &ApiContext, _request: Empty) -> Result<Vec<RolloutView>, ApiError> {
-    context.view.catch_up(&context.directory, &context.js).await;
-    let ids: Vec<Token> = context
-        .view
-        .with(|fleet| {
-            fleet
-                .aggregates
-                .keys()
-                .filter(|a| a.kind == AggregateKind::Rollout && a.scope == Scope::All)
-                .map(|a| a.id.clone())
-                .collect()
-        })
-        .await;
-    let mut views = Vec::new();
-    for id in ids {
-        views.push(view(&id, &read(context, &id).await?));
-    }
-    Ok(views)
+pub fn list(context: &ApiContext, _request: Empty) -> Vec<RolloutView> {
+    context.read(|fleet| {
+        fleet
+            .rollouts()
+            .iter()
+            .filter(|(_, r)| r.created())
+            .map(|(id, r)| RolloutView::new(id.as_str(), r))
+            .collect()
+    })
 }
 
 /// `rollouts.get`.
-pub async fn get(context: &ApiContext, request: RolloutRef) -> Result<RolloutView, ApiError> {
-    let id = Token::new(request.id)?;
-    Ok(view(&id, &read(context, &id).await?))
+pub fn get(context: &ApiContext, request: RolloutRef) -> Result<RolloutView, ApiError> {
+    Ok(RolloutView::new(request.id.as_str(), &read(context, &request.id)?))
 }
 
 /// `rollouts.pause|resume|abort`.
@@ -180,8 +86,9 @@ pub async fn command(
     request: RolloutRef,
     command: RolloutCommand,
 ) -> Result<RolloutView, ApiError> {
-    let id = Token::new(request.id)?;
-    read(context, &id).await?;
-    dispatch(&context.hub.rollouts, rollout_ref(&id), command, "operator").await?;
-    Ok(view(&id, &read(context, &id).await?))
+    read(context, &request.id)?;
+    context
+        .write(&context.hub.rollouts, rollout_ref(&request.id), command)
+        .await?;
+    Ok(RolloutView::new(request.id.as_str(), &read(context, &request.id)?))
 }

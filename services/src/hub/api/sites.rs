@@ -1,76 +1,74 @@
-//! `ef.api.v1.sites.*`: list, get, label.
+//! `ef.api.v1.sites.*`: list, get, label — links from the site directory, the rest from the projection.
 
-use super::error::ApiError;
-use super::requests::{Empty, Label, SiteRef};
-use super::ApiContext;
-use crate::hub::site_directory::SiteRow;
-use crate::registries::{dispatch, query};
-use actors::site::{SiteCommand, SiteState};
-use events::{AggregateRef, Token};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use super::context::ApiContext;
+use crate::api_types::requests::{Empty, Label, SiteRef};
+use crate::api_types::views::{SiteConnection, SiteView};
+use crate::api_types::ApiError;
+use actors::site::SiteCommand;
+use events::{subject, AggregateRef, Token};
 
-/// A site with its link and labels.
-#[derive(Debug, Serialize)]
-pub struct SiteView {
-    /// Link state.
-    #[serde(flatten)]
-    pub link: SiteRow,
-    /// Operator labels.
-    pub labels: BTreeMap<String, String>,
-    /// Time zone the site reported.
-    pub timezone: Option<String>,
-    /// Maintenance window.
-    pub maintenance_window: Option<String>,
+fn view(context: &ApiContext, site: &Token) -> SiteView {
+    let link = context.directory.link(site).unwrap_or_default();
+    let stream = subject::site_stream(site);
+    let copied = context.projection.high_water(&stream);
+    let quarantined = context
+        .projection
+        .quarantine()
+        .entries()
+        .iter()
+        .filter(|m| m.stream == stream)
+        .count() as u64;
+    let connection = match link.last_seen {
+        None => SiteConnection::Unknown,
+        Some(_) if link.connected() => SiteConnection::Connected,
+        Some(_) => SiteConnection::Disconnected,
+    };
+    let view = SiteView {
+        site: site.to_string(),
+        connection,
+        last_seen_unix_ms: link.last_seen_unix_ms,
+        replication_lag: link.site_last_seq.saturating_sub(copied),
+        copied_events: copied,
+        quarantined,
+        labels: Default::default(),
+        timezone: None,
+        maintenance_window: None,
+    };
+    context.read(|fleet| view.with_state(fleet.site(site)))
+}
+
+fn known(context: &ApiContext, site: &Token) -> Result<(), ApiError> {
+    if context.directory.knows(site) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "site {site} has never connected to this hub"
+        )))
+    }
 }
 
 /// `sites.list`.
-pub async fn list(context: &ApiContext, _request: Empty) -> Result<Vec<SiteRow>, ApiError> {
-    Ok(context.directory.rows().await)
-}
-
-async fn view(context: &ApiContext, site: &Token, state: SiteState) -> Result<SiteView, ApiError> {
-    let link = context
+pub fn list(context: &ApiContext, _request: Empty) -> Vec<SiteView> {
+    context
         .directory
-        .rows()
-        .await
-        .into_iter()
-        .find(|row| row.site == site.as_str())
-        .ok_or_else(|| ApiError::not_found(format!("site {site} has never connected to this hub")))?;
-    Ok(SiteView {
-        link,
-        labels: state.spec.labels,
-        timezone: state.status.timezone,
-        maintenance_window: state.spec.maintenance_window,
-    })
+        .sites()
+        .iter()
+        .map(|site| view(context, site))
+        .collect()
 }
 
 /// `sites.get`.
-pub async fn get(context: &ApiContext, request: SiteRef) -> Result<SiteView, ApiError> {
-    let site = Token::new(request.id)?;
-    let state: SiteState = query(&context.hub.sites, AggregateRef::site(&site))
-        .await
-        .map_err(|e| ApiError {
-            code: 503,
-            message: format!("{e:#}"),
-        })?;
-    view(context, &site, state).await
+pub fn get(context: &ApiContext, request: SiteRef) -> Result<SiteView, ApiError> {
+    known(context, &request.id)?;
+    Ok(view(context, &request.id))
 }
 
 /// `sites.label`.
 pub async fn label(context: &ApiContext, request: Label) -> Result<SiteView, ApiError> {
-    let site = Token::new(request.id)?;
-    if !context.directory.sites().contains(&site) {
-        return Err(ApiError::not_found(format!(
-            "site {site} has never connected to this hub"
-        )));
-    }
-    let done = dispatch(
-        &context.hub.sites,
-        AggregateRef::site(&site),
-        SiteCommand::SetLabels(request.labels),
-        "operator",
-    )
-    .await?;
-    view(context, &site, done.state).await
+    known(context, &request.id)?;
+    let command = SiteCommand::SetLabels(request.labels);
+    context
+        .write(&context.hub.sites, AggregateRef::site(&request.id), command)
+        .await?;
+    Ok(view(context, &request.id))
 }

@@ -1,6 +1,7 @@
-//! [`FleetState`]: every aggregate of a replayed set of streams, keyed by aggregate.
+//! [`FleetState`]: every aggregate of a replayed set of streams, keyed by aggregate — the plain-data fold a process
+//! projection, a replay and the planners share. Pure: it applies what it is given and reads nothing.
 
-use actors::{AnyAggregate, Positions, Recorded, Snapshot};
+use crate::{AnyAggregate, Positions, Recorded, Snapshot};
 use events::AggregateRef;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,7 +69,7 @@ impl FleetState {
         self.aggregates.get(aggregate).map(|e| &e.state)
     }
 
-    /// Snapshots of every aggregate, for [`crate::LocalStore::save_batch`].
+    /// Snapshots of every aggregate (for a snapshot store's batch save).
     pub fn snapshots(&self) -> Vec<(AggregateRef, Snapshot)> {
         self.aggregates
             .iter()
@@ -87,7 +88,7 @@ impl FleetState {
     }
 
     /// A fleet restored from snapshots and high-water marks; aggregates whose snapshot is of an older layout are
-    /// left out, so the caller must replay from 0 if any was dropped (see [`crate::rebuild_streams`]).
+    /// left out, so the caller must replay from 0 if any was dropped (`complete` is then false).
     pub fn from_snapshots(snapshots: Vec<(AggregateRef, Snapshot)>, high_water: BTreeMap<String, u64>) -> (Self, bool) {
         let mut fleet = FleetState {
             aggregates: BTreeMap::new(),

@@ -1,0 +1,76 @@
+//! [`AccountName`]: the name of an account in the trust directory (its files) and in its JWT's `name`.
+
+use std::fmt;
+
+use events::Token;
+
+/// Longest account name accepted.
+const ACCOUNT_NAME_MAX_LEN: usize = 64;
+
+/// Why a string is not an account name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an account name: use 1 to {ACCOUNT_NAME_MAX_LEN} of A-Z, a-z, 0-9, '_' and '-'")]
+pub struct AccountNameError(pub String);
+
+/// The name of an account: `SYS`, `HUB`, `SITE_<site>` or another name of `[A-Za-z0-9_-]`.
+///
+/// Also a file name in the trust directory, hence the narrow alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountName(String);
+
+impl AccountName {
+    /// The system account (nats-server's `$SYS` traffic; its users push account JWTs).
+    pub fn system() -> Self {
+        Self("SYS".to_owned())
+    }
+
+    /// The hub account: `EF_INTENT`, the hub API and the operators' users live here.
+    pub fn hub() -> Self {
+        Self("HUB".to_owned())
+    }
+
+    /// The account of `site`: its leaf connection and the hub's copies of its streams live here.
+    pub fn site(site: &Token) -> Self {
+        Self(format!("SITE_{site}"))
+    }
+
+    /// `name`, if it is a valid account name.
+    pub fn new(name: &str) -> Result<Self, AccountNameError> {
+        let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if name.is_empty() || name.len() > ACCOUNT_NAME_MAX_LEN || !name.chars().all(valid_char) {
+            return Err(AccountNameError(name.to_owned()));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_accounts_are_named_after_the_site() {
+        let site = Token::new("berlin-1").unwrap();
+
+        assert_eq!(AccountName::site(&site).as_str(), "SITE_berlin-1");
+    }
+
+    #[test]
+    fn names_that_could_escape_the_directory_are_refused() {
+        assert!(AccountName::new("../HUB").is_err());
+        assert!(AccountName::new("").is_err());
+        assert!(AccountName::new("a b").is_err());
+        assert!(AccountName::new("OPS_team-2").is_ok());
+    }
+}

@@ -1,0 +1,281 @@
+//! The fleet CA: a self-signed certificate authority created on the hub's first start (`ca.pem`, and `ca-key.pem`
+//! owner-only), which issues the certificates of the hub's TLS ports and, if wanted, client certificates.
+//!
+//! The CA's name is derived from its key (`edgefleet fleet CA <hash>`), so a CA loaded from its key file issues
+//! certificates whose issuer matches `ca.pem` exactly without parsing it. Keys are ECDSA P-256.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::atomic_file::{write_atomically, FileAccess};
+use crate::error::{io_error, TrustError};
+use crate::tls_files::TlsFiles;
+
+/// How long the fleet CA is valid.
+pub const CA_VALIDITY_DAYS: i64 = 20 * 365;
+/// How long an issued certificate is valid; re-issue the server certificate at every start to never reach it.
+pub const ISSUED_CERT_VALIDITY_DAYS: i64 = 825;
+/// Certificates are valid from this long before now, so a peer's clock running slightly behind accepts them.
+const CLOCK_SKEW_ALLOWANCE_S: i64 = 3_600;
+
+/// The names a server certificate is valid for (its subject alternative names).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServerNames {
+    /// DNS names (`hub.example.com`, `localhost`).
+    pub dns_names: Vec<String>,
+    /// IP addresses (`127.0.0.1`, `::1`).
+    pub ip_addresses: Vec<IpAddr>,
+}
+
+impl ServerNames {
+    /// `localhost`, `127.0.0.1` and `::1`: enough for a hub and its clients on one machine.
+    pub fn localhost() -> Self {
+        Self {
+            dns_names: vec!["localhost".to_owned()],
+            ip_addresses: vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)],
+        }
+    }
+
+    fn subject_alt_names(&self) -> Result<Vec<SanType>, TrustError> {
+        let dns = self.dns_names.iter().map(|name| {
+            name.clone()
+                .try_into()
+                .map(SanType::DnsName)
+                .map_err(|error| certificate_error(&format!("DNS name {name:?}"), error))
+        });
+        let ips = self.ip_addresses.iter().map(|ip| Ok(SanType::IpAddress(*ip)));
+        dns.chain(ips).collect()
+    }
+}
+
+/// The fleet CA, able to issue certificates.
+pub struct FleetCa {
+    cert_path: PathBuf,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl FleetCa {
+    /// Loads the CA in `dir` (`ca.pem`, `ca-key.pem`), or creates it there if neither file exists.
+    ///
+    /// Refuses a directory with one file but not the other: a new CA would silently distrust every certificate.
+    pub fn open_or_create(dir: &Path) -> Result<Self, TrustError> {
+        let cert_path = dir.join("ca.pem");
+        let key_path = dir.join("ca-key.pem");
+        match (cert_path.exists(), key_path.exists()) {
+            (true, true) => Self::load(cert_path, &key_path),
+            (false, false) => Self::create(cert_path, &key_path),
+            (cert_exists, _) => {
+                let (missing, present) = if cert_exists {
+                    (&key_path, &cert_path)
+                } else {
+                    (&cert_path, &key_path)
+                };
+                Err(TrustError::Certificate {
+                    what: missing.display().to_string(),
+                    reason: format!(
+                        "missing while {} exists: restore it from backup, or remove both to create a new CA",
+                        present.display()
+                    ),
+                })
+            }
+        }
+    }
+
+    /// The CA certificate file (`ca_file` for servers and remotes, root certificate for clients).
+    pub fn cert_path(&self) -> &Path {
+        &self.cert_path
+    }
+
+    /// Issues a server certificate for `names`, writing it to `cert_path` and its key (owner-only) to `key_path`.
+    pub fn issue_server_cert(
+        &self,
+        names: &ServerNames,
+        cert_path: &Path,
+        key_path: &Path,
+    ) -> Result<TlsFiles, TrustError> {
+        let common_name = names
+            .dns_names
+            .first()
+            .cloned()
+            .or_else(|| names.ip_addresses.first().map(IpAddr::to_string))
+            .unwrap_or_else(|| "edgefleet server".to_owned());
+        let mut params = issued_params(&common_name);
+        params.subject_alt_names = names.subject_alt_names()?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        self.issue(&params, cert_path, key_path)
+    }
+
+    /// Issues a client certificate for `common_name` (for servers that verify client certificates).
+    pub fn issue_client_cert(
+        &self,
+        common_name: &str,
+        cert_path: &Path,
+        key_path: &Path,
+    ) -> Result<TlsFiles, TrustError> {
+        let mut params = issued_params(common_name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        self.issue(&params, cert_path, key_path)
+    }
+
+    fn issue(&self, params: &CertificateParams, cert_path: &Path, key_path: &Path) -> Result<TlsFiles, TrustError> {
+        let key = KeyPair::generate().map_err(|error| certificate_error("key", error))?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(|error| certificate_error(&cert_path.display().to_string(), error))?;
+        write_atomically(key_path, key.serialize_pem().as_bytes(), FileAccess::OwnerOnly)
+            .map_err(io_error("write", key_path))?;
+        write_atomically(cert_path, cert.pem().as_bytes(), FileAccess::WorldReadable)
+            .map_err(io_error("write", cert_path))?;
+        Ok(TlsFiles {
+            cert: cert_path.to_owned(),
+            key: key_path.to_owned(),
+            ca: self.cert_path.clone(),
+        })
+    }
+
+    fn create(cert_path: PathBuf, key_path: &Path) -> Result<Self, TrustError> {
+        let key = KeyPair::generate().map_err(|error| certificate_error("CA key", error))?;
+        let mut params = ca_params(&key);
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::seconds(CLOCK_SKEW_ALLOWANCE_S);
+        params.not_after = now + Duration::days(CA_VALIDITY_DAYS);
+        let cert = params
+            .self_signed(&key)
+            .map_err(|error| certificate_error("CA", error))?;
+        // The key first: a cert without its key is refused at the next start, a key without cert is not created.
+        write_atomically(key_path, key.serialize_pem().as_bytes(), FileAccess::OwnerOnly)
+            .map_err(io_error("write", key_path))?;
+        write_atomically(&cert_path, cert.pem().as_bytes(), FileAccess::WorldReadable)
+            .map_err(io_error("write", &cert_path))?;
+        Ok(Self {
+            cert_path,
+            issuer: Issuer::new(params, key),
+        })
+    }
+
+    fn load(cert_path: PathBuf, key_path: &Path) -> Result<Self, TrustError> {
+        let pem = std::fs::read_to_string(key_path).map_err(io_error("read", key_path))?;
+        let key = KeyPair::from_pem(&pem).map_err(|error| certificate_error(&key_path.display().to_string(), error))?;
+        Ok(Self {
+            cert_path,
+            issuer: Issuer::new(ca_params(&key), key),
+        })
+    }
+}
+
+impl fmt::Debug for FleetCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FleetCa")
+            .field("cert_path", &self.cert_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The CA's parameters, all derived from its key (validity aside, which only the self-signed cert holds).
+fn ca_params(key: &KeyPair) -> CertificateParams {
+    let fingerprint = Sha256::digest(key.public_key_raw());
+    let short: String = fingerprint[..6].iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = distinguished_name(&format!("edgefleet fleet CA {short}"));
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
+/// Parameters of a certificate the CA issues, valid from now.
+fn issued_params(common_name: &str) -> CertificateParams {
+    let now = OffsetDateTime::now_utc();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = distinguished_name(common_name);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = now - Duration::seconds(CLOCK_SKEW_ALLOWANCE_S);
+    params.not_after = now + Duration::days(ISSUED_CERT_VALIDITY_DAYS);
+    params
+}
+
+fn distinguished_name(common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, "edgefleet");
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+fn certificate_error(what: &str, error: impl fmt::Display) -> TrustError {
+    TrustError::Certificate {
+        what: what.to_owned(),
+        reason: error.to_string(),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_ca_is_created_once_with_an_owner_only_key_and_loaded_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+
+        let created = FleetCa::open_or_create(dir.path()).unwrap();
+        let pem = std::fs::read_to_string(created.cert_path()).unwrap();
+        let loaded = FleetCa::open_or_create(dir.path()).unwrap();
+
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+        assert_eq!(
+            std::fs::read_to_string(loaded.cert_path()).unwrap(),
+            pem,
+            "never regenerated"
+        );
+        assert_eq!(mode(&dir.path().join("ca-key.pem")), 0o600);
+    }
+
+    #[test]
+    fn a_ca_without_its_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        FleetCa::open_or_create(dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join("ca-key.pem")).unwrap();
+
+        let error = FleetCa::open_or_create(dir.path()).unwrap_err();
+
+        assert!(error.to_string().contains("ca-key.pem"), "{error}");
+    }
+
+    #[test]
+    fn an_issued_server_cert_has_an_owner_only_key_and_points_at_the_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = FleetCa::open_or_create(dir.path()).unwrap();
+
+        let files = ca
+            .issue_server_cert(
+                &ServerNames::localhost(),
+                &dir.path().join("s.pem"),
+                &dir.path().join("s-key.pem"),
+            )
+            .unwrap();
+
+        assert_eq!(files.ca, ca.cert_path());
+        assert_eq!(mode(&files.key), 0o600);
+        assert!(std::fs::read_to_string(&files.cert)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"));
+    }
+}

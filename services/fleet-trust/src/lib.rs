@@ -1,0 +1,74 @@
+//! The fleet's trust root material (DESIGN §9): NATS decentralized auth (operator → accounts → users, nkeys and
+//! JWTs), `.creds` files, per-site account isolation, operator roles as subject permissions, and the fleet TLS CA.
+//!
+//! What this crate owns: making, storing and loading keys, JWTs, credentials and certificates in the hub's trust
+//! directory ([`TrustRoot`]), and rendering the nats-server config that uses them ([`OperatorModeConfig`],
+//! [`ServerTls`], [`LeafRemote`]).
+//!
+//! What it must never do: talk to the network, except [`push_account_jwt`] (one request on a client the caller
+//! made); log or show a seed or private key (every type holding one redacts it in `Debug`, files holding one are
+//! `0600`); regenerate an operator key, account key or CA that exists.
+
+#![warn(missing_docs)]
+
+mod account_claims;
+mod account_limits;
+mod account_name;
+mod atomic_file;
+mod claims_push;
+mod client_options;
+mod conf_string;
+mod cross_account;
+mod error;
+mod fleet_ca;
+mod jwt_decode;
+mod jwt_encode;
+mod jwt_error;
+mod key_file;
+mod leaf_remote;
+mod nkey;
+mod operator_claims;
+mod operator_mode_config;
+mod operator_roles;
+mod server_tls;
+mod site_account;
+mod site_users;
+mod tls_files;
+mod trust_layout;
+mod trust_root;
+mod user_claims;
+mod user_creds;
+mod user_permissions;
+
+pub use account_claims::{AccountClaims, ALL_USERS};
+pub use account_limits::{AccountLimits, JetStreamLimits, UNLIMITED};
+pub use account_name::{AccountName, AccountNameError};
+pub use claims_push::{push_account_jwt, ClaimsPushError, ClaimsUpdated, CLAIMS_UPDATE_SUBJECT};
+pub use client_options::client_connect_options;
+pub use cross_account::{ExchangeKind, Export, Import, ResponseType};
+pub use error::TrustError;
+pub use fleet_ca::{FleetCa, ServerNames, CA_VALIDITY_DAYS, ISSUED_CERT_VALIDITY_DAYS};
+pub use jwt_decode::{decode_verified, VerifiedJwt};
+pub use jwt_encode::{sign_expiring_jwt, sign_jwt, NatsClaims};
+pub use jwt_error::JwtError;
+pub use leaf_remote::LeafRemote;
+pub use nkey::{
+    check_public_key, Account, AccountKey, KeyError, KeyRole, NatsKey, Operator, OperatorKey, User, UserKey,
+};
+pub use operator_claims::OperatorClaims;
+pub use operator_mode_config::OperatorModeConfig;
+pub use operator_roles::{OperatorRole, RoleGrant, UnknownRole, ROLE_GRANTS};
+pub use server_tls::{RemoteTls, ServerTls, DEFAULT_TLS_TIMEOUT_S};
+pub use site_account::{
+    hub_account_claims, hub_account_exports, intent_copy_stream, intent_sources, site_account_claims,
+    system_account_claims, IntentSource, IMPORTED_INTENT_API_PREFIX,
+};
+pub use site_users::{
+    beacon_subject, hub_in_site_user, site_leaf_publish, site_leaf_subscribe, site_leaf_user, HUB_JETSTREAM_DOMAIN,
+};
+pub use tls_files::TlsFiles;
+pub use trust_layout::TrustLayout;
+pub use trust_root::TrustRoot;
+pub use user_claims::{ConnectionType, UserClaims};
+pub use user_creds::{CredsError, UserCreds};
+pub use user_permissions::{ResponsePermission, SubjectRules, UserPermissions};

@@ -1,0 +1,105 @@
+//! What every handler works with: the projection to read, the actors to write through, the site directory, and
+//! the storage watch that turns a write stuck on a full disk into `disk full at <path>`.
+
+use super::super::site_directory::SiteDirectory;
+use super::super::storage_watch::StorageWatch;
+use crate::api_types::ApiError;
+use crate::registries::{dispatch, Reg, Registries};
+use actors::fleet_state::FleetState;
+use actors::{Aggregate, ExecuteError, Executed, LogError};
+use events::{AggregateKind, AggregateRef, Token};
+use replay::Projection;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a write waits for the projection to show it before answering from the actor's state alone.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(2);
+
+/// Handlers' shared context.
+pub struct ApiContext {
+    /// Sites and their links.
+    pub directory: Rc<SiteDirectory>,
+    /// The hub's projection: every read is answered from it.
+    pub projection: Arc<Projection>,
+    /// The hub's actors: every intent is decided and appended there.
+    pub hub: Registries,
+    /// Wakes the hub planner after a write (a new rollout, an abort, a deletion).
+    pub planner: Arc<Notify>,
+    /// The hub's store and whether it ran out of space.
+    pub storage: Rc<StorageWatch>,
+}
+
+impl ApiContext {
+    /// Runs `f` over the projection.
+    pub fn read<R>(&self, f: impl FnOnce(&FleetState) -> R) -> R {
+        self.projection.read(f)
+    }
+
+    /// Decides `command` on `aggregate` as the operator and waits until the projection shows what was appended.
+    pub async fn write<A: Aggregate>(
+        &self,
+        registry: &Reg<A>,
+        aggregate: AggregateRef,
+        command: A::Command,
+    ) -> Result<Executed<A>, ApiError> {
+        let done = dispatch(registry, aggregate, command, "operator")
+            .await
+            .map_err(|e| self.write_error(e))?;
+        if !done.positions.is_empty() {
+            self.projection.wait_for(&done.positions, READ_YOUR_WRITES).await;
+            self.planner.notify_one();
+        }
+        Ok(done)
+    }
+
+    /// An append that failed because the store is full says so; anything else keeps its own code.
+    fn write_error(&self, e: ExecuteError) -> ApiError {
+        if let (ExecuteError::Log(LogError::Unavailable(_) | LogError::Refused(_)), Some(full)) =
+            (&e, self.storage.disk_full())
+        {
+            return ApiError::out_of_storage(format!(
+                "{full}: the hub cannot record anything until space is freed; it resumes on its own once there is"
+            ));
+        }
+        e.into()
+    }
+
+    /// Aggregates of `kind` with `id` at any site.
+    pub fn find(&self, kind: AggregateKind, id: &Token) -> Vec<AggregateRef> {
+        self.read(|fleet| {
+            fleet
+                .aggregates
+                .keys()
+                .filter(|a| a.kind == kind && &a.id == id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The one aggregate of `kind` named `id`: at `site` if given (it must exist there), else the only site with
+    /// that id.
+    pub fn resolve(&self, kind: AggregateKind, id: &Token, site: Option<&Token>) -> Result<AggregateRef, ApiError> {
+        let found = self.find(kind, id);
+        let at: Vec<&AggregateRef> = found
+            .iter()
+            .filter(|a| site.is_none_or(|s| a.scope.site() == Some(s)))
+            .collect();
+        let missing = if kind == AggregateKind::Node {
+            "is not registered"
+        } else {
+            "does not exist"
+        };
+        match (at.as_slice(), site) {
+            ([one], _) => Ok((*one).clone()),
+            ([], Some(site)) => Err(ApiError::not_found(format!("{kind} {id} {missing} at site {site}"))),
+            ([], None) => Err(ApiError::not_found(format!("{kind} {id} {missing} at any site"))),
+            (many, _) => Err(ApiError::conflict(format!(
+                "{kind} id {id} exists at {} sites ({}); give the site",
+                many.len(),
+                many.iter().map(|a| a.scope.to_string()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The hub's planner loop: `actors::plan::plan_hub` over the hub's projection, the sites online and the clock,
+//! carried out through the hub's actors. Rollouts release waves, write their clusters' new profiles, pause, skip
+//! and roll back; deleted clusters lose their nodes — all derived from the log on every pass, so a hub killed at
+//! any point resumes by planning again.
+
+use super::site_directory::SiteDirectory;
+use crate::fault_point::fault_point;
+use crate::registries::{dispatch, Registries};
+use actors::plan::{plan_hub, HubCommand, HubInputs};
+use actors::rollout::RolloutCommand;
+use actors::{ExecuteError, Executed};
+use events::{AggregateKind, AggregateRef, Scope};
+use replay::Projection;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+/// Plans at least this often (skips are due by the clock, not by an event).
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the hub planner until aborted.
+pub async fn run(projection: Arc<Projection>, directory: Rc<SiteDirectory>, hub: Registries, wake: Arc<Notify>) {
+    let pass = || {
+        let (projection, directory, hub) = (projection.clone(), directory.clone(), hub.clone());
+        async move { pass(&projection, &directory, &hub).await }
+    };
+    crate::planner_loop::run(projection.clone(), wake, TICK, pass).await;
+}
+
+async fn pass(projection: &Projection, directory: &SiteDirectory, hub: &Registries) -> Vec<(String, u64)> {
+    let online = directory.online();
+    let now_unix_s = actors::process_clock::system_wall_ms() / 1000;
+    let commands = projection.read(|fleet| {
+        plan_hub(&HubInputs {
+            fleet,
+            online: &online,
+            now_unix_s,
+        })
+    });
+    let mut written = Vec::new();
+    for command in commands {
+        let span = tracing::info_span!("hub_plan", step = ?command);
+        match execute(hub, command).instrument(span).await {
+            Ok(positions) => written.extend(positions),
+            Err(e) => tracing::warn!(error = %e, "hub plan step failed; planning again"),
+        }
+    }
+    written
+}
+
+fn positions<A>(done: Executed<A>) -> Vec<(String, u64)> {
+    done.positions
+}
+
+async fn execute(hub: &Registries, command: HubCommand) -> Result<Vec<(String, u64)>, ExecuteError> {
+    match command {
+        HubCommand::Rollout { rollout, command } => {
+            let release = matches!(command, RolloutCommand::ReleaseWave(_));
+            let aggregate = AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::All,
+                id: rollout,
+            };
+            let done = dispatch(&hub.rollouts, aggregate, command, "rollout").await?;
+            if release && !done.events.is_empty() {
+                tracing::info!("wave released");
+                // Fault injection for the crash test: a hub dying between a wave's release and its clusters'
+                // new profiles must resume by planning again.
+                fault_point("hub-after-wave-release");
+            }
+            Ok(positions(done))
+        }
+        HubCommand::Cluster { site, cluster, command } => {
+            let aggregate = AggregateRef::cluster(&site, &cluster);
+            Ok(positions(dispatch(&hub.clusters, aggregate, command, "rollout").await?))
+        }
+        HubCommand::Node { site, node, command } => {
+            let aggregate = AggregateRef::node(&site, &node);
+            Ok(positions(dispatch(&hub.nodes, aggregate, command, "hub").await?))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! What the site observes of its node agents: when each was last heard, what membership it says it applied and
+//! what OS it runs. Liveness is not history: this lives in memory, and a restarted site hears every agent again
+//! within a heartbeat. A node the projection knows but no agent has spoken for since the start counts as last heard
+//! at the start, so a node that never comes back still goes silent.
+
+use super::cluster_runtime::ClusterRuntime;
+use crate::agent_protocol::AgentOs;
+use actors::node::Membership;
+use actors::plan::{ObservedNode, ObservedOs, SiteObserved};
+use events::Token;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// One agent's last word.
+#[derive(Clone, Debug)]
+struct AgentSeen {
+    last_heard: Instant,
+    applied: Option<Membership>,
+    os: Option<ObservedOs>,
+}
+
+/// The site's observations of its agents.
+pub struct SiteObserver {
+    started: Instant,
+    agents: RefCell<BTreeMap<Token, AgentSeen>>,
+}
+
+impl SiteObserver {
+    /// An observer that has heard nobody yet.
+    pub fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            agents: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The agent of `node` spoke: it is alive, runs `applied` and `os` (when it said).
+    pub fn heard(&self, node: &Token, applied: Option<Membership>, os: Option<AgentOs>) {
+        let mut agents = self.agents.borrow_mut();
+        let seen = agents.entry(node.clone()).or_insert(AgentSeen {
+            last_heard: Instant::now(),
+            applied: None,
+            os: None,
+        });
+        seen.last_heard = Instant::now();
+        if applied.is_some() {
+            seen.applied = applied;
+        }
+        if let Some(os) = os {
+            seen.os = Some(ObservedOs {
+                version: os.version,
+                slot: os.slot,
+                failure: os.failure,
+            });
+        }
+    }
+
+    /// Everything observed about `nodes` (the projection's registered nodes) and every agent heard, with what
+    /// `runtime` installed.
+    pub fn snapshot<R: ClusterRuntime>(&self, nodes: impl IntoIterator<Item = Token>, runtime: &R) -> SiteObserved {
+        let agents = self.agents.borrow();
+        let mut observed = SiteObserved::default();
+        let all: std::collections::BTreeSet<Token> = nodes.into_iter().chain(agents.keys().cloned()).collect();
+        for node in all {
+            let seen = agents.get(&node);
+            observed.nodes.insert(
+                node.clone(),
+                ObservedNode {
+                    heard_ms_ago: seen.map_or(self.started, |s| s.last_heard).elapsed().as_millis() as u64,
+                    applied: seen.and_then(|s| s.applied.clone()),
+                    os: seen.and_then(|s| s.os.clone()),
+                    provisioned: runtime.provisioned(&node),
+                },
+            );
+        }
+        observed
+    }
+
+    /// Per node, milliseconds since it was last heard (for the beacon).
+    pub fn heartbeat_ages_ms(&self) -> BTreeMap<String, u64> {
+        self.agents
+            .borrow()
+            .iter()
+            .map(|(node, seen)| (node.to_string(), seen.last_heard.elapsed().as_millis() as u64))
+            .collect()
+    }
+}
