@@ -157,6 +157,8 @@ pub struct AggregateActor<A: Aggregate, L: EventLog, S: SnapshotStore> {
     config: Arc<ActorConfig>,
     last_active: Instant,
     passivated: bool,
+    /// True once the log's tail after the snapshot was read successfully.
+    loaded: bool,
     on_stop: Option<Recipient<ActorStopped>>,
 }
 
@@ -175,6 +177,7 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> AggregateActor<A, L, S> {
             config,
             last_active: Instant::now(),
             passivated: false,
+            loaded: false,
             on_stop: None,
         }
     }
@@ -230,6 +233,19 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> AggregateActor<A, L, S> {
         match self.snapshots.save(&self.aggregate, &snapshot) {
             Ok(()) => self.unsnapshotted_events = 0,
             Err(e) => tracing::warn!(aggregate = %self.aggregate, error = %e, "snapshot not saved"),
+        }
+    }
+
+    /// After the first read of the log: loaded on success; on a failure before the actor ever loaded, it stops, so
+    /// the registry starts it again from snapshot + tail on next use (the log may be back by then).
+    fn settle_load<T>(&mut self, result: &Result<T, ExecuteError>, ctx: &mut Context<Self>) {
+        match result {
+            Ok(_) | Err(ExecuteError::Rejected(_) | ExecuteError::TooManyConflicts { .. }) => self.loaded = true,
+            Err(e) if !self.loaded => {
+                tracing::error!(aggregate = %self.aggregate, error = %e, "aggregate could not load; stopping");
+                ctx.stop();
+            }
+            Err(_) => {}
         }
     }
 
@@ -368,25 +384,9 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Actor for AggregateActor<A, L,
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // Only the local snapshot here: the log's tail is read by the first command or query, so a cold actor costs
+        // one log read per command, like a warm one.
         self.restore_snapshot();
-        let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
-        let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
-        let load = async move {
-            let result = catch_up(&log, &aggregate, &config.clock, &mut state, &mut positions).await;
-            result.map(|n| (state, positions, n))
-        };
-        ctx.wait(load.into_actor(self).map(|result, act, ctx| match result {
-            Ok((state, positions, n)) => {
-                act.state = state;
-                act.positions = positions;
-                act.note_applied(n);
-                tracing::debug!(aggregate = %act.aggregate, tail = n, "aggregate loaded");
-            }
-            Err(e) => {
-                tracing::error!(aggregate = %act.aggregate, error = %e, "aggregate could not load; stopping");
-                ctx.stop();
-            }
-        }));
         let check_every = (self.config.idle_timeout / 4).max(Duration::from_millis(10));
         ctx.run_interval(check_every, |act, ctx| {
             if act.last_active.elapsed() >= act.config.idle_timeout {
@@ -422,11 +422,12 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<Execute<A>> for Aggreg
         }
         .instrument(span);
         AtomicResponse::new(Box::pin(work.into_actor(self).map(
-            |(state, positions, result), act, _ctx| {
+            |(state, positions, result), act, ctx| {
                 // Whatever happened, `state` holds only events the log acknowledged or returned.
                 act.state = state;
                 act.positions = positions;
                 act.last_active = Instant::now();
+                act.settle_load(&result, ctx);
                 result.map(|(executed, applied)| {
                     act.note_applied(applied);
                     executed
@@ -443,8 +444,9 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<GetState<A>> for Aggre
         self.last_active = Instant::now();
         let (log, aggregate, config) = (self.log.clone(), self.aggregate.clone(), self.config.clone());
         let (mut state, mut positions) = (self.state.clone(), self.positions.clone());
+        let read_log = query.refresh || !self.loaded;
         let work = async move {
-            let result = if query.refresh {
+            let result = if read_log {
                 catch_up(&log, &aggregate, &config.clock, &mut state, &mut positions).await
             } else {
                 Ok(0)
@@ -452,9 +454,11 @@ impl<A: Aggregate, L: EventLog, S: SnapshotStore> Handler<GetState<A>> for Aggre
             (state, positions, result)
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(
-            |(state, positions, result), act, _ctx| {
+            |(state, positions, result), act, ctx| {
                 act.state = state;
                 act.positions = positions;
+                let result = result.map_err(ExecuteError::from);
+                act.settle_load(&result, ctx);
                 let applied = result?;
                 act.note_applied(applied);
                 Ok((act.state.clone(), act.positions.clone()))

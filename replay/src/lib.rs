@@ -28,5 +28,7 @@ pub use projection::Projection;
 pub use projection_store::restore_projection;
 pub use quarantine::{Quarantine, QuarantinedMessage};
 pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
-pub use sourcing::{ensure_hub_copy_of_site, ensure_site_copy_of_intents, source_status, SourceStatus, HUB_DOMAIN};
+pub use sourcing::{
+    ensure_hub_copy_of_site, ensure_site_copy_of_intents, resume_source, source_status, SourceStatus, HUB_DOMAIN,
+};
 pub use stream_setup::{ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError};

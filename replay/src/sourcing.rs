@@ -78,6 +78,37 @@ pub async fn ensure_site_copy_of_intents(
     .await
 }
 
+/// Makes the sourced copy `stream` copy again now: removes its sources and puts them back (DESIGN §7, verified on
+/// 2.15.1). A source whose origin was unreachable waits out the server's retry backoff — tens of seconds — before it
+/// tries again, and re-applying the same configuration does not reset that wait; removing and re-adding does, and
+/// the copy resumes from the source sequence recorded in its own messages, without duplicates. Call it when the
+/// link to the origin is known to be back. Returns false if the stream does not exist or has no sources.
+pub async fn resume_source(js: &Context, stream: &str) -> Result<bool, StreamSetupError> {
+    let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
+        stream: stream.to_string(),
+        reason: e.to_string(),
+    };
+    let mut handle = match js.get_stream(stream).await {
+        Ok(handle) => handle,
+        Err(_) => return Ok(false),
+    };
+    let config = handle.info().await.map_err(|e| failed(&e))?.config.clone();
+    let Some(sources) = config.sources.clone().filter(|s| !s.is_empty()) else {
+        return Ok(false);
+    };
+    let without = Config {
+        sources: Some(vec![]),
+        ..config.clone()
+    };
+    js.update_stream(&without).await.map_err(|e| failed(&e))?;
+    let with = Config {
+        sources: Some(sources),
+        ..config
+    };
+    js.update_stream(&with).await.map_err(|e| failed(&e))?;
+    Ok(true)
+}
+
 /// How far a sourced copy is behind its origin, as the copying server last saw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SourceStatus {

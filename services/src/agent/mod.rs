@@ -16,6 +16,7 @@ use std::time::Duration;
 
 /// Runs the agent until SIGTERM or Ctrl-C.
 pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
+    let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     let node_id = events::Token::new(args.node_id.clone()).context("--node-id")?;
     // One agent per disk: a second one on the same image would race the first through every update.
     let _lock = crate::data_dir_lock::DataDirLock::acquire_file(&lock_path(&args.disk))?;
@@ -88,7 +89,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::select! {
         _ = work => {}
-        result = crate::shutdown::wait_for_signal() => { result?; }
+        _ = signals.wait() => {}
     }
     println!("agent {node_id} stopped");
     Ok(ExitCode::SUCCESS)

@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 
 /// Runs the hub until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
+    let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
     let (url, supervisor, storage) = match &args.nats_url {
@@ -92,7 +93,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         "hub running: clients on {url}, sites connect to nats-leaf://{}",
         args.leaf_listen
     );
-    let signal = crate::shutdown::wait_for_signal().await?;
+    let signal = signals.wait().await;
     tracing::info!(%signal, "stopping");
     for task in tasks {
         task.abort();

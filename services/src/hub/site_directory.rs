@@ -107,6 +107,13 @@ impl SiteDirectory {
                 Err(e) => return tracing::error!(%site, error = %e, "cannot source the new site's stream"),
             }
             self.projection.follow(&subject::site_stream(&site));
+        } else if !self.link(&site).is_some_and(|link| link.connected()) {
+            // Back after a cut or a hub restart: copy now rather than after the server's retry backoff.
+            let stream = subject::site_stream(&site);
+            match replay::resume_source(&self.js, &stream).await {
+                Ok(_) => tracing::info!(%site, "site link up: its copy resumes"),
+                Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
+            }
         }
         let mut sites = self.sites.borrow_mut();
         let link = sites.entry(site).or_default();

@@ -80,9 +80,15 @@ impl StorageWatch {
     }
 
     fn check(&self) {
-        if self.logged_no_space() && !self.full.get() {
+        // The server's log may live on the full disk too, so the free space alone also counts.
+        let nearly_no_space = free_bytes(&self.store_dir).is_some_and(|free| free < FULL_BELOW_BYTES);
+        if (self.logged_no_space() || nearly_no_space) && !self.full.get() {
             self.full.set(true);
-            tracing::error!(store = %self.store_dir.display(), "disk full at {}: writes fail until space is freed", self.store_dir.display());
+            tracing::error!(
+                store = %self.store_dir.display(),
+                "disk full at {}: writes fail until space is freed",
+                self.store_dir.display()
+            );
         }
         if !self.full.get() {
             return;

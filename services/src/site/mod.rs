@@ -9,6 +9,7 @@ mod agent_endpoint;
 mod cluster_runtime;
 mod executor;
 mod hub_beacon;
+mod hub_link;
 mod observer;
 mod planner;
 
@@ -34,6 +35,7 @@ use tokio::sync::Notify;
 
 /// Runs a site until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
+    let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     let site = Token::new(args.site_id.clone()).context("--site-id")?;
     anyhow::ensure!(
         !crate::site_beacon::RESERVED_SITE_IDS.contains(&site.as_str()),
@@ -103,6 +105,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
         actix_rt::spawn(planner::run(planner, wake)),
+        actix_rt::spawn(hub_link::watch(client.clone(), js.clone())),
         actix_rt::spawn(hub_beacon::beacon(
             site.clone(),
             observer,
@@ -114,7 +117,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         "site {site} running: clients on {client_url}, hub link {}",
         args.hub_leaf
     );
-    let signal = crate::shutdown::wait_for_signal().await?;
+    let signal = signals.wait().await;
     tracing::info!(%site, %signal, "stopping");
     for task in tasks {
         task.abort();

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod hub_intents;
 pub mod process;
+pub mod store_fleet;
 
 use actors::AnyAggregate;
 use events::{AggregateRef, Scope, Token};
@@ -39,9 +40,19 @@ pub struct Hub {
 impl Hub {
     /// Starts a hub with data under `dir/hub`.
     pub async fn start(dir: &Path) -> Hub {
+        Self::start_with_env(dir, &[]).await
+    }
+
+    /// Starts a hub with extra environment (e.g. `EDGEFLEET_FAULT`).
+    pub async fn start_with_env(dir: &Path, env: &[(&str, String)]) -> Hub {
+        Self::start_in(dir, &dir.join("hub"), env).await
+    }
+
+    /// Starts a hub with its data in `data_dir` and its log in `dir`.
+    pub async fn start_in(dir: &Path, data_dir: &Path, env: &[(&str, String)]) -> Hub {
         let [client_port, leaf_port] = free_ports::<2>();
-        let data_dir = dir.join("hub");
-        let process = Self::spawn(dir, &data_dir, client_port, leaf_port);
+        let data_dir = data_dir.to_path_buf();
+        let process = Self::spawn(dir, &data_dir, client_port, leaf_port, env);
         let hub = Hub {
             process,
             client_port,
@@ -52,8 +63,9 @@ impl Hub {
         hub
     }
 
-    fn spawn(dir: &Path, data_dir: &Path, client_port: u16, leaf_port: u16) -> EdgefleetProcess {
-        let args = [
+    /// The arguments of `edgefleet hub` on these ports and data.
+    pub fn args(data_dir: &Path, client_port: u16, leaf_port: u16) -> Vec<String> {
+        vec![
             "hub".to_string(),
             "--data-dir".into(),
             data_dir.display().to_string(),
@@ -61,8 +73,34 @@ impl Hub {
             format!("127.0.0.1:{client_port}"),
             "--leaf-listen".into(),
             format!("127.0.0.1:{leaf_port}"),
-        ];
-        process::spawn("hub", dir, &args, &[])
+        ]
+    }
+
+    /// Waits until the hub process has exited on its own (a fault point fired); panics after `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) {
+        let process = &mut self.process;
+        eventually("the hub to exit", timeout, || {
+            let running = process.is_running();
+            async move { (!running).then_some(()) }
+        })
+        .await;
+    }
+
+    /// Starts the hub again on the same ports and data, with no extra environment.
+    pub async fn restart(&mut self, dir: &Path) {
+        self.process.kill_group();
+        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
+        self.wait_ready().await;
+    }
+
+    fn spawn(
+        dir: &Path,
+        data_dir: &Path,
+        client_port: u16,
+        leaf_port: u16,
+        env: &[(&str, String)],
+    ) -> EdgefleetProcess {
+        process::spawn("hub", dir, &Self::args(data_dir, client_port, leaf_port), env)
     }
 
     pub fn url(&self) -> String {
@@ -81,7 +119,7 @@ impl Hub {
     /// `kill -9` the hub and its nats-server, then start it again on the same ports and data.
     pub async fn kill9_and_restart(&mut self, dir: &Path) {
         self.process.kill_group();
-        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port);
+        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
         self.wait_ready().await;
     }
 
@@ -103,6 +141,7 @@ pub struct Site {
     pub client_port: u16,
     pub data_dir: PathBuf,
     pub link: LinkProxy,
+    args: Vec<String>,
 }
 
 impl Site {
@@ -147,17 +186,39 @@ impl Site {
             client_port,
             data_dir,
             link,
+            args,
         };
-        let client = connect(&site.url()).await;
+        site.wait_ready().await;
+        site
+    }
+
+    /// Waits until the site process has exited on its own (a fault point fired); panics after `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) {
+        let process = &mut self.process;
+        eventually("the site to exit", timeout, || {
+            let running = process.is_running();
+            async move { (!running).then_some(()) }
+        })
+        .await;
+    }
+
+    /// Starts the site again with the same arguments and data, with no extra environment.
+    pub async fn restart(&mut self, dir: &Path) {
+        self.process.kill_group();
+        self.process = process::spawn(&format!("site-{}", self.id), dir, &self.args, &[]);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&self) {
+        let client = connect(&self.url()).await;
         let js = async_nats::jetstream::new(client);
-        let stream = events::subject::site_stream(&site.id);
+        let stream = events::subject::site_stream(&self.id);
         eventually("the site stream", Duration::from_secs(20), || {
             let js = js.clone();
             let stream = stream.clone();
             async move { js.get_stream(&stream).await.ok().map(|_| ()) }
         })
         .await;
-        site
     }
 
     pub fn url(&self) -> String {

@@ -15,10 +15,12 @@ pub fn kill9(pid: u32) {
 /// Runs `edgefleet ARGS` with `env`, output appended to `dir/<name>.log`.
 pub fn spawn(name: &str, dir: &Path, args: &[String], env: &[(&str, String)]) -> EdgefleetProcess {
     let mut env = env.to_vec();
-    env.push((
-        "RUST_LOG",
-        std::env::var("EDGEFLEET_TEST_LOG").unwrap_or_else(|_| "info".into()),
-    ));
+    if !env.iter().any(|(k, _)| *k == "RUST_LOG") {
+        env.push((
+            "RUST_LOG",
+            std::env::var("EDGEFLEET_TEST_LOG").unwrap_or_else(|_| "info".into()),
+        ));
+    }
     EdgefleetProcess::spawn(
         name,
         Path::new(env!("CARGO_BIN_EXE_edgefleet")),

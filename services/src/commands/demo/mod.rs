@@ -52,6 +52,7 @@ enum Ending {
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     let mut story = Story::new();
     println!(
         "edgefleet demo — a local fleet: a hub and {} site(s) × {} node(s), all real processes and nats-servers",
@@ -64,7 +65,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut fleet = Fleet::default();
     let ending = tokio::select! {
         told = tell_the_story(&mut story, &args, dir.path(), &mut fleet) => Ending::Told(told),
-        signal = crate::shutdown::wait_for_signal() => Ending::Interrupted(signal?),
+        signal = signals.wait() => Ending::Interrupted(signal),
     };
     let keep_logs = match ending {
         Ending::Told(Ok(())) => {
@@ -75,7 +76,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                         fleet.sites.first().map(|s| s.id.as_str()).unwrap_or("store-1"),
                     );
                 }
-                let signal = crate::shutdown::wait_for_signal().await?;
+                let signal = signals.wait().await;
                 println!("{signal}: stopping the fleet");
             }
             false

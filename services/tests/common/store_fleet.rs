@@ -1,0 +1,126 @@
+//! A small fleet of stores for rollout and restart tests: a hub, sites with two agents each, profile
+//! `edge-stack@1` (OS 2026.11) published and cluster `main` (label tier=store) ready on it at every site.
+
+use super::cli::{ok, try_json as json};
+use super::process::EdgefleetProcess;
+use super::{agent, eventually, Hub, Site};
+use std::path::Path;
+use std::time::Duration;
+
+pub fn image(seed: u8) -> Vec<u8> {
+    (0..2 * 1024 * 1024u32)
+        .map(|i| (i as u8).wrapping_mul(17).wrapping_add(seed))
+        .collect()
+}
+
+pub fn publish(hub: &Hub, dir: &Path, os_version: &str, seed: u8) {
+    let file = dir.join(format!("os-{os_version}.img"));
+    std::fs::write(&file, image(seed)).expect("image");
+    let sha = ok(
+        hub,
+        &[
+            "images",
+            "put",
+            "edge-os",
+            os_version,
+            "-f",
+            &file.display().to_string(),
+        ],
+    )
+    .trim()
+    .to_string();
+    let manifest = format!(
+        "kind: Profile\nmetadata: {{name: edge-stack}}\nspec:\n  os: {{image: edge-os, version: \"{os_version}\", sha256: {sha}}}\n  \
+         k8s: {{distro: k3s, version: v1.31.4+k3s1}}\n  cni: {{name: cilium, chart: oci://charts/cilium, version: 1.16.5, values: ''}}\n  \
+         csi: null\n  addons: []\n  apps: []\n"
+    );
+    let path = dir.join(format!("profile-{os_version}.yaml"));
+    std::fs::write(&path, manifest).expect("manifest");
+    ok(hub, &["apply", "-f", &path.display().to_string()]);
+}
+
+pub fn cluster_on(hub: &Hub, site: &str, profile: &str) -> bool {
+    json(hub, &["clusters", "get", "main", "--site", site])
+        .is_some_and(|c| c["state"] == "ready" && c["running_profile"] == profile)
+}
+
+/// A hub, `site_ids` with two agents each, profile @1 published and cluster `main` (label tier=store) ready at
+/// every site.
+pub async fn fleet_on_v1(dir: &Path, site_ids: &[&str]) -> (Hub, Vec<Site>, Vec<EdgefleetProcess>) {
+    fleet_on_v1_with(dir, site_ids, &[], &[]).await
+}
+
+/// As [`fleet_on_v1`], with extra environment for the hub and for the sites (fault points).
+pub async fn fleet_on_v1_with(
+    dir: &Path,
+    site_ids: &[&str],
+    hub_env: &[(&str, String)],
+    site_env: &[(&str, String)],
+) -> (Hub, Vec<Site>, Vec<EdgefleetProcess>) {
+    let hub = Hub::start_with_env(dir, hub_env).await;
+    let mut sites = Vec::new();
+    for id in site_ids {
+        sites.push(Site::start_with_image(dir, &hub, id, site_env, None).await);
+    }
+    let agents: Vec<_> = sites
+        .iter()
+        .flat_map(|s| [agent(dir, s, "n1"), agent(dir, s, "n2")])
+        .collect();
+    publish(&hub, dir, "2026.11", 1);
+    let nodes = site_ids.len() * 2;
+    eventually("every node unassigned", Duration::from_secs(60), || async {
+        (json(&hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == nodes).then_some(())
+    })
+    .await;
+    for site in site_ids {
+        ok(
+            &hub,
+            &[
+                "clusters",
+                "create",
+                "main",
+                "--site",
+                site,
+                "--profile",
+                "edge-stack@1",
+                "-l",
+                "tier=store",
+            ],
+        );
+        ok(
+            &hub,
+            &[
+                "nodes",
+                "assign",
+                "n1",
+                "--site",
+                site,
+                "--cluster",
+                "main",
+                "--role",
+                "control-plane",
+            ],
+        );
+        ok(
+            &hub,
+            &[
+                "nodes",
+                "assign",
+                "n2",
+                "--site",
+                site,
+                "--cluster",
+                "main",
+                "--role",
+                "worker",
+            ],
+        );
+    }
+    for site in site_ids {
+        eventually(&format!("{site}/main ready on @1"), Duration::from_secs(90), || async {
+            cluster_on(&hub, site, "edge-stack@1").then_some(())
+        })
+        .await;
+    }
+    (hub, sites, agents)
+}

@@ -1,0 +1,174 @@
+//! Services that survive any restart: a hub killed between releasing a wave and writing its clusters' new
+//! profiles, a site killed right after handing out an OS update, a second hub started on a live data dir, and a
+//! supervisor that restarts its nats-server from its own settings. Each crash is a fault point
+//! (`EDGEFLEET_FAULT`): the process SIGKILLs itself at exactly that step, and the restarted process finishes the
+//! job by planning again from its log.
+
+mod common;
+
+use common::cli::{ok, run, try_json};
+use common::store_fleet::{cluster_on, fleet_on_v1_with, publish};
+use common::{eventually, Hub};
+use std::time::Duration;
+
+fn fault(point: &str) -> [(&'static str, String); 1] {
+    [("EDGEFLEET_FAULT", point.to_string())]
+}
+
+/// Defect 2: the orchestrator appended `WaveReleased`, then died before any cluster's `ClusterProfileChanged`.
+/// The restarted hub derives the missing intents from the released wave and the rollout completes.
+#[actix_rt::test]
+async fn a_hub_killed_right_after_releasing_a_wave_finishes_it_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut hub, _sites, _agents) = fleet_on_v1_with(dir.path(), &["w1"], &fault("hub-after-wave-release"), &[]).await;
+    publish(&hub, dir.path(), "2026.12", 2);
+    // The hub may die before this request's answer leaves it; what matters is what the log holds.
+    run(
+        &hub,
+        &[
+            "rollouts",
+            "create",
+            "--id",
+            "r1",
+            "--profile",
+            "edge-stack@2",
+            "--selector",
+            "tier=store",
+            "--waves",
+            "100%",
+        ],
+    );
+    hub.wait_exit(Duration::from_secs(30)).await;
+    assert!(
+        hub.process
+            .log_text()
+            .contains("fault point hub-after-wave-release reached"),
+        "the hub died at the fault point"
+    );
+
+    hub.restart(dir.path()).await;
+    eventually(
+        "w1 on edge-stack@2 after the restart",
+        Duration::from_secs(120),
+        || async { cluster_on(&hub, "w1", "edge-stack@2").then_some(()) },
+    )
+    .await;
+    let done = eventually("the rollout complete", Duration::from_secs(60), || async {
+        let r = try_json(&hub, &["rollouts", "get", "r1"])?;
+        (r["state"] == "complete").then_some(r)
+    })
+    .await;
+    assert_eq!(done["released_waves"], 1);
+    let history = ok(&hub, &["history", "cluster/w1/main"]);
+    assert_eq!(
+        history.matches("ClusterProfileChanged").count(),
+        1,
+        "the missing intent was written once, by the restarted hub:\n{history}"
+    );
+}
+
+/// Defect 3: the site recorded `NodeOsUpdateStarted` and died before the agent heard of it. Which image the node
+/// must install is in the log, so the restarted site hands it out and the update completes.
+#[actix_rt::test]
+async fn a_site_killed_right_after_starting_an_os_update_finishes_it_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, mut sites, _agents) =
+        fleet_on_v1_with(dir.path(), &["u1"], &[], &fault("site-after-os-update-started")).await;
+    publish(&hub, dir.path(), "2026.12", 2);
+    ok(
+        &hub,
+        &[
+            "clusters",
+            "upgrade",
+            "main",
+            "--site",
+            "u1",
+            "--profile",
+            "edge-stack@2",
+        ],
+    );
+    let site = &mut sites[0];
+    site.wait_exit(Duration::from_secs(60)).await;
+    assert!(site
+        .process
+        .log_text()
+        .contains("fault point site-after-os-update-started reached"));
+
+    site.restart(dir.path()).await;
+    eventually(
+        "u1/main on edge-stack@2 after the restart",
+        Duration::from_secs(180),
+        || async { cluster_on(&hub, "u1", "edge-stack@2").then_some(()) },
+    )
+    .await;
+    for node in ["n1", "n2"] {
+        let view = try_json(&hub, &["nodes", "get", node, "--site", "u1"]).expect("node");
+        assert_eq!(view["os_version"], "2026.12", "{node}: {view}");
+        assert_eq!(view["os_slot"], "ROOT-B", "{node}: {view}");
+    }
+}
+
+/// Defect 7: a second hub on a live data dir fails before touching anything there; the first hub's supervisor
+/// restarts its nats-server from its own settings even when `nats.conf` on disk says otherwise.
+#[actix_rt::test]
+async fn a_second_hub_on_the_same_data_dir_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::start(dir.path()).await;
+    let conf = hub.data_dir.join("nats").join("nats.conf");
+    let before = std::fs::read_to_string(&conf).expect("nats.conf");
+
+    let [client_port, leaf_port] = testkit::free_port::free_ports::<2>();
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(Hub::args(&hub.data_dir, client_port, leaf_port))
+        .output()
+        .expect("second hub runs");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is in use by process"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&conf).expect("nats.conf"),
+        before,
+        "the config is untouched"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", client_port)).is_err(),
+        "no second nats-server on the live store"
+    );
+
+    // Whatever a config on disk says, the supervisor brings the server back on the hub's own ports.
+    std::fs::write(
+        &conf,
+        before.replace(&hub.client_port.to_string(), &client_port.to_string()),
+    )
+    .expect("tamper with nats.conf");
+    let pid = nats_pid(&hub.data_dir.join("nats"));
+    common::process::kill9(pid);
+    eventually("the hub API on its own port again", Duration::from_secs(30), || async {
+        let client = async_nats::connect(hub.url()).await.ok()?;
+        client
+            .request("ef.api.v1.sites.list", "{}".into())
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    assert_ne!(nats_pid(&hub.data_dir.join("nats")), pid, "a new server process");
+}
+
+/// The pid of the nats-server running in `server_dir`, from its ports file.
+fn nats_pid(server_dir: &std::path::Path) -> u32 {
+    std::fs::read_dir(server_dir.join("ports"))
+        .expect("ports dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".ports")?
+                .rsplit('_')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .max()
+        .expect("a ports file names the running nats-server")
+}
