@@ -1,7 +1,7 @@
 //! The pure aggregate contract: `apply` and `decide` over plain data.
 
 use crate::rejection::Rejection;
-use events::{AggregateKind, AggregateRef, Hlc, Payload, Writer};
+use events::{AggregateKind, AggregateRef, Hlc, Payload, PayloadEvent, Writer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Debug;
@@ -28,12 +28,14 @@ pub trait Aggregate:
     /// Bumped whenever the state's layout changes, so old snapshots are ignored instead of misread.
     const STATE_VERSION: u16;
     /// This kind's event enum.
-    type Event: Clone + Debug + Into<Payload> + Send + 'static;
+    type Event: Clone + Debug + PayloadEvent + Send + 'static;
     /// This kind's command enum.
     type Command: Clone + Debug + Send + 'static;
 
     /// Picks this kind's event out of a payload (`None` for another kind's payload).
-    fn event(payload: &Payload) -> Option<&Self::Event>;
+    fn event(payload: &Payload) -> Option<&Self::Event> {
+        Self::Event::of(payload)
+    }
 
     /// Folds one event into the state. Must not fail: events are facts.
     fn apply(&mut self, event: &Self::Event, at: Hlc);

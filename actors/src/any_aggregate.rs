@@ -24,6 +24,33 @@ pub enum AnyAggregate {
     Rollout(RolloutState),
 }
 
+/// One aggregate kind's state, as carried in an [`AnyAggregate`].
+pub trait AnyState: Sized {
+    /// The state, if `any` is of this kind.
+    fn of(any: &AnyAggregate) -> Option<&Self>;
+}
+
+macro_rules! any_state {
+    ($($state:ty => $variant:ident),* $(,)?) => {$(
+        impl AnyState for $state {
+            fn of(any: &AnyAggregate) -> Option<&Self> {
+                match any {
+                    AnyAggregate::$variant(state) => Some(state),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+any_state!(
+    NodeState => Node,
+    SiteState => Site,
+    ClusterState => Cluster,
+    ProfileState => Profile,
+    RolloutState => Rollout,
+);
+
 /// An event that cannot be applied to this state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyError {

@@ -9,7 +9,7 @@ use crate::labels::validate_labels;
 use crate::rejection::Rejection;
 use events::cluster::{ClusterEvent, ProfileRef};
 use events::node::NodeRole;
-use events::{AggregateKind, Hlc, Payload, Token, Writer};
+use events::{AggregateKind, Hlc, Token, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -157,13 +157,6 @@ impl Aggregate for ClusterState {
     const STATE_VERSION: u16 = 2;
     type Event = ClusterEvent;
     type Command = ClusterCommand;
-
-    fn event(payload: &Payload) -> Option<&ClusterEvent> {
-        match payload {
-            Payload::Cluster(e) => Some(e),
-            _ => None,
-        }
-    }
 
     fn apply(&mut self, event: &ClusterEvent, _at: Hlc) {
         let spec = &mut self.spec;

@@ -4,6 +4,7 @@
 //! Aggregates are ordered by (kind, scope, id), so "every node of site S" is one range scan, not a pass over the
 //! whole fleet.
 
+use crate::any_aggregate::AnyState;
 use crate::cluster::ClusterState;
 use crate::fleet_state::{AggregateEntry, FleetState};
 use crate::node::NodeState;
@@ -50,89 +51,76 @@ impl FleetState {
             .take_while(move |(a, _)| a.kind == kind)
     }
 
+    /// The states of `kind` in `scope` that `pick` recognises, by id.
+    fn states_in<'f, T: 'f>(
+        &'f self,
+        kind: AggregateKind,
+        scope: &Scope,
+        pick: fn(&AnyAggregate) -> Option<&T>,
+    ) -> impl Iterator<Item = (&'f Token, &'f T)> + 'f {
+        self.scoped(kind, scope)
+            .filter_map(move |(a, e)| Some((&a.id, pick(&e.state)?)))
+    }
+
+    /// The site-scoped states of `kind` that `pick` recognises, as (site, id, state).
+    fn site_states<'f, T: 'f>(
+        &'f self,
+        kind: AggregateKind,
+        pick: fn(&AnyAggregate) -> Option<&T>,
+    ) -> impl Iterator<Item = (&'f Token, &'f Token, &'f T)> + 'f {
+        self.of_kind(kind)
+            .filter_map(move |(a, e)| Some((a.scope.site()?, &a.id, pick(&e.state)?)))
+    }
+
     /// A node of a site, if the log holds any event of it.
     pub fn node(&self, site: &Token, id: &Token) -> Option<&NodeState> {
-        match self.get(&AggregateRef::node(site, id)) {
-            Some(AnyAggregate::Node(node)) => Some(node),
-            _ => None,
-        }
+        self.get(&AggregateRef::node(site, id)).and_then(NodeState::of)
     }
 
     /// Every node of `site`, by id.
     pub fn nodes_at<'f>(&'f self, site: &Token) -> impl Iterator<Item = (&'f Token, &'f NodeState)> + 'f {
-        self.scoped(AggregateKind::Node, &Scope::Site(site.clone()))
-            .filter_map(|(a, e)| match &e.state {
-                AnyAggregate::Node(node) => Some((&a.id, node)),
-                _ => None,
-            })
+        self.states_in(AggregateKind::Node, &Scope::Site(site.clone()), NodeState::of)
     }
 
     /// Every node of the fleet as (site, id, state).
     pub fn nodes(&self) -> impl Iterator<Item = (&Token, &Token, &NodeState)> {
-        self.of_kind(AggregateKind::Node)
-            .filter_map(|(a, e)| match (&a.scope, &e.state) {
-                (Scope::Site(site), AnyAggregate::Node(node)) => Some((site, &a.id, node)),
-                _ => None,
-            })
+        self.site_states(AggregateKind::Node, NodeState::of)
     }
 
     /// A cluster of a site.
     pub fn cluster(&self, site: &Token, id: &Token) -> Option<&ClusterState> {
-        match self.get(&AggregateRef::cluster(site, id)) {
-            Some(AnyAggregate::Cluster(cluster)) => Some(cluster),
-            _ => None,
-        }
+        self.get(&AggregateRef::cluster(site, id)).and_then(ClusterState::of)
     }
 
     /// Every cluster of `site`, by id.
     pub fn clusters_at<'f>(&'f self, site: &Token) -> impl Iterator<Item = (&'f Token, &'f ClusterState)> + 'f {
-        self.scoped(AggregateKind::Cluster, &Scope::Site(site.clone()))
-            .filter_map(|(a, e)| match &e.state {
-                AnyAggregate::Cluster(cluster) => Some((&a.id, cluster)),
-                _ => None,
-            })
+        self.states_in(AggregateKind::Cluster, &Scope::Site(site.clone()), ClusterState::of)
     }
 
     /// Every cluster of the fleet as (site, id, state).
     pub fn clusters(&self) -> impl Iterator<Item = (&Token, &Token, &ClusterState)> {
-        self.of_kind(AggregateKind::Cluster)
-            .filter_map(|(a, e)| match (&a.scope, &e.state) {
-                (Scope::Site(site), AnyAggregate::Cluster(cluster)) => Some((site, &a.id, cluster)),
-                _ => None,
-            })
+        self.site_states(AggregateKind::Cluster, ClusterState::of)
     }
 
     /// A site's own aggregate (labels, window, time zone).
     pub fn site(&self, site: &Token) -> Option<&SiteState> {
-        match self.get(&AggregateRef::site(site)) {
-            Some(AnyAggregate::Site(state)) => Some(state),
-            _ => None,
-        }
+        self.get(&AggregateRef::site(site)).and_then(SiteState::of)
     }
 
     /// Every site aggregate as (site, state).
     pub fn sites(&self) -> impl Iterator<Item = (&Token, &SiteState)> {
-        self.of_kind(AggregateKind::Site).filter_map(|(a, e)| match &e.state {
-            AnyAggregate::Site(site) => Some((&a.id, site)),
-            _ => None,
-        })
+        self.site_states(AggregateKind::Site, SiteState::of)
+            .map(|(_, id, s)| (id, s))
     }
 
     /// A profile's published versions.
     pub fn profile(&self, name: &Token) -> Option<&ProfileState> {
-        match self.get(&AggregateRef::profile(name)) {
-            Some(AnyAggregate::Profile(profile)) => Some(profile),
-            _ => None,
-        }
+        self.get(&AggregateRef::profile(name)).and_then(ProfileState::of)
     }
 
     /// Every profile as (name, versions).
     pub fn profiles(&self) -> impl Iterator<Item = (&Token, &ProfileState)> {
-        self.of_kind(AggregateKind::Profile)
-            .filter_map(|(a, e)| match &e.state {
-                AnyAggregate::Profile(profile) => Some((&a.id, profile)),
-                _ => None,
-            })
+        self.states_in(AggregateKind::Profile, &Scope::All, ProfileState::of)
     }
 
     /// The layers of one profile version, if it has reached this log.
@@ -148,21 +136,17 @@ impl FleetState {
     /// A rollout as a whole: the hub's plan and commands with every site's reports that this log holds folded in
     /// (`None` if the plan is not here).
     pub fn rollout(&self, id: &Token) -> Option<RolloutState> {
-        let plan = match self.get(&AggregateRef {
-            kind: AggregateKind::Rollout,
-            scope: Scope::All,
-            id: id.clone(),
-        }) {
-            Some(AnyAggregate::Rollout(plan)) => plan,
-            _ => return None,
-        };
+        let plan = self
+            .get(&AggregateRef {
+                kind: AggregateKind::Rollout,
+                scope: Scope::All,
+                id: id.clone(),
+            })
+            .and_then(RolloutState::of)?;
         let reports = self
-            .of_kind(AggregateKind::Rollout)
-            .filter(|(a, _)| a.scope != Scope::All && a.id == *id)
-            .filter_map(|(_, e)| match &e.state {
-                AnyAggregate::Rollout(report) => Some(report),
-                _ => None,
-            });
+            .site_states(AggregateKind::Rollout, RolloutState::of)
+            .filter(|(_, rollout, _)| *rollout == id)
+            .map(|(_, _, report)| report);
         Some(RolloutState::merged(plan, reports))
     }
 

@@ -4,7 +4,7 @@ use crate::aggregate::{Aggregate, DecideContext};
 use crate::labels::validate_labels;
 use crate::rejection::Rejection;
 use events::node::{Inventory, NodeEvent, NodeRole, OsUpdateFailure, RootSlot};
-use events::{AggregateKind, Hlc, Payload, Token, Writer};
+use events::{AggregateKind, Hlc, Token, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -263,13 +263,6 @@ impl Aggregate for NodeState {
     const STATE_VERSION: u16 = 3;
     type Event = NodeEvent;
     type Command = NodeCommand;
-
-    fn event(payload: &Payload) -> Option<&NodeEvent> {
-        match payload {
-            Payload::Node(e) => Some(e),
-            _ => None,
-        }
-    }
 
     fn apply(&mut self, event: &NodeEvent, at: Hlc) {
         let spec = &mut self.spec;

@@ -3,7 +3,7 @@
 use crate::aggregate::{Aggregate, DecideContext};
 use crate::rejection::Rejection;
 use events::profile::{HelmRelease, ProfileEvent, ProfileLayers};
-use events::{AggregateKind, Hlc, Payload, Writer};
+use events::{AggregateKind, Hlc, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -70,13 +70,6 @@ impl Aggregate for ProfileState {
     const STATE_VERSION: u16 = 1;
     type Event = ProfileEvent;
     type Command = ProfileCommand;
-
-    fn event(payload: &Payload) -> Option<&ProfileEvent> {
-        match payload {
-            Payload::Profile(e) => Some(e.as_ref()),
-            _ => None,
-        }
-    }
 
     fn apply(&mut self, event: &ProfileEvent, _at: Hlc) {
         match event {

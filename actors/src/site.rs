@@ -5,7 +5,7 @@ use crate::labels::validate_labels;
 use crate::maintenance_window::MaintenanceWindow;
 use crate::rejection::Rejection;
 use events::site::SiteEvent;
-use events::{AggregateKind, Hlc, Payload, Writer};
+use events::{AggregateKind, Hlc, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -61,13 +61,6 @@ impl Aggregate for SiteState {
     const STATE_VERSION: u16 = 2;
     type Event = SiteEvent;
     type Command = SiteCommand;
-
-    fn event(payload: &Payload) -> Option<&SiteEvent> {
-        match payload {
-            Payload::Site(e) => Some(e),
-            _ => None,
-        }
-    }
 
     fn apply(&mut self, event: &SiteEvent, at: Hlc) {
         match event {

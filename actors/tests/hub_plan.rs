@@ -52,15 +52,12 @@ fn fleet_with_rollout() -> FixtureLog {
     let mut log = FixtureLog::new();
     publish(&mut log, 2);
     for site in [site(), other_site()] {
-        log.hub(
-            &AggregateRef::cluster(&site, &token("main")),
-            ClusterEvent::Created {
-                generation: 1,
-                profile: profile(1),
-                overrides: Default::default(),
-            },
-            "ops",
-        );
+        let created = ClusterEvent::Created {
+            generation: 1,
+            profile: profile(1),
+            overrides: Default::default(),
+        };
+        log.hub(&AggregateRef::cluster(&site, &token("main")), created, "ops");
     }
     let second = events::rollout::ClusterTarget {
         site: other_site(),
@@ -106,11 +103,30 @@ fn site_reports(log: &mut FixtureLog, site: &Token, events: &[RolloutEvent]) {
     }
 }
 
+fn started_main() -> RolloutEvent {
+    RolloutEvent::ClusterUpdateStarted {
+        cluster: target("main"),
+        observed_generation: 2,
+    }
+}
+
+/// The rollout with its canary wave released and the canary moved to edge@2.
+fn canary_released() -> FixtureLog {
+    let mut log = fleet_with_rollout();
+    release(&mut log, 0, 2);
+    log.profile_changed("main", 2, 2);
+    log
+}
+
+fn both_online() -> [Token; 2] {
+    [site(), other_site()]
+}
+
 #[test]
 fn the_canary_wave_is_released_first() {
     let log = fleet_with_rollout();
     assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S),
+        plan(&log, &both_online(), CREATED_S),
         vec![rollout(RolloutCommand::ReleaseWave(0))]
     );
 }
@@ -122,38 +138,22 @@ fn a_released_wave_whose_profiles_were_never_written_is_resumed() {
     let mut log = fleet_with_rollout();
     release(&mut log, 0, 2);
     assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S + 1),
+        plan(&log, &both_online(), CREATED_S + 1),
         vec![change(&site(), "main", 2)]
     );
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "rollout",
-    );
+    log.profile_changed("main", 2, 2);
     assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S + 1),
+        plan(&log, &both_online(), CREATED_S + 1),
         vec![],
         "waiting for the canary"
     );
-    site_reports(
-        &mut log,
-        &site(),
-        &[
-            RolloutEvent::ClusterUpdateStarted {
-                cluster: target("main"),
-                observed_generation: 2,
-            },
-            RolloutEvent::ClusterUpdated {
-                cluster: target("main"),
-                profile: profile(2),
-            },
-        ],
-    );
+    let updated = RolloutEvent::ClusterUpdated {
+        cluster: target("main"),
+        profile: profile(2),
+    };
+    site_reports(&mut log, &site(), &[started_main(), updated]);
     assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S + 1),
+        plan(&log, &both_online(), CREATED_S + 1),
         vec![rollout(RolloutCommand::ReleaseWave(1))],
         "the canary passed its gate"
     );
@@ -161,68 +161,30 @@ fn a_released_wave_whose_profiles_were_never_written_is_resumed() {
 
 #[test]
 fn an_abort_moves_every_touched_cluster_back() {
-    let mut log = fleet_with_rollout();
-    release(&mut log, 0, 2);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "rollout",
-    );
-    site_reports(
-        &mut log,
-        &site(),
-        &[RolloutEvent::ClusterUpdateStarted {
-            cluster: target("main"),
-            observed_generation: 2,
-        }],
-    );
+    let mut log = canary_released();
+    site_reports(&mut log, &site(), &[started_main()]);
     log.hub(
         &rollout_ref(Scope::All, "r1"),
         RolloutEvent::Aborted { generation: 3 },
         "ops",
     );
     assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S + 5),
+        plan(&log, &both_online(), CREATED_S + 5),
         vec![change(&site(), "main", 1)]
     );
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 3,
-            profile: profile(1),
-        },
-        "rollout",
-    );
-    assert_eq!(
-        plan(&log, &[site(), other_site()], CREATED_S + 5),
-        vec![],
-        "written once"
-    );
+    log.profile_changed("main", 3, 1);
+    assert_eq!(plan(&log, &both_online(), CREATED_S + 5), vec![], "written once");
 }
 
 #[test]
 fn clusters_of_sites_offline_past_the_deadline_are_skipped() {
-    let mut log = fleet_with_rollout();
-    release(&mut log, 0, 2);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "rollout",
-    );
+    let log = canary_released();
     assert_eq!(plan(&log, &[other_site()], CREATED_S + 599), vec![], "not yet");
-    assert_eq!(
-        plan(&log, &[other_site()], CREATED_S + 600),
-        vec![rollout(RolloutCommand::Skip {
-            cluster: target("main"),
-            reason: SKIP_REASON.into(),
-        })]
-    );
+    let skip = RolloutCommand::Skip {
+        cluster: target("main"),
+        reason: SKIP_REASON.into(),
+    };
+    assert_eq!(plan(&log, &[other_site()], CREATED_S + 600), vec![rollout(skip)]);
 }
 
 #[test]
@@ -230,32 +192,18 @@ fn nodes_of_a_deleted_cluster_are_unassigned() {
     let mut log = FixtureLog::new();
     publish(&mut log, 1);
     register(&mut log, "n1", 1);
-    log.hub(
-        &cluster_ref("c1"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    )
-    .hub(
-        &node_ref("n1"),
-        NodeEvent::Assigned {
-            generation: 1,
-            cluster: token("c1"),
-            role: NodeRole::ControlPlane,
-        },
-        "ops",
-    );
+    let assigned = NodeEvent::Assigned {
+        generation: 1,
+        cluster: token("c1"),
+        role: NodeRole::ControlPlane,
+    };
+    log.cluster_created("c1", 1, 1).node_intent("n1", assigned);
     assert_eq!(plan(&log, &[site()], CREATED_S), vec![]);
-    log.hub(&cluster_ref("c1"), ClusterEvent::Deleted { generation: 2 }, "ops");
-    assert_eq!(
-        plan(&log, &[site()], CREATED_S),
-        vec![HubCommand::Node {
-            site: site(),
-            node: token("n1"),
-            command: NodeCommand::Unassign,
-        }]
-    );
+    log.cluster_deleted("c1", 2);
+    let unassign = HubCommand::Node {
+        site: site(),
+        node: token("n1"),
+        command: NodeCommand::Unassign,
+    };
+    assert_eq!(plan(&log, &[site()], CREATED_S), vec![unassign]);
 }

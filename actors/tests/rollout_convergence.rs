@@ -64,49 +64,17 @@ fn hub_event() -> impl Strategy<Value = RolloutEvent> {
     ]
 }
 
-fn with_generation(event: RolloutEvent, g: u64) -> RolloutEvent {
-    match event {
-        RolloutEvent::Created {
-            profile,
-            selector,
-            waves,
-            failure_budget,
-            window,
-            skip_after_s,
-            plan,
-            created_unix_s,
-            ..
-        } => RolloutEvent::Created {
-            generation: g,
-            profile,
-            selector,
-            waves,
-            failure_budget,
-            window,
-            skip_after_s,
-            plan,
-            created_unix_s,
-        },
-        RolloutEvent::Paused { reason, .. } => RolloutEvent::Paused { generation: g, reason },
-        RolloutEvent::Resumed { failures_accepted, .. } => RolloutEvent::Resumed {
-            generation: g,
-            failures_accepted,
-        },
-        RolloutEvent::Aborted { .. } => RolloutEvent::Aborted { generation: g },
-        RolloutEvent::WaveReleased {
-            wave, released_unix_s, ..
-        } => RolloutEvent::WaveReleased {
-            generation: g,
-            wave,
-            released_unix_s,
-        },
-        RolloutEvent::ClusterSkipped { cluster, reason, .. } => RolloutEvent::ClusterSkipped {
-            generation: g,
-            cluster,
-            reason,
-        },
-        site_event => site_event,
+fn with_generation(mut event: RolloutEvent, g: u64) -> RolloutEvent {
+    match &mut event {
+        RolloutEvent::Created { generation, .. }
+        | RolloutEvent::Paused { generation, .. }
+        | RolloutEvent::Resumed { generation, .. }
+        | RolloutEvent::Aborted { generation }
+        | RolloutEvent::WaveReleased { generation, .. }
+        | RolloutEvent::ClusterSkipped { generation, .. } => *generation = g,
+        _ => {}
     }
+    event
 }
 
 /// Events one site writes about its own clusters.

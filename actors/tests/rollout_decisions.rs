@@ -4,26 +4,18 @@
 mod rollout_support;
 
 use actors::rollout::{ClusterRolloutStatus, RolloutCommand};
-use events::rollout::{parse_waves, ClusterTarget, PauseReason, RolloutEvent};
+use events::rollout::{ClusterTarget, PauseReason, RolloutEvent};
 use rollout_support::*;
 use testkit::given;
 
 /// Waves: [site-1/a], [site-1/b, site-2/a]; budget 1; skip after 600 s; created at 1 s (the decision's HLC).
 fn created() -> RolloutEvent {
-    RolloutEvent::Created {
-        generation: 1,
-        profile: profile(2),
+    Creation {
         selector: [("tier".to_string(), "edge".to_string())].into(),
-        waves: parse_waves("1,100%").expect("valid waves"),
-        failure_budget: 1,
-        window: None,
-        skip_after_s: 600,
-        plan: vec![
-            vec![target("site-1", "a")],
-            vec![target("site-1", "b"), target("site-2", "a")],
-        ],
-        created_unix_s: 1,
+        plan: two_waves(),
+        ..Creation::default()
     }
+    .event()
 }
 
 fn create(version: u32, waves: &str, budget: u32, window: Option<&str>, skip_after_s: u64) -> RolloutCommand {

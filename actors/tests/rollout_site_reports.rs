@@ -5,26 +5,17 @@ mod rollout_support;
 
 use actors::rollout::{ClusterRolloutStatus, RolloutCommand};
 use actors::Rejection;
-use events::rollout::{PauseReason, RolloutEvent, WaveSpec};
+use events::rollout::{PauseReason, RolloutEvent};
 use rollout_support::*;
 use testkit::given;
 
 /// Waves: [site-1/a], [site-1/b, site-2/a]; budget 1.
 fn created() -> RolloutEvent {
-    RolloutEvent::Created {
-        generation: 1,
-        profile: profile(2),
-        selector: Default::default(),
-        waves: vec![WaveSpec::Count(1), WaveSpec::Percent(100)],
-        failure_budget: 1,
-        window: None,
-        skip_after_s: 600,
-        plan: vec![
-            vec![target("site-1", "a")],
-            vec![target("site-1", "b"), target("site-2", "a")],
-        ],
-        created_unix_s: 1,
+    Creation {
+        plan: two_waves(),
+        ..Creation::default()
     }
+    .event()
 }
 
 fn start(site: &str, cluster: &str) -> RolloutCommand {

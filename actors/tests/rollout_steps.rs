@@ -12,13 +12,8 @@ use testkit::token;
 
 /// Waves: [s1/a], [s1/b, s2/a], [s2/b, s3/a]; budget 1; skip after 100 s.
 fn created() -> RolloutEvent {
-    RolloutEvent::Created {
-        generation: 1,
-        profile: profile(2),
-        selector: Default::default(),
+    Creation {
         waves: vec![WaveSpec::Count(1), WaveSpec::Percent(60), WaveSpec::Percent(100)],
-        failure_budget: 1,
-        window: None,
         skip_after_s: 100,
         plan: vec![
             vec![target("s1", "a")],
@@ -26,7 +21,9 @@ fn created() -> RolloutEvent {
             vec![target("s2", "b"), target("s3", "a")],
         ],
         created_unix_s: 0,
+        ..Creation::default()
     }
+    .event()
 }
 
 fn state(events: &[RolloutEvent]) -> RolloutState {

@@ -19,18 +19,15 @@ use testkit::token;
 
 const NOW_MS: u64 = 1_783_125_000_000; // Saturday 2026-07-04 00:30 UTC, 02:30 in Berlin
 const SILENT_AFTER_MS: u64 = 3_000;
-
-fn image() -> SiteImage {
-    SiteImage {
-        cluster: token("main"),
-        profile: profile(1),
-    }
-}
+const CP: NodeRole = NodeRole::ControlPlane;
 
 fn plan_at(log: &FixtureLog, observed: &SiteObserved, now_unix_ms: u64, zone: &SiteZone) -> Vec<SiteCommand> {
     let fleet = log.fleet();
     let site = site();
-    let image = image();
+    let image = SiteImage {
+        cluster: token("main"),
+        profile: profile(1),
+    };
     plan_site(&SiteInputs {
         site: &site,
         fleet: &fleet,
@@ -60,6 +57,21 @@ fn cluster(id: &str, command: ClusterCommand) -> SiteCommand {
     }
 }
 
+fn os_reported(version: u32, slot: RootSlot) -> SiteCommand {
+    node(
+        "n1",
+        NodeCommand::ReportOsUpdated {
+            version: os_version(version),
+            slot,
+        },
+    )
+}
+
+/// n1 alone, running edge@1 (OS of v1), the runtime having installed `installed`.
+fn running_n1(installed: u32) -> SiteObserved {
+    observed(&[("n1", CP)], &os_version(1), &profile(installed))
+}
+
 fn heard(nodes: &[&str]) -> SiteObserved {
     let mut observed = SiteObserved::default();
     for n in nodes {
@@ -68,105 +80,61 @@ fn heard(nodes: &[&str]) -> SiteObserved {
     observed
 }
 
+/// A site-image cluster `main` with `members` ready on edge@1, adopted by the hub (created at generation 1).
+fn adopted_cluster(versions: u32, members: &[&str]) -> FixtureLog {
+    let mut log = FixtureLog::new();
+    publish(&mut log, versions);
+    ready_site_image_cluster(&mut log, members);
+    log.cluster_created("main", 1, 1);
+    log
+}
+
 #[test]
 fn a_new_node_forms_the_site_image_cluster_step_by_step() {
     let mut log = FixtureLog::new();
     register(&mut log, "n1", 1);
+    let join = ClusterCommand::Join {
+        node: token("n1"),
+        role: None,
+        site_image_profile: Some(profile(1)),
+    };
     assert_eq!(
         plan(&log, &heard(&["n1"])),
-        vec![cluster(
-            "main",
-            ClusterCommand::Join {
-                node: token("n1"),
-                role: None,
-                site_image_profile: Some(profile(1)),
-            }
-        )],
+        vec![cluster("main", join)],
         "the cluster decides the role first"
     );
-    log.site(
-        &cluster_ref("main"),
-        ClusterEvent::Formed {
-            profile: profile(1),
-            observed_generation: 0,
-        },
-        "controller",
-    )
-    .site(
-        &cluster_ref("main"),
-        ClusterEvent::MemberJoined {
-            node: token("n1"),
-            role: NodeRole::ControlPlane,
-        },
-        "controller",
-    );
+    log.cluster_observed("main", formed(1, 0))
+        .cluster_observed("main", member_joined("n1", CP));
+    let node_join = NodeCommand::Join {
+        cluster: token("main"),
+        role: CP,
+    };
     assert_eq!(
         plan(&log, &heard(&["n1"])),
-        vec![node(
-            "n1",
-            NodeCommand::Join {
-                cluster: token("main"),
-                role: NodeRole::ControlPlane
-            }
-        )],
+        vec![node("n1", node_join)],
         "then the node takes the role the cluster gave it (a crash in between plans the same again)"
     );
-    log.site(
-        &node_ref("n1"),
-        NodeEvent::Joined {
-            cluster: token("main"),
-            role: NodeRole::ControlPlane,
-            observed_generation: 0,
-        },
-        "controller",
-    );
+    log.node_observed("n1", joined_main(CP));
+    let provision = SiteCommand::Provision {
+        node: token("n1"),
+        cluster: token("main"),
+        role: CP,
+        profile: profile(1),
+    };
     assert_eq!(
         plan(&log, &heard(&["n1"])),
-        vec![
-            node("n1", NodeCommand::ReportProvisioning),
-            SiteCommand::Provision {
-                node: token("n1"),
-                cluster: token("main"),
-                role: NodeRole::ControlPlane,
-                profile: profile(1),
-            }
-        ]
+        vec![node("n1", NodeCommand::ReportProvisioning), provision]
     );
-    log.site(
-        &node_ref("n1"),
-        NodeEvent::Provisioning { observed_generation: 0 },
-        "controller",
-    );
-    let running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(1), &profile(1));
+    log.node_observed("n1", NodeEvent::Provisioning { observed_generation: 0 });
     assert_eq!(
-        plan(&log, &running),
-        vec![
-            node(
-                "n1",
-                NodeCommand::ReportOsUpdated {
-                    version: os_version(1),
-                    slot: RootSlot::A
-                }
-            ),
-            node("n1", NodeCommand::ReportReady)
-        ],
+        plan(&log, &running_n1(1)),
+        vec![os_reported(1, RootSlot::A), node("n1", NodeCommand::ReportReady)],
         "the agent's OS becomes a fact; it applied its membership, so the node is ready"
     );
-    log.site(
-        &node_ref("n1"),
-        NodeEvent::Ready { observed_generation: 0 },
-        "controller",
-    )
-    .site(
-        &node_ref("n1"),
-        NodeEvent::OsUpdated {
-            version: os_version(1),
-            slot: "ROOT-A".into(),
-        },
-        "controller",
-    );
+    log.node_observed("n1", NodeEvent::Ready { observed_generation: 0 })
+        .node_observed("n1", os_updated(1, "ROOT-A"));
     assert_eq!(
-        plan(&log, &running),
+        plan(&log, &running_n1(1)),
         vec![cluster("main", ClusterCommand::ReportReady { profile: profile(1) })],
         "the cluster is ready on what the runtime installed"
     );
@@ -176,68 +144,18 @@ fn a_new_node_forms_the_site_image_cluster_step_by_step() {
 /// OS update to the new one then starts.
 #[test]
 fn a_cluster_is_reported_ready_on_what_runs_while_a_change_is_pending() {
-    // Formed and every member ready, the ready report not written yet, and a change to @2 arriving first.
     let mut forming = FixtureLog::new();
     publish(&mut forming, 2);
-    forming.hub(
-        &cluster_ref("main"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    );
+    forming.cluster_created("main", 1, 1);
     register(&mut forming, "n1", 1);
     forming
-        .site(
-            &cluster_ref("main"),
-            ClusterEvent::Formed {
-                profile: profile(1),
-                observed_generation: 1,
-            },
-            "controller",
-        )
-        .site(
-            &cluster_ref("main"),
-            ClusterEvent::MemberJoined {
-                node: token("n1"),
-                role: NodeRole::ControlPlane,
-            },
-            "controller",
-        )
-        .site(
-            &node_ref("n1"),
-            NodeEvent::Joined {
-                cluster: token("main"),
-                role: NodeRole::ControlPlane,
-                observed_generation: 0,
-            },
-            "controller",
-        )
-        .site(
-            &node_ref("n1"),
-            NodeEvent::Ready { observed_generation: 0 },
-            "controller",
-        )
-        .site(
-            &node_ref("n1"),
-            NodeEvent::OsUpdated {
-                version: os_version(1),
-                slot: "ROOT-A".into(),
-            },
-            "controller",
-        )
-        .hub(
-            &cluster_ref("main"),
-            ClusterEvent::ProfileChanged {
-                generation: 2,
-                profile: profile(2),
-            },
-            "ops",
-        );
-    let running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(1), &profile(1));
-    let commands = plan(&forming, &running);
+        .cluster_observed("main", formed(1, 1))
+        .cluster_observed("main", member_joined("n1", CP))
+        .node_observed("n1", joined_main(CP))
+        .node_observed("n1", NodeEvent::Ready { observed_generation: 0 })
+        .node_observed("n1", os_updated(1, "ROOT-A"))
+        .profile_changed("main", 2, 2);
+    let commands = plan(&forming, &running_n1(1));
     assert!(
         commands.contains(&cluster("main", ClusterCommand::ReportReady { profile: profile(1) })),
         "{commands:?}"
@@ -254,19 +172,8 @@ fn labelling_a_node_never_moves_it() {
     let mut log = FixtureLog::new();
     publish(&mut log, 1);
     ready_site_image_cluster(&mut log, &["n1", "n2"]);
-    log.hub(
-        &node_ref("n1"),
-        NodeEvent::LabelsSet {
-            generation: 1,
-            labels: [("rack".to_string(), "r1".to_string())].into(),
-        },
-        "ops",
-    );
-    let running = observed(
-        &[("n1", NodeRole::ControlPlane), ("n2", NodeRole::Worker)],
-        &os_version(1),
-        &profile(1),
-    );
+    log.node_intent("n1", rack_label(1));
+    let running = observed(&[("n1", CP), ("n2", NodeRole::Worker)], &os_version(1), &profile(1));
     assert_eq!(plan(&log, &running), vec![], "nothing to do: no NodeLeft, no rejoin");
 }
 
@@ -275,26 +182,21 @@ fn silence_and_return_are_transitions() {
     let mut log = FixtureLog::new();
     publish(&mut log, 1);
     ready_site_image_cluster(&mut log, &["n1"]);
-    let mut running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(1), &profile(1));
+    let mut running = running_n1(1);
     running.nodes.get_mut(&token("n1")).expect("n1").heard_ms_ago = 5_000;
+    let last_seen = Hlc {
+        physical_ms: NOW_MS - 5_000,
+        logical: 0,
+    };
     assert_eq!(
         plan(&log, &running),
-        vec![node(
-            "n1",
-            NodeCommand::MarkSilent {
-                last_seen: Hlc {
-                    physical_ms: NOW_MS - 5_000,
-                    logical: 0
-                }
-            }
-        )]
+        vec![node("n1", NodeCommand::MarkSilent { last_seen })]
     );
-    log.site(
-        &node_ref("n1"),
+    log.node_observed(
+        "n1",
         NodeEvent::WentSilent {
             last_seen: Hlc::default(),
         },
-        "controller",
     );
     running.nodes.get_mut(&token("n1")).expect("n1").heard_ms_ago = 200;
     assert_eq!(plan(&log, &running), vec![node("n1", NodeCommand::MarkBack)]);
@@ -304,29 +206,14 @@ fn silence_and_return_are_transitions() {
 /// at the deletion's generation; its nodes do not join it again.
 #[test]
 fn a_deleted_site_image_cluster_is_emptied_removed_and_acknowledged() {
-    let mut log = FixtureLog::new();
-    publish(&mut log, 1);
-    ready_site_image_cluster(&mut log, &["n1"]);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    )
-    .hub(&cluster_ref("main"), ClusterEvent::Deleted { generation: 2 }, "ops");
-    let running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(1), &profile(1));
+    let mut log = adopted_cluster(1, &["n1"]);
+    log.cluster_deleted("main", 2);
+    let running = running_n1(1);
     assert_eq!(
         plan(&log, &running),
         vec![cluster("main", ClusterCommand::Leave(token("n1")))]
     );
-    log.site(
-        &cluster_ref("main"),
-        ClusterEvent::MemberLeft { node: token("n1") },
-        "controller",
-    );
+    log.cluster_observed("main", ClusterEvent::MemberLeft { node: token("n1") });
     assert_eq!(
         plan(&log, &running),
         vec![
@@ -336,17 +223,9 @@ fn a_deleted_site_image_cluster_is_emptied_removed_and_acknowledged() {
     );
     let mut uninstalled = running.clone();
     uninstalled.nodes.get_mut(&token("n1")).expect("n1").provisioned = None;
-    log.site(
-        &cluster_ref("main"),
-        ClusterEvent::Removed { observed_generation: 2 },
-        "controller",
-    );
+    log.cluster_observed("main", ClusterEvent::Removed { observed_generation: 2 });
     assert_eq!(plan(&log, &uninstalled), vec![node("n1", NodeCommand::Leave)]);
-    log.site(
-        &node_ref("n1"),
-        NodeEvent::Left { observed_generation: 0 },
-        "controller",
-    );
+    log.node_observed("n1", NodeEvent::Left { observed_generation: 0 });
     assert_eq!(
         plan(&log, &uninstalled),
         vec![],
@@ -357,49 +236,24 @@ fn a_deleted_site_image_cluster_is_emptied_removed_and_acknowledged() {
 /// Defect 3: the image a node is updating to is in the log, so a restarted site hands it out again.
 #[test]
 fn an_os_update_is_started_one_node_at_a_time_and_its_image_is_derivable() {
-    let mut log = FixtureLog::new();
-    publish(&mut log, 2);
-    ready_site_image_cluster(&mut log, &["n1", "n2"]);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    )
-    .hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "ops",
-    );
-    let mut running = observed(
-        &[("n1", NodeRole::ControlPlane), ("n2", NodeRole::Worker)],
-        &os_version(1),
-        &profile(1),
-    );
+    let mut log = adopted_cluster(2, &["n1", "n2"]);
+    log.profile_changed("main", 2, 2);
+    let mut running = observed(&[("n1", CP), ("n2", NodeRole::Worker)], &os_version(1), &profile(1));
     assert_eq!(
         plan(&log, &running),
         vec![node("n1", NodeCommand::ReportOsUpdateStarted(os_version(2)))],
         "control plane first, one at a time"
     );
-    log.site(
-        &node_ref("n1"),
+    log.node_observed(
+        "n1",
         NodeEvent::OsUpdateStarted {
             from_version: Some(os_version(1)),
             to_version: os_version(2),
         },
-        "controller",
     );
     let image = os_target(&log.fleet(), &site(), &token("n1")).expect("the target is derivable from the log");
-    assert_eq!(
-        (image.version.as_str(), image.sha256.as_str()),
-        (os_version(2).as_str(), format!("{:064x}", 2).as_str())
-    );
+    assert_eq!(image.version, os_version(2));
+    assert_eq!(image.sha256, format!("{:064x}", 2));
     assert_eq!(os_target(&log.fleet(), &site(), &token("n2")), None);
     assert_eq!(plan(&log, &running), vec![], "wait for n1");
     running.nodes.get_mut(&token("n1")).expect("n1").os = Some(ObservedOs {
@@ -407,21 +261,15 @@ fn an_os_update_is_started_one_node_at_a_time_and_its_image_is_derivable() {
         slot: Some(RootSlot::B),
         failure: None,
     });
-    assert_eq!(
-        plan(&log, &running),
-        vec![node(
-            "n1",
-            NodeCommand::ReportOsUpdated {
-                version: os_version(2),
-                slot: RootSlot::B
-            }
-        )]
-    );
+    assert_eq!(plan(&log, &running), vec![os_reported(2, RootSlot::B)]);
 }
 
-fn windowed_rollout(log: &mut FixtureLog, window: &str) {
+/// A site-image cluster adopted by the hub, rollout r1 to edge@2 in `window` released, and the cluster moved.
+fn windowed_rollout(window: &str) -> FixtureLog {
+    let mut log = adopted_cluster(2, &["n1"]);
+    let all = rollout_ref(Scope::All, "r1");
     log.hub(
-        &rollout_ref(Scope::All, "r1"),
+        &all,
         RolloutEvent::Created {
             generation: 1,
             profile: profile(2),
@@ -436,41 +284,23 @@ fn windowed_rollout(log: &mut FixtureLog, window: &str) {
         "ops",
     )
     .hub(
-        &rollout_ref(Scope::All, "r1"),
+        &all,
         RolloutEvent::WaveReleased {
             generation: 2,
             wave: 0,
             released_unix_s: 0,
         },
         "rollout",
-    );
+    )
+    .profile_changed("main", 2, 2);
+    log
 }
 
 /// Maintenance windows are read in the site's own time zone.
 #[test]
 fn a_rollout_starts_nodes_only_inside_its_window_in_site_local_time() {
-    let mut log = FixtureLog::new();
-    publish(&mut log, 2);
-    ready_site_image_cluster(&mut log, &["n1"]);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    );
-    windowed_rollout(&mut log, "Sat 02:00-05:00");
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "rollout",
-    );
-    let running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(1), &profile(1));
+    let log = windowed_rollout("Sat 02:00-05:00");
+    let running = running_n1(1);
     let berlin = SiteZone::new("Europe/Berlin").expect("zone");
     let started = vec![
         SiteCommand::Rollout {
@@ -501,73 +331,32 @@ fn a_rollout_starts_nodes_only_inside_its_window_in_site_local_time() {
 
 #[test]
 fn a_cluster_whose_nodes_all_run_the_target_is_upgraded_then_reported() {
-    let mut log = FixtureLog::new();
-    publish(&mut log, 2);
-    ready_site_image_cluster(&mut log, &["n1"]);
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::Created {
-            generation: 1,
-            profile: profile(1),
-            overrides: Default::default(),
-        },
-        "ops",
-    );
-    windowed_rollout(&mut log, "daily 00:00-24:00");
-    log.hub(
-        &cluster_ref("main"),
-        ClusterEvent::ProfileChanged {
-            generation: 2,
-            profile: profile(2),
-        },
-        "rollout",
-    )
-    .site(
-        &rollout_ref(Scope::Site(site()), "r1"),
-        RolloutEvent::ClusterUpdateStarted {
-            cluster: target("main"),
-            observed_generation: 2,
-        },
-        "controller",
-    )
-    .site(
-        &node_ref("n1"),
-        NodeEvent::OsUpdated {
-            version: os_version(2),
-            slot: "ROOT-B".into(),
-        },
-        "controller",
-    );
-    let mut running = observed(&[("n1", NodeRole::ControlPlane)], &os_version(2), &profile(1));
+    let mut log = windowed_rollout("daily 00:00-24:00");
+    let started = RolloutEvent::ClusterUpdateStarted {
+        cluster: target("main"),
+        observed_generation: 2,
+    };
+    log.site(&rollout_ref(Scope::Site(site()), "r1"), started, "controller")
+        .node_observed("n1", os_updated(2, "ROOT-B"));
+    let mut running = observed(&[("n1", CP)], &os_version(2), &profile(1));
     running.nodes.get_mut(&token("n1")).expect("n1").os = Some(ObservedOs {
         version: Some(os_version(2)),
         slot: Some(RootSlot::B),
         failure: None,
     });
-    assert_eq!(
-        plan(&log, &running),
-        vec![SiteCommand::UpgradeCluster {
-            cluster: token("main"),
-            members: vec![(token("n1"), NodeRole::ControlPlane)],
+    let upgrade = SiteCommand::UpgradeCluster {
+        cluster: token("main"),
+        members: vec![(token("n1"), CP)],
+        profile: profile(2),
+    };
+    assert_eq!(plan(&log, &running), vec![upgrade]);
+    log.cluster_observed("main", cluster_ready(2, 2));
+    let updated = SiteCommand::Rollout {
+        rollout: token("r1"),
+        command: RolloutCommand::ReportUpdated {
+            cluster: target("main"),
             profile: profile(2),
-        }]
-    );
-    log.site(
-        &cluster_ref("main"),
-        ClusterEvent::Ready {
-            profile: profile(2),
-            observed_generation: 2,
         },
-        "controller",
-    );
-    assert_eq!(
-        plan(&log, &running),
-        vec![SiteCommand::Rollout {
-            rollout: token("r1"),
-            command: RolloutCommand::ReportUpdated {
-                cluster: target("main"),
-                profile: profile(2),
-            },
-        }]
-    );
+    };
+    assert_eq!(plan(&log, &running), vec![updated]);
 }

@@ -29,7 +29,7 @@ pub struct IngestOptions {
 fn transition(site: &Token, aggregate: &AggregateRef, node: u32, nodes: u32, step: u32) -> Envelope {
     let i = u64::from(step) * u64::from(nodes) + u64::from(node);
     let at_ms = FIXTURE_EPOCH_MS + i;
-    let payload = if step % 2 == 0 {
+    let payload = if step.is_multiple_of(2) {
         NodeEvent::WentSilent {
             last_seen: Hlc {
                 physical_ms: at_ms.saturating_sub(30_000),

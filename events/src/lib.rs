@@ -25,5 +25,5 @@ pub use envelope::Envelope;
 pub use event_id::EventId;
 pub use hlc::{Hlc, HlcClock};
 pub use origin::{Origin, Writer};
-pub use payload::Payload;
+pub use payload::{Payload, PayloadEvent};
 pub use token::{Token, TokenError};

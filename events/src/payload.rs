@@ -59,6 +59,33 @@ impl Payload {
     }
 }
 
+/// An aggregate kind's event enum, as carried in a [`Payload`].
+pub trait PayloadEvent: Into<Payload> + Sized {
+    /// The event, if `payload` carries this kind's.
+    fn of(payload: &Payload) -> Option<&Self>;
+}
+
+macro_rules! payload_event {
+    ($($event:ty => $variant:ident),* $(,)?) => {$(
+        impl PayloadEvent for $event {
+            fn of(payload: &Payload) -> Option<&Self> {
+                match payload {
+                    Payload::$variant(e) => Some(std::borrow::Borrow::borrow(e)),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+payload_event!(
+    NodeEvent => Node,
+    SiteEvent => Site,
+    ClusterEvent => Cluster,
+    ProfileEvent => Profile,
+    RolloutEvent => Rollout,
+);
+
 impl From<NodeEvent> for Payload {
     fn from(e: NodeEvent) -> Self {
         Payload::Node(e)

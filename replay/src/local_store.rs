@@ -94,26 +94,15 @@ impl LocalStore {
         txn.commit().map_err(|e| redb_err("commit")(&e))
     }
 
-    /// Every stored snapshot.
+    /// Every stored snapshot (unreadable ones are skipped: replay rebuilds them).
     pub fn all_snapshots(&self) -> Result<Vec<(AggregateRef, Snapshot)>, LocalStoreError> {
         let txn = self.db.begin_read().map_err(|e| redb_err("begin")(&e))?;
         let table = txn.open_table(SNAPSHOTS).map_err(|e| redb_err("snapshots table")(&e))?;
-        let mut out = Vec::new();
-        for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
-            let (key, value) = row.map_err(|e| redb_err("row")(&e))?;
-            let (Ok(aggregate), Ok(snapshot)) = (
-                AggregateRef::parse(key.value()),
-                postcard::from_bytes::<Snapshot>(value.value()),
-            ) else {
-                tracing::warn!(
-                    key = key.value(),
-                    "unreadable snapshot skipped; it will be rebuilt by replay"
-                );
-                continue;
-            };
-            out.push((aggregate, snapshot));
+        let (snapshots, skipped) = snapshot_rows(&table)?;
+        if skipped > 0 {
+            tracing::warn!(skipped, "unreadable snapshots skipped; they will be rebuilt by replay");
         }
-        Ok(out)
+        Ok(snapshots)
     }
 
     /// Replay high-water marks per stream.
@@ -122,12 +111,7 @@ impl LocalStore {
         let table = txn
             .open_table(REPLAY_HIGH_WATER)
             .map_err(|e| redb_err("high-water table")(&e))?;
-        let mut out = BTreeMap::new();
-        for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
-            let (key, value) = row.map_err(|e| redb_err("row")(&e))?;
-            out.insert(key.value().to_string(), value.value());
-        }
-        Ok(out)
+        mark_rows(&table)
     }
 
     /// Persists one quarantined message.
@@ -168,6 +152,36 @@ impl LocalStore {
         }
         Ok(out)
     }
+}
+
+/// Every readable `(aggregate, snapshot)` row of a snapshot table, and how many rows could not be read.
+pub(crate) fn snapshot_rows(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<(Vec<(AggregateRef, Snapshot)>, usize), LocalStoreError> {
+    let (mut rows, mut skipped) = (Vec::new(), 0);
+    for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
+        let (key, value) = row.map_err(|e| redb_err("row")(&e))?;
+        match (
+            AggregateRef::parse(key.value()),
+            postcard::from_bytes::<Snapshot>(value.value()),
+        ) {
+            (Ok(aggregate), Ok(snapshot)) => rows.push((aggregate, snapshot)),
+            _ => skipped += 1,
+        }
+    }
+    Ok((rows, skipped))
+}
+
+/// Every `stream → sequence` row of a high-water table.
+pub(crate) fn mark_rows(
+    table: &impl ReadableTable<&'static str, u64>,
+) -> Result<BTreeMap<String, u64>, LocalStoreError> {
+    let mut marks = BTreeMap::new();
+    for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
+        let (stream, seq) = row.map_err(|e| redb_err("row")(&e))?;
+        marks.insert(stream.value().to_string(), seq.value());
+    }
+    Ok(marks)
 }
 
 /// True if `new` is at or beyond `old` in every stream `old` covers.

@@ -2,14 +2,11 @@
 //! snapshot + tail instead of every stream from the start. Kept apart from the actors' snapshots: a projection
 //! folds each aggregate as its own subjects hold it, an actor also folds its companions.
 
-use crate::local_store::{redb_err, LocalStore, LocalStoreError};
+use crate::local_store::{mark_rows, redb_err, snapshot_rows, LocalStore, LocalStoreError};
 use crate::stream_reader::{last_seq, ReadError};
 use actors::fleet_state::FleetState;
-use actors::Snapshot;
 use async_nats::jetstream::context::Context;
-use events::AggregateRef;
-use redb::{Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use std::collections::BTreeMap;
+use redb::{Durability, ReadableDatabase, TableDefinition};
 
 /// Aggregate (`kind/scope/id`) → postcard [`Snapshot`] of the projection's fold.
 const PROJECTION: TableDefinition<&str, &[u8]> = TableDefinition::new("projection");
@@ -56,21 +53,10 @@ impl LocalStore {
         let (Ok(table), Ok(marks)) = (txn.open_table(PROJECTION), txn.open_table(PROJECTION_HIGH_WATER)) else {
             return Ok(None); // never saved
         };
-        let mut high_water = BTreeMap::new();
-        for row in marks.iter().map_err(|e| redb_err("iter")(&e))? {
-            let (stream, seq) = row.map_err(|e| redb_err("row")(&e))?;
-            high_water.insert(stream.value().to_string(), seq.value());
-        }
-        let mut snapshots = Vec::new();
-        for row in table.iter().map_err(|e| redb_err("iter")(&e))? {
-            let (key, value) = row.map_err(|e| redb_err("row")(&e))?;
-            let (Ok(aggregate), Ok(snapshot)) = (
-                AggregateRef::parse(key.value()),
-                postcard::from_bytes::<Snapshot>(value.value()),
-            ) else {
-                return Ok(None);
-            };
-            snapshots.push((aggregate, snapshot));
+        let high_water = mark_rows(&marks)?;
+        let (snapshots, skipped) = snapshot_rows(&table)?;
+        if skipped > 0 {
+            return Ok(None);
         }
         let (fleet, complete) = FleetState::from_snapshots(snapshots, high_water);
         Ok(complete.then_some(fleet))

@@ -47,17 +47,8 @@ fn node(n: u32) -> AggregateRef {
     AggregateRef::node(&site(), &token(&format!("n{n}")))
 }
 
-async fn register(registry: &Addr<NodeRegistry<JetStreamLog, actors::NoSnapshots>>, n: u32) {
-    registry
-        .send(Dispatch::<NodeState> {
-            aggregate: node(n),
-            command: NodeCommand::Register(sample_inventory(n)),
-            by: Some(format!("agent:n{n}")),
-            span: tracing::Span::none(),
-        })
-        .await
-        .expect("registry alive")
-        .expect("registered");
+async fn register<S: actors::SnapshotStore>(registry: &Addr<NodeRegistry<JetStreamLog, S>>, n: u32) {
+    register_via(registry, n).await.expect("registered");
 }
 
 async fn wait_for<F: Fn(&actors::RegistryStats) -> bool, L: EventLog, S: actors::SnapshotStore>(
@@ -290,16 +281,7 @@ async fn idle_actors_passivate_and_come_back_with_their_state() {
     };
     let registry = NodeRegistry::new(log(&server).await, store, config).start();
     for n in 0..3 {
-        registry
-            .send(Dispatch::<NodeState> {
-                aggregate: node(n),
-                command: NodeCommand::Register(sample_inventory(n)),
-                by: None,
-                span: tracing::Span::none(),
-            })
-            .await
-            .expect("alive")
-            .expect("registered");
+        register(&registry, n).await;
     }
     let stats = wait_for(&registry, |s| s.passivated == 3).await;
     assert_eq!(stats.live, 0);
@@ -360,17 +342,17 @@ async fn an_actor_that_fails_to_load_is_restarted_from_the_log_on_next_use() {
     assert!(stats.started >= 2, "the actor was started again: {stats:?}");
 }
 
-async fn register_via(
-    registry: &Addr<NodeRegistry<JetStreamLog, actors::NoSnapshots>>,
+async fn register_via<S: actors::SnapshotStore>(
+    registry: &Addr<NodeRegistry<JetStreamLog, S>>,
     n: u32,
 ) -> Result<actors::Executed<NodeState>, ExecuteError> {
+    let register = NodeCommand::Register(sample_inventory(n));
     registry
-        .send(Dispatch::<NodeState> {
-            aggregate: node(n),
-            command: NodeCommand::Register(sample_inventory(n)),
-            by: None,
-            span: tracing::Span::none(),
-        })
+        .send(Dispatch::<NodeState>::new(
+            node(n),
+            register,
+            Some(format!("agent:n{n}")),
+        ))
         .await
         .expect("registry alive")
 }

@@ -477,33 +477,37 @@ pub enum ImagesCommand {
     },
 }
 
+/// `edgefleet rollouts create`.
+#[derive(Debug, Args)]
+pub struct RolloutCreateArgs {
+    /// NAME@VERSION to move to.
+    #[arg(long)]
+    pub profile: ProfileRef,
+    /// Cluster (or site) label, KEY=VALUE, repeatable.
+    #[arg(long = "selector", value_parser = key_value)]
+    pub selector: Vec<(String, String)>,
+    /// Cumulative waves.
+    #[arg(long, default_value = "1,10%,50%,100%")]
+    pub waves: String,
+    /// Failures tolerated before the rollout pauses.
+    #[arg(long, default_value_t = 0)]
+    pub failure_budget: u32,
+    /// Maintenance window in site-local time, e.g. "Sat 02:00-05:00".
+    #[arg(long)]
+    pub window: Option<MaintenanceWindow>,
+    /// Seconds after a wave's release before clusters of offline sites are skipped.
+    #[arg(long, default_value_t = 86_400)]
+    pub skip_after_s: u64,
+    /// Rollout id (default: rollout-<unix seconds>).
+    #[arg(long)]
+    pub id: Option<Token>,
+}
+
 /// `edgefleet rollouts …`.
 #[derive(Debug, Subcommand)]
 pub enum RolloutsCommand {
     /// Start a rollout.
-    Create {
-        /// NAME@VERSION to move to.
-        #[arg(long)]
-        profile: ProfileRef,
-        /// Cluster (or site) label, KEY=VALUE, repeatable.
-        #[arg(long = "selector", value_parser = key_value)]
-        selector: Vec<(String, String)>,
-        /// Cumulative waves.
-        #[arg(long, default_value = "1,10%,50%,100%")]
-        waves: String,
-        /// Failures tolerated before the rollout pauses.
-        #[arg(long, default_value_t = 0)]
-        failure_budget: u32,
-        /// Maintenance window in site-local time, e.g. "Sat 02:00-05:00".
-        #[arg(long)]
-        window: Option<MaintenanceWindow>,
-        /// Seconds after a wave's release before clusters of offline sites are skipped.
-        #[arg(long, default_value_t = 86_400)]
-        skip_after_s: u64,
-        /// Rollout id (default: rollout-<unix seconds>).
-        #[arg(long)]
-        id: Option<Token>,
-    },
+    Create(RolloutCreateArgs),
     /// List rollouts.
     Ls,
     /// One rollout with its waves and per-cluster progress.

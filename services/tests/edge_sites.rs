@@ -461,7 +461,7 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
 
     site.link.cut();
     write_site_events(&site, 50).await;
-    let row = eventually("the cut shown at the hub", CONVERGE, || async {
+    let first_site = || {
         let text = cli(vec![
             "sites".into(),
             "ls".into(),
@@ -471,23 +471,17 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
             hub.url(),
         ]);
         let rows: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let row = rows.as_array()?.first()?.clone();
+        rows.as_array()?.first().cloned()
+    };
+    let row = eventually("the cut shown at the hub", CONVERGE, || async {
+        let row = first_site()?;
         (row["connection"] == "disconnected").then_some(row)
     })
     .await;
     eprintln!("during the cut: {row}");
     site.link.heal();
     eventually("lag back to 0 after the heal", CONVERGE, || async {
-        let text = cli(vec![
-            "sites".into(),
-            "ls".into(),
-            "-o".into(),
-            "json".into(),
-            "--hub".into(),
-            hub.url(),
-        ]);
-        let rows: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let row = rows.as_array()?.first()?.clone();
+        let row = first_site()?;
         (row["connection"] == "connected" && row["replication_lag"] == 0).then_some(())
     })
     .await;

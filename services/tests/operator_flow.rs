@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{json, ok, run};
+use common::cli::{assign, create_cluster, json, ok, run};
 use common::{agent, eventually, Hub, Site};
 use std::time::Duration;
 
@@ -49,24 +49,8 @@ async fn registration_to_a_ready_cluster_through_the_cli() {
     assert_cli_snapshot!("profiles_ls", ok(&hub, &["profiles", "ls"]));
     assert_cli_snapshot!("profiles_get", ok(&hub, &["profiles", "get", "edge-stack@1"]));
 
-    ok(
-        &hub,
-        &[
-            "clusters",
-            "create",
-            "main",
-            "--site",
-            "store-1",
-            "--profile",
-            "edge-stack@1",
-            "-l",
-            "tier=store",
-        ],
-    );
-    ok(
-        &hub,
-        &["nodes", "assign", "n1", "--cluster", "main", "--role", "control-plane"],
-    );
+    create_cluster(&hub, "main", "store-1", "edge-stack@1", &["tier=store"]);
+    assign(&hub, "n1", None, "main", "control-plane");
     let manifest =
         "apiVersion: edgefleet/v1\nkind: Node\nmetadata: {name: n2}\nspec: {cluster: main, role: worker}\n---\n\
                     kind: Node\nmetadata: {name: n3, labels: {rack: b}}\nspec: {cluster: main, role: worker}\n";

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cli::{json, ok};
+use common::cli::{assign, create_cluster, json, ok};
 use common::{agent_with_env, eventually, Hub, Site};
 use node_agent::{ensure_disk_image, BootSlots, DiskLayout, Slot};
 use std::path::Path;
@@ -89,20 +89,9 @@ async fn ready_cluster_with(
         (json(&hub, &["nodes", "ls", "--state", "unassigned"]).as_array()?.len() == 3).then_some(())
     })
     .await;
-    ok(
-        &hub,
-        &[
-            "clusters",
-            "create",
-            "main",
-            "--site",
-            "store-1",
-            "--profile",
-            "edge-stack@1",
-        ],
-    );
+    create_cluster(&hub, "main", "store-1", "edge-stack@1", &[]);
     for (node, role) in [("n1", "control-plane"), ("n2", "worker"), ("n3", "worker")] {
-        ok(&hub, &["nodes", "assign", node, "--cluster", "main", "--role", role]);
+        assign(&hub, node, None, "main", role);
     }
     eventually("cluster main ready on @1", Duration::from_secs(90), || async {
         (json(&hub, &["clusters", "get", "main"])["state"] == "ready").then_some(())

@@ -6,13 +6,21 @@
 
 mod common;
 
-use common::cli::{ok, run, try_json};
-use common::store_fleet::{cluster_on, fleet_on_v1_with, publish};
+use common::cli::{ok, rollout_args, run, try_json};
+use common::store_fleet::{fleet_on_v1_with, publish, rollout_complete, wait_cluster_on};
 use common::{eventually, Hub};
 use std::time::Duration;
 
 fn fault(point: &str) -> [(&'static str, String); 1] {
     [("EDGEFLEET_FAULT", point.to_string())]
+}
+
+fn died_at(process: &common::process::EdgefleetProcess, point: &str) {
+    let log = process.log_text();
+    assert!(
+        log.contains(&format!("fault point {point} reached")),
+        "died elsewhere:\n{log}"
+    );
 }
 
 /// Defect 2: the orchestrator appended `WaveReleased`, then died before any cluster's `ClusterProfileChanged`.
@@ -23,21 +31,7 @@ async fn a_hub_killed_right_after_releasing_a_wave_finishes_it_after_a_restart()
     let (mut hub, _sites, _agents) = fleet_on_v1_with(dir.path(), &["w1"], &fault("hub-after-wave-release"), &[]).await;
     publish(&hub, dir.path(), "2026.12", 2);
     // The hub may die before this request's answer leaves it; what matters is what the log holds.
-    run(
-        &hub,
-        &[
-            "rollouts",
-            "create",
-            "--id",
-            "r1",
-            "--profile",
-            "edge-stack@2",
-            "--selector",
-            "tier=store",
-            "--waves",
-            "100%",
-        ],
-    );
+    run(&hub, &rollout_args("r1", "edge-stack@2", "100%"));
     hub.wait_exit(Duration::from_secs(30)).await;
     assert!(
         hub.process
@@ -47,17 +41,8 @@ async fn a_hub_killed_right_after_releasing_a_wave_finishes_it_after_a_restart()
     );
 
     hub.restart(dir.path()).await;
-    eventually(
-        "w1 on edge-stack@2 after the restart",
-        Duration::from_secs(120),
-        || async { cluster_on(&hub, "w1", "edge-stack@2").then_some(()) },
-    )
-    .await;
-    let done = eventually("the rollout complete", Duration::from_secs(60), || async {
-        let r = try_json(&hub, &["rollouts", "get", "r1"])?;
-        (r["state"] == "complete").then_some(r)
-    })
-    .await;
+    wait_cluster_on(&hub, "w1", "edge-stack@2", Duration::from_secs(120)).await;
+    let done = rollout_complete(&hub, "r1").await;
     assert_eq!(done["released_waves"], 1);
     let history = ok(&hub, &["history", "cluster/w1/main"]);
     assert_eq!(
@@ -89,18 +74,10 @@ async fn a_site_killed_right_after_starting_an_os_update_finishes_it_after_a_res
     );
     let site = &mut sites[0];
     site.wait_exit(Duration::from_secs(60)).await;
-    assert!(site
-        .process
-        .log_text()
-        .contains("fault point site-after-os-update-started reached"));
+    died_at(&site.process, "site-after-os-update-started");
 
     site.restart(dir.path()).await;
-    eventually(
-        "u1/main on edge-stack@2 after the restart",
-        Duration::from_secs(180),
-        || async { cluster_on(&hub, "u1", "edge-stack@2").then_some(()) },
-    )
-    .await;
+    wait_cluster_on(&hub, "u1", "edge-stack@2", Duration::from_secs(180)).await;
     for node in ["n1", "n2"] {
         let view = try_json(&hub, &["nodes", "get", node, "--site", "u1"]).expect("node");
         assert_eq!(view["os_version"], "2026.12", "{node}: {view}");
@@ -141,7 +118,7 @@ async fn a_second_hub_on_the_same_data_dir_changes_nothing() {
         before.replace(&hub.client_port.to_string(), &client_port.to_string()),
     )
     .expect("tamper with nats.conf");
-    let pid = nats_pid(&hub.data_dir.join("nats"));
+    let pid = common::nats_pid(&hub.data_dir.join("nats"));
     common::process::kill9(pid);
     eventually("the hub API on its own port again", Duration::from_secs(30), || async {
         let client = async_nats::connect(hub.url()).await.ok()?;
@@ -152,23 +129,9 @@ async fn a_second_hub_on_the_same_data_dir_changes_nothing() {
             .map(|_| ())
     })
     .await;
-    assert_ne!(nats_pid(&hub.data_dir.join("nats")), pid, "a new server process");
-}
-
-/// The pid of the nats-server running in `server_dir`, from its ports file.
-fn nats_pid(server_dir: &std::path::Path) -> u32 {
-    std::fs::read_dir(server_dir.join("ports"))
-        .expect("ports dir")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_suffix(".ports")?
-                .rsplit('_')
-                .next()?
-                .parse::<u32>()
-                .ok()
-        })
-        .max()
-        .expect("a ports file names the running nats-server")
+    assert_ne!(
+        common::nats_pid(&hub.data_dir.join("nats")),
+        pid,
+        "a new server process"
+    );
 }

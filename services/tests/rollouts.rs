@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::cli::{ok, try_json as json};
+use common::cli::{ok, rollout_args, try_json as json};
 use common::eventually;
-use common::store_fleet::{cluster_on, fleet_on_v1, publish};
+use common::store_fleet::{cluster_on, fleet_on_v1, publish, rollout_complete, wait_cluster_on};
 use std::time::Duration;
 
 #[actix_rt::test]
@@ -16,21 +16,7 @@ async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
 
     // s3 is cut off before its wave; the canary wave is s1 alone (targets are ordered by site).
     sites[2].link.cut();
-    ok(
-        &hub,
-        &[
-            "rollouts",
-            "create",
-            "--id",
-            "r1",
-            "--profile",
-            "edge-stack@2",
-            "--selector",
-            "tier=store",
-            "--waves",
-            "1,100%",
-        ],
-    );
+    ok(&hub, &rollout_args("r1", "edge-stack@2", "1,100%"));
     let created = json(&hub, &["rollouts", "get", "r1"]).expect("rollout");
     assert_eq!(created["waves"].as_array().map(Vec::len), Some(2));
     assert_eq!(
@@ -39,16 +25,10 @@ async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
         "a canary wave of one cluster"
     );
 
-    eventually("the canary s1 updated", Duration::from_secs(120), || async {
-        cluster_on(&hub, "s1", "edge-stack@2").then_some(())
-    })
-    .await;
+    wait_cluster_on(&hub, "s1", "edge-stack@2", Duration::from_secs(120)).await;
     // Kill the hub mid-rollout; the rollout is in the log and resumes after the restart.
     hub.kill9_and_restart(dir.path()).await;
-    eventually("s2 updated after the hub restart", Duration::from_secs(120), || async {
-        cluster_on(&hub, "s2", "edge-stack@2").then_some(())
-    })
-    .await;
+    wait_cluster_on(&hub, "s2", "edge-stack@2", Duration::from_secs(120)).await;
     let during_cut = json(&hub, &["rollouts", "get", "r1"]).expect("rollout");
     assert_eq!(
         during_cut["state"], "running",
@@ -57,11 +37,7 @@ async fn a_rollout_over_three_sites_survives_a_cut_and_a_hub_kill() {
     assert!(!cluster_on(&hub, "s3", "edge-stack@2"));
 
     sites[2].link.heal();
-    let done = eventually("the rollout complete", Duration::from_secs(180), || async {
-        let r = json(&hub, &["rollouts", "get", "r1"])?;
-        (r["state"] == "complete").then_some(r)
-    })
-    .await;
+    let done = rollout_complete(&hub, "r1").await;
     assert_eq!(done["failures"], 0);
     for site in ["s1", "s2", "s3"] {
         assert!(cluster_on(&hub, site, "edge-stack@2"), "{site} runs the new profile");
@@ -78,25 +54,8 @@ async fn an_aborted_rollout_moves_updated_clusters_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (hub, _sites, _agents) = fleet_on_v1(dir.path(), &["a1", "a2"]).await;
     publish(&hub, dir.path(), "2026.12", 2);
-    ok(
-        &hub,
-        &[
-            "rollouts",
-            "create",
-            "--id",
-            "r2",
-            "--profile",
-            "edge-stack@2",
-            "--selector",
-            "tier=store",
-            "--waves",
-            "1,100%",
-        ],
-    );
-    eventually("the canary a1 updated", Duration::from_secs(120), || async {
-        cluster_on(&hub, "a1", "edge-stack@2").then_some(())
-    })
-    .await;
+    ok(&hub, &rollout_args("r2", "edge-stack@2", "1,100%"));
+    wait_cluster_on(&hub, "a1", "edge-stack@2", Duration::from_secs(120)).await;
     // The planner releases the next wave as soon as the canary passes its gate, so the abort may find a2 pending,
     // updating or updated: wherever it is, it comes back, and no wave is released after the abort.
     let at_abort = json(&hub, &["rollouts", "abort", "r2"]).expect("abort answers");

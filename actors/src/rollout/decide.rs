@@ -54,38 +54,8 @@ pub(super) fn decide(
                 ));
             }
         }
-        RolloutCommand::Pause => {
-            require_running(state, "pause")?;
-            if state.spec.paused.is_some() {
-                vec![]
-            } else if state.is_complete() {
-                return Err(Rejection::Conflict(
-                    "the rollout is complete; there is nothing to pause".into(),
-                ));
-            } else {
-                vec![RolloutEvent::Paused {
-                    generation,
-                    reason: PauseReason::Operator,
-                }]
-            }
-        }
-        RolloutCommand::PauseForBudget => {
-            require_running(state, "pause")?;
-            if state.spec.paused.is_some() {
-                vec![]
-            } else if !state.budget_spent() {
-                return Err(Rejection::Conflict(format!(
-                    "the failure budget is not spent ({} failures, budget {})",
-                    state.failures(),
-                    state.spec.failure_budget
-                )));
-            } else {
-                vec![RolloutEvent::Paused {
-                    generation,
-                    reason: PauseReason::FailureBudgetSpent,
-                }]
-            }
-        }
+        RolloutCommand::Pause => pause(state, PauseReason::Operator, generation)?,
+        RolloutCommand::PauseForBudget => pause(state, PauseReason::FailureBudgetSpent, generation)?,
         RolloutCommand::Resume => {
             require_running(state, "resume")?;
             if state.spec.paused.is_none() {
@@ -173,32 +143,34 @@ fn plan_creation(
     Ok(plan)
 }
 
-/// True if `created` describes the rollout that exists (a retried creation), whatever its time.
+/// True if `created` describes the rollout that exists (a retried creation), whatever its generation and time.
 fn same_creation(state: &RolloutState, created: &RolloutEvent) -> bool {
-    let RolloutEvent::Created {
-        profile,
-        selector,
-        waves,
-        failure_budget,
-        window,
-        skip_after_s,
-        plan,
-        ..
-    } = created
-    else {
-        return false;
-    };
-    let spec = &state.spec;
-    spec.profile.as_ref() == Some(profile)
-        && spec.selector == *selector
-        && spec.waves == *waves
-        && spec.failure_budget == *failure_budget
-        && spec.window
-            == window
-                .as_deref()
-                .map(crate::maintenance_window::MaintenanceWindow::from_log)
-        && spec.skip_after_s == *skip_after_s
-        && spec.plan == *plan
+    let mut would_be = RolloutState::default();
+    would_be.fold(created);
+    let (have, want) = (&state.spec, &would_be.spec);
+    (&have.profile, &have.selector, &have.waves, have.failure_budget)
+        == (&want.profile, &want.selector, &want.waves, want.failure_budget)
+        && (&have.window, have.skip_after_s, &have.plan) == (&want.window, want.skip_after_s, &want.plan)
+}
+
+/// Pausing: nothing if already paused; the operator may pause any rollout not yet complete, the hub only one whose
+/// failure budget is spent.
+fn pause(state: &RolloutState, reason: PauseReason, generation: u64) -> Result<Vec<RolloutEvent>, Rejection> {
+    require_running(state, "pause")?;
+    if state.spec.paused.is_some() {
+        return Ok(vec![]);
+    }
+    match reason {
+        PauseReason::Operator if state.is_complete() => Err(Rejection::Conflict(
+            "the rollout is complete; there is nothing to pause".into(),
+        )),
+        PauseReason::FailureBudgetSpent if !state.budget_spent() => Err(Rejection::Conflict(format!(
+            "the failure budget is not spent ({} failures, budget {})",
+            state.failures(),
+            state.spec.failure_budget
+        ))),
+        _ => Ok(vec![RolloutEvent::Paused { generation, reason }]),
+    }
 }
 
 fn require_created(state: &RolloutState) -> Result<(), Rejection> {

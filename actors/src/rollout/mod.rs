@@ -31,7 +31,7 @@ use crate::aggregate::{Aggregate, DecideContext};
 use crate::rejection::Rejection;
 use events::cluster::ProfileRef;
 use events::rollout::{ClusterTarget, RolloutEvent};
-use events::{AggregateKind, Hlc, Payload, Writer};
+use events::{AggregateKind, Hlc, Writer};
 use std::collections::BTreeMap;
 
 /// What can be asked of a rollout.
@@ -104,13 +104,6 @@ impl Aggregate for RolloutState {
     const STATE_VERSION: u16 = 2;
     type Event = RolloutEvent;
     type Command = RolloutCommand;
-
-    fn event(payload: &Payload) -> Option<&RolloutEvent> {
-        match payload {
-            Payload::Rollout(e) => Some(e),
-            _ => None,
-        }
-    }
 
     fn apply(&mut self, event: &RolloutEvent, _at: Hlc) {
         self.fold(event);

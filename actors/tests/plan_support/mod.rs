@@ -80,15 +80,7 @@ pub fn register(log: &mut FixtureLog, node: &str, n: u32) {
 /// A cluster formed from the site image with `members` (the first control plane), every member joined, provisioned
 /// and ready, the cluster ready on `edge@1` — what a site looks like after forming offline.
 pub fn ready_site_image_cluster(log: &mut FixtureLog, members: &[&str]) {
-    let cluster = cluster_ref("main");
-    log.site(
-        &cluster,
-        ClusterEvent::Formed {
-            profile: profile(1),
-            observed_generation: 0,
-        },
-        "controller",
-    );
+    log.cluster_observed("main", formed(1, 0));
     for (i, node) in members.iter().enumerate() {
         let role = if i == 0 {
             NodeRole::ControlPlane
@@ -96,50 +88,13 @@ pub fn ready_site_image_cluster(log: &mut FixtureLog, members: &[&str]) {
             NodeRole::Worker
         };
         register(log, node, i as u32 + 1);
-        log.site(
-            &cluster,
-            ClusterEvent::MemberJoined {
-                node: token(node),
-                role,
-            },
-            "controller",
-        );
-        log.site(
-            &node_ref(node),
-            NodeEvent::Joined {
-                cluster: token("main"),
-                role,
-                observed_generation: 0,
-            },
-            "controller",
-        )
-        .site(
-            &node_ref(node),
-            NodeEvent::Provisioning { observed_generation: 0 },
-            "controller",
-        )
-        .site(
-            &node_ref(node),
-            NodeEvent::Ready { observed_generation: 0 },
-            "controller",
-        )
-        .site(
-            &node_ref(node),
-            NodeEvent::OsUpdated {
-                version: os_version(1),
-                slot: "ROOT-A".into(),
-            },
-            "controller",
-        );
+        log.cluster_observed("main", member_joined(node, role))
+            .node_observed(node, joined_main(role))
+            .node_observed(node, NodeEvent::Provisioning { observed_generation: 0 })
+            .node_observed(node, NodeEvent::Ready { observed_generation: 0 })
+            .node_observed(node, os_updated(1, "ROOT-A"));
     }
-    log.site(
-        &cluster,
-        ClusterEvent::Ready {
-            profile: profile(1),
-            observed_generation: 0,
-        },
-        "controller",
-    );
+    log.cluster_observed("main", cluster_ready(1, 0));
 }
 
 /// Agents of `members` heard just now, each applying its membership in `main` and running `os`; the runtime
@@ -170,4 +125,104 @@ pub fn observed(members: &[(&str, NodeRole)], os: &str, installed: &ProfileRef) 
         );
     }
     observed
+}
+
+/// Short ways to write what hubs and sites write about one site's aggregates.
+pub trait StoreLog {
+    /// Hub: cluster `id` created on `edge@version`.
+    fn cluster_created(&mut self, id: &str, generation: u64, version: u32) -> &mut Self;
+    /// Hub: cluster `id` moved to `edge@version`.
+    fn profile_changed(&mut self, id: &str, generation: u64, version: u32) -> &mut Self;
+    /// Hub: cluster `id` deleted.
+    fn cluster_deleted(&mut self, id: &str, generation: u64) -> &mut Self;
+    /// Site: an event of cluster `id`.
+    fn cluster_observed(&mut self, id: &str, event: ClusterEvent) -> &mut Self;
+    /// Site: an event of node `id`.
+    fn node_observed(&mut self, id: &str, event: NodeEvent) -> &mut Self;
+    /// Hub: an event of node `id`.
+    fn node_intent(&mut self, id: &str, event: NodeEvent) -> &mut Self;
+}
+
+impl StoreLog for FixtureLog {
+    fn cluster_created(&mut self, id: &str, generation: u64, version: u32) -> &mut Self {
+        let created = ClusterEvent::Created {
+            generation,
+            profile: profile(version),
+            overrides: Default::default(),
+        };
+        self.hub(&cluster_ref(id), created, "ops")
+    }
+
+    fn profile_changed(&mut self, id: &str, generation: u64, version: u32) -> &mut Self {
+        let changed = ClusterEvent::ProfileChanged {
+            generation,
+            profile: profile(version),
+        };
+        self.hub(&cluster_ref(id), changed, "ops")
+    }
+
+    fn cluster_deleted(&mut self, id: &str, generation: u64) -> &mut Self {
+        self.hub(&cluster_ref(id), ClusterEvent::Deleted { generation }, "ops")
+    }
+
+    fn cluster_observed(&mut self, id: &str, event: ClusterEvent) -> &mut Self {
+        self.site(&cluster_ref(id), event, "controller")
+    }
+
+    fn node_observed(&mut self, id: &str, event: NodeEvent) -> &mut Self {
+        self.site(&node_ref(id), event, "controller")
+    }
+
+    fn node_intent(&mut self, id: &str, event: NodeEvent) -> &mut Self {
+        self.hub(&node_ref(id), event, "ops")
+    }
+}
+
+/// `NodeOsUpdated` on `slot`.
+pub fn os_updated(version: u32, slot: &str) -> NodeEvent {
+    NodeEvent::OsUpdated {
+        version: os_version(version),
+        slot: slot.into(),
+    }
+}
+
+/// `NodeJoined` of `main` acting on generation 0.
+pub fn joined_main(role: NodeRole) -> NodeEvent {
+    NodeEvent::Joined {
+        cluster: token("main"),
+        role,
+        observed_generation: 0,
+    }
+}
+
+/// `ClusterFormed` on `edge@version`.
+pub fn formed(version: u32, observed_generation: u64) -> ClusterEvent {
+    ClusterEvent::Formed {
+        profile: profile(version),
+        observed_generation,
+    }
+}
+
+/// `ClusterMemberJoined`.
+pub fn member_joined(node: &str, role: NodeRole) -> ClusterEvent {
+    ClusterEvent::MemberJoined {
+        node: token(node),
+        role,
+    }
+}
+
+/// `ClusterReady` on `edge@version`.
+pub fn cluster_ready(version: u32, observed_generation: u64) -> ClusterEvent {
+    ClusterEvent::Ready {
+        profile: profile(version),
+        observed_generation,
+    }
+}
+
+/// Labels `rack=r1`, as a hub node intent.
+pub fn rack_label(generation: u64) -> NodeEvent {
+    NodeEvent::LabelsSet {
+        generation,
+        labels: [("rack".to_string(), "r1".to_string())].into(),
+    }
 }

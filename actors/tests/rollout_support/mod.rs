@@ -98,3 +98,69 @@ pub fn conflict(r: &Rejection) -> bool {
 pub fn not_found(r: &Rejection) -> bool {
     matches!(r, Rejection::NotFound(_))
 }
+
+/// A `RolloutCreated` to `edge@2`, built by naming only what a test cares about:
+/// `Creation { plan, skip_after_s: 600, ..Creation::default() }.event()`.
+#[derive(Clone, Debug)]
+pub struct Creation {
+    /// Generation of the event.
+    pub generation: u64,
+    /// Cluster label selector.
+    pub selector: std::collections::BTreeMap<String, String>,
+    /// Cumulative waves.
+    pub waves: Vec<events::rollout::WaveSpec>,
+    /// Failures tolerated.
+    pub failure_budget: u32,
+    /// Maintenance window text.
+    pub window: Option<String>,
+    /// Seconds before clusters of offline sites are skipped.
+    pub skip_after_s: u64,
+    /// Clusters per wave.
+    pub plan: Vec<Vec<ClusterTarget>>,
+    /// Hub time of the creation.
+    pub created_unix_s: u64,
+}
+
+impl Default for Creation {
+    /// Budget 1, any time, skip after 600 s, created at 1 s, generation 1, no plan.
+    fn default() -> Self {
+        Self {
+            generation: 1,
+            selector: Default::default(),
+            waves: vec![
+                events::rollout::WaveSpec::Count(1),
+                events::rollout::WaveSpec::Percent(100),
+            ],
+            failure_budget: 1,
+            window: None,
+            skip_after_s: 600,
+            plan: vec![],
+            created_unix_s: 1,
+        }
+    }
+}
+
+impl Creation {
+    /// The event.
+    pub fn event(self) -> RolloutEvent {
+        RolloutEvent::Created {
+            generation: self.generation,
+            profile: profile(2),
+            selector: self.selector,
+            waves: self.waves,
+            failure_budget: self.failure_budget,
+            window: self.window,
+            skip_after_s: self.skip_after_s,
+            plan: self.plan,
+            created_unix_s: self.created_unix_s,
+        }
+    }
+}
+
+/// Waves [site-1/a], [site-1/b, site-2/a]: the plan most rollout tests use.
+pub fn two_waves() -> Vec<Vec<ClusterTarget>> {
+    vec![
+        vec![target("site-1", "a")],
+        vec![target("site-1", "b"), target("site-2", "a")],
+    ]
+}

@@ -37,7 +37,6 @@ pub struct AccountClaims {
 }
 
 impl NatsClaims for AccountClaims {
-    const KIND: &'static str = "account";
     type Issuer = Operator;
     type Subject = Account;
 }

@@ -63,29 +63,27 @@ fn write_new_file(path: &Path, contents: &[u8], access: FileAccess) -> io::Resul
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use crate::test_files::{mode, temp_path};
 
     #[test]
     fn a_secret_is_written_owner_only_and_replaces_the_old_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("deep/er/secret.nk");
+        let (_dir, path) = temp_path("deep/er/secret.nk");
 
         write_atomically(&path, b"first", FileAccess::OwnerOnly).unwrap();
         write_atomically(&path, b"second", FileAccess::OwnerOnly).unwrap();
 
         assert_eq!(fs::read(&path).unwrap(), b"second");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(mode(&path), 0o600);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file is left behind");
     }
 
     #[test]
     fn a_public_file_is_world_readable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("operator.jwt");
+        let (_dir, path) = temp_path("operator.jwt");
 
         write_atomically(&path, b"jwt", FileAccess::WorldReadable).unwrap();
 
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(mode(&path), 0o644);
     }
 }

@@ -223,13 +223,8 @@ fn certificate_error(what: &str, error: impl fmt::Display) -> TrustError {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
-
-    fn mode(path: &Path) -> u32 {
-        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-    }
+    use crate::test_files::mode;
 
     #[test]
     fn the_ca_is_created_once_with_an_owner_only_key_and_loaded_afterwards() {

@@ -22,8 +22,9 @@ pub(crate) const CLAIMS_VERSION: u64 = 2;
 
 /// The `nats` section of one kind of JWT: who may issue it, what its subject is, and its `type`.
 pub trait NatsClaims: Serialize + DeserializeOwned {
-    /// The `nats.type` value (`operator`, `account`, `user`).
-    const KIND: &'static str;
+    /// The `nats.type` value (`operator`, `account`, `user`): the subject's role, as every NATS JWT kind is named
+    /// after what it describes.
+    const KIND: &'static str = <Self::Subject as KeyRole>::NAME;
     /// The role whose key signs this kind.
     type Issuer: KeyRole;
     /// The role of the subject's public key.

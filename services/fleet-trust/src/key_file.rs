@@ -36,14 +36,12 @@ impl<R: KeyRole> NatsKey<R> {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use crate::nkey::{AccountKey, OperatorKey};
+    use crate::test_files::{mode, temp_path};
 
     #[test]
     fn a_seed_file_is_owner_only_and_reads_back_as_the_same_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("operator.nk");
+        let (_dir, path) = temp_path("operator.nk");
 
         let created = OperatorKey::read_or_create_seed_file(&path).unwrap();
         let loaded = OperatorKey::read_or_create_seed_file(&path).unwrap();
@@ -53,14 +51,12 @@ mod tests {
             created.public_key(),
             "a second start loads, never regenerates"
         );
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]
     fn a_seed_file_of_another_role_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hub.nk");
+        let (_dir, path) = temp_path("hub.nk");
         OperatorKey::generate().write_seed_file(&path).unwrap();
 
         let error = AccountKey::read_seed_file(&path).unwrap_err();

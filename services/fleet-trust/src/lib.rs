@@ -33,6 +33,8 @@ mod operator_roles;
 mod server_tls;
 mod site_account;
 mod site_users;
+#[cfg(all(test, unix))]
+mod test_files;
 mod tls_files;
 mod trust_layout;
 mod trust_root;

@@ -111,18 +111,8 @@ impl<R: KeyRole> NatsKey<R> {
 
     /// The key pair whose seed is `seed` (`SO…`, `SA…` or `SU…`); refused if it is another role's seed.
     pub fn from_seed(seed: &str) -> Result<Self, KeyError> {
-        let pair = KeyPair::from_seed(seed.trim()).map_err(|error| KeyError::Malformed {
-            expected: R::NAME,
-            reason: error.to_string(),
-        })?;
-        if pair.key_pair_type() != R::key_type() {
-            return Err(KeyError::WrongRole {
-                expected: R::NAME,
-                found: format!("{:?}", pair.key_pair_type()).to_lowercase(),
-            });
-        }
         Ok(Self {
-            pair,
+            pair: of_role::<R>(KeyPair::from_seed(seed.trim()))?,
             role: PhantomData,
         })
     }
@@ -157,7 +147,12 @@ impl<R: KeyRole> fmt::Debug for NatsKey<R> {
 
 /// Checks that `public_key` is a valid public nkey of role `R` (e.g. an account JWT's subject).
 pub fn check_public_key<R: KeyRole>(public_key: &str) -> Result<(), KeyError> {
-    let pair = KeyPair::from_public_key(public_key).map_err(|error| KeyError::Malformed {
+    of_role::<R>(KeyPair::from_public_key(public_key)).map(drop)
+}
+
+/// The key pair nkeys `parsed` from a seed or public key, if it parsed and is of role `R`.
+fn of_role<R: KeyRole>(parsed: Result<KeyPair, nkeys::error::Error>) -> Result<KeyPair, KeyError> {
+    let pair = parsed.map_err(|error| KeyError::Malformed {
         expected: R::NAME,
         reason: error.to_string(),
     })?;
@@ -167,7 +162,7 @@ pub fn check_public_key<R: KeyRole>(public_key: &str) -> Result<(), KeyError> {
             found: format!("{:?}", pair.key_pair_type()).to_lowercase(),
         });
     }
-    Ok(())
+    Ok(pair)
 }
 
 /// Verifies that `signature` over `input` was made by the key whose public key is `public_key`.

@@ -14,7 +14,6 @@ pub struct OperatorClaims {
 }
 
 impl NatsClaims for OperatorClaims {
-    const KIND: &'static str = "operator";
     type Issuer = Operator;
     type Subject = Operator;
 }

@@ -35,58 +35,71 @@ impl TrustLayout {
         &self.dir
     }
 
-    /// The operator's seed file.
-    pub fn operator_seed(&self) -> PathBuf {
-        self.dir.join("operator.nk")
-    }
-
-    /// The operator JWT (named by `operator:` in the server config).
-    pub fn operator_jwt(&self) -> PathBuf {
-        self.dir.join("operator.jwt")
-    }
-
-    /// The directory of account seeds and JWTs.
-    pub fn accounts_dir(&self) -> PathBuf {
-        self.dir.join("accounts")
-    }
-
     /// The seed file of account `name`.
     pub fn account_seed(&self, name: &AccountName) -> PathBuf {
-        self.accounts_dir().join(format!("{name}.nk"))
+        self.account_file(name, "nk")
     }
 
     /// The latest JWT of account `name`.
     pub fn account_jwt(&self, name: &AccountName) -> PathBuf {
-        self.accounts_dir().join(format!("{name}.jwt"))
+        self.account_file(name, "jwt")
     }
 
+    /// `accounts/<name>.<extension>`.
+    fn account_file(&self, name: &AccountName, extension: &str) -> PathBuf {
+        self.accounts_dir().join(format!("{name}.{extension}"))
+    }
+}
+
+/// Declares the fixed paths of the layout, one table row each: `method = parent / "file name"`, where `parent` is
+/// [`TrustLayout::dir`] or another fixed path.
+macro_rules! fixed_paths {
+    ($($(#[doc = $doc:literal])+ $name:ident = $parent:ident / $file:literal;)+) => {
+        impl TrustLayout {
+            $(
+                $(#[doc = $doc])+
+                pub fn $name(&self) -> PathBuf {
+                    self.$parent().join($file)
+                }
+            )+
+        }
+    };
+}
+
+fixed_paths! {
+    /// The operator's seed file.
+    operator_seed = dir / "operator.nk";
+    /// The operator JWT (named by `operator:` in the server config).
+    operator_jwt = dir / "operator.jwt";
+    /// The directory of account seeds and JWTs.
+    accounts_dir = dir / "accounts";
     /// The full resolver's directory, owned by nats-server once it runs.
-    pub fn resolver_dir(&self) -> PathBuf {
-        self.dir.join("resolver")
-    }
-
+    resolver_dir = dir / "resolver";
     /// The hub account's admin credentials.
-    pub fn admin_creds(&self) -> PathBuf {
-        self.dir.join("admin.creds")
-    }
-
+    admin_creds = dir / "admin.creds";
     /// The system account user's credentials (pushes account JWTs to `$SYS.REQ.CLAIMS.UPDATE`).
-    pub fn system_creds(&self) -> PathBuf {
-        self.dir.join("system.creds")
-    }
-
+    system_creds = dir / "system.creds";
     /// The directory of the fleet CA and the hub's certificates.
-    pub fn tls_dir(&self) -> PathBuf {
-        self.dir.join("tls")
-    }
-
+    tls_dir = dir / "tls";
     /// The hub's server certificate (issued by the fleet CA).
-    pub fn server_cert(&self) -> PathBuf {
-        self.tls_dir().join("server.pem")
-    }
-
+    server_cert = tls_dir / "server.pem";
     /// The hub's server certificate's private key.
-    pub fn server_key(&self) -> PathBuf {
-        self.tls_dir().join("server-key.pem")
+    server_key = tls_dir / "server-key.pem";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_lies_in_the_trust_directory() {
+        let layout = TrustLayout::new("/trust");
+
+        assert_eq!(layout.operator_seed(), Path::new("/trust/operator.nk"));
+        assert_eq!(
+            layout.account_jwt(&AccountName::hub()),
+            Path::new("/trust/accounts/HUB.jwt")
+        );
+        assert_eq!(layout.server_key(), Path::new("/trust/tls/server-key.pem"));
     }
 }

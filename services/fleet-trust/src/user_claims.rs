@@ -49,7 +49,6 @@ pub struct UserClaims {
 }
 
 impl NatsClaims for UserClaims {
-    const KIND: &'static str = "user";
     type Issuer = Account;
     type Subject = User;
 }

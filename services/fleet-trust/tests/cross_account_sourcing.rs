@@ -6,8 +6,8 @@ mod support;
 
 use async_nats::jetstream::{self, stream};
 use events::Token;
-use fleet_trust::{hub_in_site_user, intent_copy_stream, intent_sources, push_account_jwt, AccountName, TrustRoot};
-use support::{connect, eventually, OperatorHub};
+use fleet_trust::{hub_in_site_user, intent_copy_stream, intent_sources, push_account_jwt, AccountName};
+use support::{eventually, hub_in_temp_dir, write_creds, HubTls};
 
 /// The config of `site`'s intent copy in its account at the hub, sourcing `EF_INTENT` across the accounts.
 fn intent_copy_config(site: &Token) -> stream::Config {
@@ -32,16 +32,9 @@ fn intent_copy_config(site: &Token) -> stream::Config {
 
 #[tokio::test]
 async fn a_site_account_sources_only_its_own_and_the_fleet_wide_intents() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
-    let hub = OperatorHub::start(&root, dir.path(), None, None).await;
-    let system = connect(&hub.client_url, &root.layout().system_creds(), None)
-        .await
-        .unwrap();
-    let admin = connect(&hub.client_url, &root.layout().admin_creds(), None)
-        .await
-        .unwrap();
-    let hub_js = jetstream::new(admin);
+    let (dir, root, hub) = hub_in_temp_dir(HubTls::Nowhere).await;
+    let system = hub.system_client().await;
+    let hub_js = jetstream::new(hub.admin_client().await);
     hub_js
         .create_stream(stream::Config {
             name: "EF_INTENT".to_owned(),
@@ -70,17 +63,11 @@ async fn a_site_account_sources_only_its_own_and_the_fleet_wide_intents() {
         push_account_jwt(&system, &root.issue_site_account(&site).unwrap())
             .await
             .unwrap();
-        let creds = dir.path().join(format!("hub-in-{name}.creds"));
-        root.issue_user(
-            &AccountName::site(&site),
-            &format!("hub-in-{name}"),
-            &hub_in_site_user(),
-            None,
-        )
-        .unwrap()
-        .write(&creds)
-        .unwrap();
-        let client = connect(&hub.client_url, &creds, None).await.unwrap();
+        let user_name = format!("hub-in-{name}");
+        let user = root
+            .issue_user(&AccountName::site(&site), &user_name, &hub_in_site_user(), None)
+            .unwrap();
+        let client = hub.connect(&write_creds(dir.path(), &user_name, &user)).await.unwrap();
         jetstream::new(client.clone())
             .create_stream(intent_copy_config(&site))
             .await

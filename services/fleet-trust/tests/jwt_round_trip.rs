@@ -73,11 +73,11 @@ fn the_wire_format_is_what_nats_server_reads() {
 
     let parts: Vec<&str> = jwt.split('.').collect();
     assert_eq!(parts.len(), 3);
-    let header: serde_json::Value =
-        serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[0].as_bytes()).unwrap()).unwrap();
-    assert_eq!(header, serde_json::json!({"typ": "JWT", "alg": "ed25519-nkey"}));
-    let claims: serde_json::Value =
-        serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[1].as_bytes()).unwrap()).unwrap();
+    assert_eq!(
+        json_part(parts[0]),
+        serde_json::json!({"typ": "JWT", "alg": "ed25519-nkey"})
+    );
+    let claims = json_part(parts[1]);
     assert_eq!(claims["iss"], account.public_key());
     assert_eq!(claims["sub"], user.public_key());
     assert_eq!(claims["nats"]["type"], "user");
@@ -92,48 +92,61 @@ fn the_wire_format_is_what_nats_server_reads() {
     );
 }
 
-#[test]
-fn a_jwt_with_altered_claims_is_refused() {
-    let operator = OperatorKey::generate();
-    let account = AccountKey::generate();
-    let jwt = sign_jwt(&operator, &account.public_key(), "SITE_a", &hub_account_claims()).unwrap();
+/// One part of a JWT (header or claims), decoded.
+fn json_part(part: &str) -> serde_json::Value {
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(part.as_bytes()).unwrap()).unwrap()
+}
+
+/// `jwt` with its claims' `field` set to `value`, keeping the original signature.
+fn with_claim(jwt: &str, field: &str, value: &str) -> String {
     let parts: Vec<&str> = jwt.split('.').collect();
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[1].as_bytes()).unwrap()).unwrap();
-    claims["name"] = "HUB".into();
-    let tampered = format!(
+    let mut claims = json_part(parts[1]);
+    claims[field] = value.into();
+    format!(
         "{}.{}.{}",
         parts[0],
         BASE64URL_NOPAD.encode(&serde_json::to_vec(&claims).unwrap()),
         parts[2]
-    );
-
-    let error = decode_verified::<AccountClaims>(&tampered, &operator.public_key()).unwrap_err();
-
-    assert!(matches!(error, JwtError::BadSignature { .. }), "{error}");
+    )
 }
 
 #[test]
-fn a_jwt_from_another_issuer_is_refused_even_if_well_signed() {
-    let ours = OperatorKey::generate();
-    let theirs = OperatorKey::generate();
-    let account = AccountKey::generate();
-    let jwt = sign_jwt(&theirs, &account.public_key(), "HUB", &hub_account_claims()).unwrap();
-
-    let error = decode_verified::<AccountClaims>(&jwt, &ours.public_key()).unwrap_err();
-
-    assert!(matches!(error, JwtError::WrongIssuer { .. }), "{error}");
-}
-
-#[test]
-fn a_jwt_of_another_kind_is_refused() {
+fn an_altered_foreign_or_other_kind_of_jwt_is_refused_as_an_account_jwt() {
+    let operator = OperatorKey::generate();
     let account = AccountKey::generate();
     let user = UserKey::generate();
-    let jwt = sign_jwt(&account, &user.public_key(), "u", &OperatorRole::Admin.user_claims()).unwrap();
+    let site_jwt = sign_jwt(&operator, &account.public_key(), "SITE_a", &hub_account_claims()).unwrap();
+    let foreign_jwt = sign_jwt(
+        &OperatorKey::generate(),
+        &account.public_key(),
+        "HUB",
+        &hub_account_claims(),
+    )
+    .unwrap();
+    let user_jwt = sign_jwt(&account, &user.public_key(), "u", &OperatorRole::Admin.user_claims()).unwrap();
+    type IsExpected = fn(&JwtError) -> bool;
+    let cases: [(&str, String, String, IsExpected); 3] = [
+        (
+            "altered claims",
+            with_claim(&site_jwt, "name", "HUB"),
+            operator.public_key(),
+            |error| matches!(error, JwtError::BadSignature { .. }),
+        ),
+        (
+            "well signed by another issuer",
+            foreign_jwt,
+            operator.public_key(),
+            |error| matches!(error, JwtError::WrongIssuer { .. }),
+        ),
+        ("a user JWT", user_jwt, account.public_key(), |error| {
+            matches!(error, JwtError::Key { field: "iss", .. })
+        }),
+    ];
 
-    let error = decode_verified::<AccountClaims>(&jwt, &account.public_key()).unwrap_err();
-
-    assert!(matches!(error, JwtError::Key { field: "iss", .. }), "{error}");
+    for (case, jwt, issuer, is_expected) in cases {
+        let error = decode_verified::<AccountClaims>(&jwt, &issuer).unwrap_err();
+        assert!(is_expected(&error), "{case}: {error}");
+    }
 }
 
 #[test]

@@ -9,17 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use fleet_trust::{ServerNames, ServerTls, TrustRoot};
-use support::{connect, OperatorHub};
-use tempfile::TempDir;
-
-async fn tls_hub() -> (TempDir, TrustRoot, OperatorHub) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
-    let tls = ServerTls::new(root.issue_hub_server_cert(&ServerNames::localhost()).unwrap());
-    let hub = OperatorHub::start(&root, dir.path(), Some(&tls), None).await;
-    (dir, root, hub)
-}
+use support::{connect, hub_in_temp_dir, HubTls};
 
 /// The INFO line a server sends first, in clear text, before any TLS.
 fn first_info(port: u16) -> serde_json::Value {
@@ -35,7 +25,7 @@ fn first_info(port: u16) -> serde_json::Value {
 
 #[tokio::test]
 async fn the_hub_announces_that_it_requires_auth_and_tls() {
-    let (_dir, _root, hub) = tls_hub().await;
+    let (_dir, _root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
 
     let info = first_info(hub.client_port);
 
@@ -45,7 +35,7 @@ async fn the_hub_announces_that_it_requires_auth_and_tls() {
 
 #[tokio::test]
 async fn an_anonymous_client_is_refused() {
-    let (_dir, root, hub) = tls_hub().await;
+    let (_dir, root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
 
     let refused = async_nats::ConnectOptions::new()
         .add_root_certificates(root.fleet_ca().cert_path().to_owned())
@@ -64,7 +54,7 @@ async fn an_anonymous_client_is_refused() {
 
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_fleet_ca_cannot_connect() {
-    let (_dir, root, hub) = tls_hub().await;
+    let (_dir, root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
     let other_dir = tempfile::tempdir().unwrap();
     let other_ca = fleet_trust::FleetCa::open_or_create(other_dir.path()).unwrap();
 
@@ -82,15 +72,8 @@ async fn a_client_that_does_not_trust_the_fleet_ca_cannot_connect() {
 
 #[tokio::test]
 async fn the_admin_uses_jetstream_in_the_hub_account() {
-    let (_dir, root, hub) = tls_hub().await;
-    let admin = connect(
-        &hub.client_url,
-        &root.layout().admin_creds(),
-        Some(root.fleet_ca().cert_path()),
-    )
-    .await
-    .unwrap();
-    let js = jetstream::new(admin);
+    let (_dir, _root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
+    let js = jetstream::new(hub.admin_client().await);
 
     js.create_stream(jetstream::stream::Config {
         name: "EF_INTENT".to_owned(),

@@ -3,17 +3,15 @@
 
 mod support;
 
-use std::path::Path;
-
 use async_nats::{Event, ServerError};
-use fleet_trust::{OperatorRole, ServerNames, ServerTls, TrustRoot};
+use fleet_trust::OperatorRole;
 use futures::StreamExt;
-use support::{connect, connect_with_events, OperatorHub};
+use support::{hub_in_temp_dir, write_creds, HubTls, OperatorHub};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Answers every request under `ef.api.v1.nodes.>` with `answered <subject>`, as the hub API would answer.
-async fn start_test_responder(url: &str, admin_creds: &Path, ca: &Path) -> async_nats::Client {
-    let admin = connect(url, admin_creds, Some(ca)).await.unwrap();
+async fn start_test_responder(hub: &OperatorHub) -> async_nats::Client {
+    let admin = hub.admin_client().await;
     let mut requests = admin.subscribe("ef.api.v1.nodes.>").await.unwrap();
     let replier = admin.clone();
     tokio::spawn(async move {
@@ -42,18 +40,10 @@ async fn next_permissions_violation(events: &mut UnboundedReceiver<Event>) -> St
 
 #[tokio::test]
 async fn a_viewer_reads_but_cannot_change_the_fleet() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
-    let tls = ServerTls::new(root.issue_hub_server_cert(&ServerNames::localhost()).unwrap());
-    let hub = OperatorHub::start(&root, dir.path(), Some(&tls), None).await;
-    let ca = root.fleet_ca().cert_path();
-    let _responder = start_test_responder(&hub.client_url, &root.layout().admin_creds(), ca).await;
-    let viewer_creds = dir.path().join("vera.creds");
-    root.issue_operator_user("vera", OperatorRole::Viewer, None)
-        .unwrap()
-        .write(&viewer_creds)
-        .unwrap();
-    let (viewer, mut events) = connect_with_events(&hub.client_url, &viewer_creds, Some(ca)).await;
+    let (dir, root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
+    let _responder = start_test_responder(&hub).await;
+    let vera = root.issue_operator_user("vera", OperatorRole::Viewer, None).unwrap();
+    let (viewer, mut events) = hub.connect_with_events(&write_creds(dir.path(), "vera", &vera)).await;
 
     let listed = viewer.request("ef.api.v1.nodes.list", "{}".into()).await.unwrap();
     let assign = viewer.request("ef.api.v1.nodes.assign", "{}".into()).await;
@@ -76,19 +66,12 @@ async fn a_viewer_reads_but_cannot_change_the_fleet() {
 
 #[tokio::test]
 async fn an_operator_changes_the_fleet() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
-    let hub = OperatorHub::start(&root, dir.path(), None, None).await;
-    let admin_creds = root.layout().admin_creds();
-    let admin = connect(&hub.client_url, &admin_creds, None).await.unwrap();
+    let (dir, root, hub) = hub_in_temp_dir(HubTls::Nowhere).await;
+    let admin = hub.admin_client().await;
     let mut requests = admin.subscribe("ef.api.v1.nodes.assign").await.unwrap();
     admin.flush().await.unwrap();
-    let operator_creds = dir.path().join("otto.creds");
-    root.issue_operator_user("otto", OperatorRole::Operator, None)
-        .unwrap()
-        .write(&operator_creds)
-        .unwrap();
-    let operator = connect(&hub.client_url, &operator_creds, None).await.unwrap();
+    let otto = root.issue_operator_user("otto", OperatorRole::Operator, None).unwrap();
+    let operator = hub.connect(&write_creds(dir.path(), "otto", &otto)).await.unwrap();
 
     let answered = tokio::spawn(async move {
         let request = requests.next().await.unwrap();

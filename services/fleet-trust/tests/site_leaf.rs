@@ -7,9 +7,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use events::Token;
-use fleet_trust::{push_account_jwt, LeafRemote, RemoteTls, ServerNames, ServerTls, TrustRoot};
+use fleet_trust::{push_account_jwt, LeafRemote, RemoteTls};
 use futures::{FutureExt, StreamExt};
-use support::{connect, eventually, NatsChild, OperatorHub};
+use support::{eventually, hub_in_temp_dir, write_creds, HubTls, NatsChild};
 
 /// The site's local account that the leaf link binds to.
 const SITE_LOCAL_ACCOUNT: &str = "SITE";
@@ -18,24 +18,13 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(200);
 
 #[tokio::test]
 async fn a_site_leaf_carries_only_what_its_credential_allows() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
-    let tls = ServerTls::new(root.issue_hub_server_cert(&ServerNames::localhost()).unwrap());
-    let hub = OperatorHub::start(&root, dir.path(), None, Some(Some(&tls))).await;
+    let (dir, root, hub) = hub_in_temp_dir(HubTls::LeafPort).await;
     let site = Token::new("a").unwrap();
-    let system = connect(&hub.client_url, &root.layout().system_creds(), None)
+    push_account_jwt(&hub.system_client().await, &root.issue_site_account(&site).unwrap())
         .await
         .unwrap();
-    push_account_jwt(&system, &root.issue_site_account(&site).unwrap())
-        .await
-        .unwrap();
-    let leaf_creds = dir.path().join("site-a-leaf.creds");
-    root.issue_site_leaf_user(&site).unwrap().write(&leaf_creds).unwrap();
-    let hub_in_site_creds = dir.path().join("hub-in-a.creds");
-    root.issue_hub_in_site_user(&site)
-        .unwrap()
-        .write(&hub_in_site_creds)
-        .unwrap();
+    let leaf_creds = write_creds(dir.path(), "site-a-leaf", &root.issue_site_leaf_user(&site).unwrap());
+    let hub_in_site_creds = write_creds(dir.path(), "hub-in-a", &root.issue_hub_in_site_user(&site).unwrap());
     let remote = LeafRemote {
         url: hub.leaf_url.clone().unwrap(),
         credentials: leaf_creds,
@@ -61,54 +50,42 @@ async fn a_site_leaf_carries_only_what_its_credential_allows() {
             .ok()
     })
     .await;
-    let hub_client = connect(&hub.client_url, &hub_in_site_creds, None).await.unwrap();
+    let hub_client = hub.connect(&hub_in_site_creds).await.unwrap();
 
     // Site → hub: the site's own subjects arrive (once the link is up), an intent subject never does.
-    let mut at_hub = hub_client.subscribe(">").await.unwrap();
-    hub_client.flush().await.unwrap();
-    probe_until_heard(&site_client, "ef.site.a.node.n1", &mut at_hub).await;
-    site_client
-        .publish("ef.intent.a.node.n1", "forged".into())
-        .await
-        .unwrap();
-    site_client
-        .publish("ef.site.a.node.marker", "after".into())
-        .await
-        .unwrap();
-    let arrived = next_subject_except_probes(&mut at_hub).await;
-    assert_eq!(
-        arrived, "ef.site.a.node.marker",
-        "the forged intent must not reach the hub"
-    );
-
+    assert_leaf_carries_only(&site_client, &hub_client, "ef.site.a.node", "ef.intent.a.node.n1").await;
     // Hub → site: requests to the site's JetStream API arrive, other subjects never do.
-    let mut site_api = site_client.subscribe("$JS.a.API.>").await.unwrap();
-    let mut site_intents = site_client.subscribe("ef.intent.>").await.unwrap();
-    site_client.flush().await.unwrap();
-    probe_until_heard(&hub_client, "$JS.a.API.INFO", &mut site_api).await;
-    hub_client
-        .publish("ef.intent.a.node.n2", "pushed".into())
-        .await
-        .unwrap();
-    hub_client
-        .publish("$JS.a.API.STREAM.INFO.marker", "after".into())
-        .await
-        .unwrap();
-    let marker = loop {
-        let message = site_api.next().await.unwrap();
-        if message.subject.as_str() != "$JS.a.API.INFO" {
-            break message;
-        }
-    };
-    assert_eq!(marker.subject.as_str(), "$JS.a.API.STREAM.INFO.marker");
+    assert_leaf_carries_only(&hub_client, &site_client, "$JS.a.API", "ef.intent.a.node.n2").await;
+}
+
+/// Checks one direction of the leaf link, from `publisher` to `listener`: subjects under `allowed.` cross (probed
+/// until the link is up and the interest has propagated), `forbidden` published before a marker under `allowed.`
+/// does not.
+async fn assert_leaf_carries_only(
+    publisher: &async_nats::Client,
+    listener: &async_nats::Client,
+    allowed: &str,
+    forbidden: &str,
+) {
+    let mut heard = listener.subscribe(format!("{allowed}.>")).await.unwrap();
+    let mut heard_forbidden = listener.subscribe(forbidden.to_owned()).await.unwrap();
+    listener.flush().await.unwrap();
+    let probe = format!("{allowed}.probe");
+    probe_until_heard(publisher, &probe, &mut heard).await;
+
+    let marker = format!("{allowed}.marker");
+    for subject in [forbidden, &marker] {
+        publisher.publish(subject.to_owned(), "after".into()).await.unwrap();
+    }
+
+    assert_eq!(next_subject_except(&probe, &mut heard).await, marker);
     assert!(
-        site_intents.next().now_or_never().is_none(),
-        "an intent published in the site's account at the hub must not cross the leaf link"
+        heard_forbidden.next().now_or_never().is_none(),
+        "{forbidden} must not cross the leaf link"
     );
 }
 
-/// Publishes `subject` from `publisher` until `listener` (across the leaf link) hears it: the link is up and the
-/// interest has propagated. Panics after the deadline.
+/// Publishes `subject` from `publisher` until `listener` (across the leaf link) hears it. Panics after the deadline.
 async fn probe_until_heard(publisher: &async_nats::Client, subject: &str, listener: &mut async_nats::Subscriber) {
     let started = Instant::now();
     loop {
@@ -126,14 +103,14 @@ async fn probe_until_heard(publisher: &async_nats::Client, subject: &str, listen
     }
 }
 
-/// The next subject on `subscriber` that is not one of the link probes.
-async fn next_subject_except_probes(subscriber: &mut async_nats::Subscriber) -> String {
+/// The next subject on `subscriber` other than `probe`.
+async fn next_subject_except(probe: &str, subscriber: &mut async_nats::Subscriber) -> String {
     loop {
         let message = tokio::time::timeout(support::DEADLINE, subscriber.next())
             .await
             .expect("a message within the deadline")
             .expect("subscription open");
-        if message.subject.as_str() != "ef.site.a.node.n1" {
+        if message.subject.as_str() != probe {
             return message.subject.to_string();
         }
     }

@@ -20,18 +20,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hub(args) => crate::hub::run(args).await,
         Command::Site(args) => crate::site::run(args).await,
         Command::Agent(args) => crate::agent::run(args).await,
-        Command::Sites { command } => resources::sites(hub, cli.output, command).await,
-        Command::Nodes { command } => resources::nodes(hub, cli.output, command).await,
-        Command::Profiles { command } => resources::profiles(hub, cli.output, command).await,
-        Command::Clusters { command } => resources::clusters(hub, cli.output, command).await,
+        Command::Sites { command } => resources::on_hub(hub, cli.output, command, resources::sites::run).await,
+        Command::Nodes { command } => resources::on_hub(hub, cli.output, command, resources::nodes::run).await,
+        Command::Profiles { command } => resources::on_hub(hub, cli.output, command, resources::profiles::run).await,
+        Command::Clusters { command } => resources::on_hub(hub, cli.output, command, resources::clusters::run).await,
         Command::Apply { file } => resources::apply(hub, &file).await,
         Command::Images { command } => images::run(hub, cli.output, command).await,
-        Command::Rollouts { command } => resources::rollouts(hub, cli.output, command).await,
+        Command::Rollouts { command } => resources::on_hub(hub, cli.output, command, resources::rollouts::run).await,
         Command::Replay(args) => replay_store::run(hub, cli.output, args).await,
         Command::Export(args) => log_io::export(hub, args).await,
         Command::Import(args) => log_io::import(hub, args).await,
         Command::History(args) => history::history(hub, cli.output, args).await,
         Command::Get(args) => history::get(hub, cli.output, args).await,
-        Command::Quarantine { command } => resources::quarantine(hub, cli.output, command).await,
+        Command::Quarantine { command } => {
+            resources::on_hub(hub, cli.output, command, resources::quarantine::run).await
+        }
     }
 }

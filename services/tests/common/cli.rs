@@ -45,3 +45,37 @@ fn with_json<'a>(args: &[&'a str]) -> Vec<&'a str> {
     all.extend(["-o", "json"]);
     all
 }
+
+/// `clusters create ID --site SITE --profile PROFILE [-l LABEL]…`, asserting success.
+pub fn create_cluster(hub: &Hub, id: &str, site: &str, profile: &str, labels: &[&str]) {
+    let mut args = vec!["clusters", "create", id, "--site", site, "--profile", profile];
+    for label in labels {
+        args.extend(["-l", label]);
+    }
+    ok(hub, &args);
+}
+
+/// `nodes assign NODE --cluster CLUSTER --role ROLE [--site SITE]`, asserting success.
+pub fn assign(hub: &Hub, node: &str, site: Option<&str>, cluster: &str, role: &str) {
+    let mut args = vec!["nodes", "assign", node, "--cluster", cluster, "--role", role];
+    if let Some(site) = site {
+        args.extend(["--site", site]);
+    }
+    ok(hub, &args);
+}
+
+/// The arguments of `rollouts create` moving `tier=store` clusters to `profile` in `waves`.
+pub fn rollout_args<'a>(id: &'a str, profile: &'a str, waves: &'a str) -> Vec<&'a str> {
+    vec![
+        "rollouts",
+        "create",
+        "--id",
+        id,
+        "--profile",
+        profile,
+        "--selector",
+        "tier=store",
+        "--waves",
+        waves,
+    ]
+}

@@ -78,12 +78,7 @@ impl Hub {
 
     /// Waits until the hub process has exited on its own (a fault point fired); panics after `timeout`.
     pub async fn wait_exit(&mut self, timeout: Duration) {
-        let process = &mut self.process;
-        eventually("the hub to exit", timeout, || {
-            let running = process.is_running();
-            async move { (!running).then_some(()) }
-        })
-        .await;
+        wait_exit(&mut self.process, timeout).await;
     }
 
     /// Starts the hub again on the same ports and data, with no extra environment.
@@ -194,12 +189,7 @@ impl Site {
 
     /// Waits until the site process has exited on its own (a fault point fired); panics after `timeout`.
     pub async fn wait_exit(&mut self, timeout: Duration) {
-        let process = &mut self.process;
-        eventually("the site to exit", timeout, || {
-            let running = process.is_running();
-            async move { (!running).then_some(()) }
-        })
-        .await;
+        wait_exit(&mut self.process, timeout).await;
     }
 
     /// Starts the site again with the same arguments and data, with no extra environment.
@@ -227,21 +217,7 @@ impl Site {
 
     /// `kill -9` the site's nats-server only (the site process restarts it).
     pub async fn kill9_nats(&self) {
-        let ports = self.data_dir.join("nats").join("ports");
-        let pid = std::fs::read_dir(&ports)
-            .expect("ports dir")
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .strip_suffix(".ports")?
-                    .rsplit('_')
-                    .next()?
-                    .parse::<u32>()
-                    .ok()
-            })
-            .max()
-            .expect("a ports file names the running nats-server");
+        let pid = nats_pid(&self.data_dir.join("nats"));
         process::kill9(pid);
         // The supervisor notices within 250 ms and restarts it on the same ports; wait until it answers again.
         eventually(
@@ -255,6 +231,34 @@ impl Site {
         )
         .await;
     }
+}
+
+/// The pid of the nats-server running in `server_dir`, from its ports file.
+pub fn nats_pid(server_dir: &Path) -> u32 {
+    std::fs::read_dir(server_dir.join("ports"))
+        .expect("ports dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".ports")?
+                .rsplit('_')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .max()
+        .expect("a ports file names the running nats-server")
+}
+
+/// Waits until `process` has exited on its own (a fault point fired); panics after `timeout`.
+pub async fn wait_exit(process: &mut EdgefleetProcess, timeout: Duration) {
+    let name = process.name().to_string();
+    eventually(&format!("{name} to exit"), timeout, || {
+        let running = process.is_running();
+        async move { (!running).then_some(()) }
+    })
+    .await;
 }
 
 /// A running `edgefleet agent`.

@@ -1,7 +1,7 @@
 //! A small fleet of stores for rollout and restart tests: a hub, sites with two agents each, profile
 //! `edge-stack@1` (OS 2026.11) published and cluster `main` (label tier=store) ready on it at every site.
 
-use super::cli::{ok, try_json as json};
+use super::cli::{assign, create_cluster, ok, try_json as json};
 use super::process::EdgefleetProcess;
 use super::{agent, eventually, Hub, Site};
 use std::path::Path;
@@ -73,48 +73,9 @@ pub async fn fleet_on_v1_with(
     })
     .await;
     for site in site_ids {
-        ok(
-            &hub,
-            &[
-                "clusters",
-                "create",
-                "main",
-                "--site",
-                site,
-                "--profile",
-                "edge-stack@1",
-                "-l",
-                "tier=store",
-            ],
-        );
-        ok(
-            &hub,
-            &[
-                "nodes",
-                "assign",
-                "n1",
-                "--site",
-                site,
-                "--cluster",
-                "main",
-                "--role",
-                "control-plane",
-            ],
-        );
-        ok(
-            &hub,
-            &[
-                "nodes",
-                "assign",
-                "n2",
-                "--site",
-                site,
-                "--cluster",
-                "main",
-                "--role",
-                "worker",
-            ],
-        );
+        create_cluster(&hub, "main", site, "edge-stack@1", &["tier=store"]);
+        assign(&hub, "n1", Some(site), "main", "control-plane");
+        assign(&hub, "n2", Some(site), "main", "worker");
     }
     for site in site_ids {
         eventually(&format!("{site}/main ready on @1"), Duration::from_secs(90), || async {
@@ -123,4 +84,21 @@ pub async fn fleet_on_v1_with(
         .await;
     }
     (hub, sites, agents)
+}
+
+/// Waits until rollout `id` is complete and returns its view.
+pub async fn rollout_complete(hub: &Hub, id: &str) -> serde_json::Value {
+    eventually(&format!("rollout {id} complete"), Duration::from_secs(180), || async {
+        let r = json(hub, &["rollouts", "get", id])?;
+        (r["state"] == "complete").then_some(r)
+    })
+    .await
+}
+
+/// Waits until `site`'s cluster `main` is ready on `profile`.
+pub async fn wait_cluster_on(hub: &Hub, site: &str, profile: &str, timeout: Duration) {
+    eventually(&format!("{site}/main ready on {profile}"), timeout, || async {
+        cluster_on(hub, site, profile).then_some(())
+    })
+    .await;
 }

@@ -9,4 +9,4 @@ mod operator_hub;
 
 pub use deadline::{eventually, DEADLINE};
 pub use nats_child::NatsChild;
-pub use operator_hub::{connect, connect_with_events, OperatorHub};
+pub use operator_hub::{connect, connect_with_events, hub_in_temp_dir, write_creds, HubTls, OperatorHub};

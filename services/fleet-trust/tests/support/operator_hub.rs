@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fleet_trust::{client_connect_options, ServerTls, TrustRoot};
+use fleet_trust::{client_connect_options, ServerNames, ServerTls, TrustLayout, TrustRoot, UserCreds};
+use tempfile::TempDir;
 use tokio::sync::mpsc;
 
 use super::deadline::DEADLINE;
@@ -22,6 +23,33 @@ pub struct OperatorHub {
     pub leaf_url: Option<String>,
     /// The CA clients must trust, if the client port speaks TLS.
     pub ca: Option<PathBuf>,
+    /// The trust directory the hub was configured from (its `system.creds` and `admin.creds`).
+    pub layout: TrustLayout,
+}
+
+/// Which port of a test hub speaks TLS, with a server certificate from the fleet CA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HubTls {
+    /// No TLS; no leafnodes port.
+    Nowhere,
+    /// The client port; no leafnodes port.
+    ClientPort,
+    /// A leafnodes port (the client port stays plain).
+    LeafPort,
+}
+
+/// A fresh trust root in `<temp dir>/trust` and a hub for it with TLS on `tls`; the temp dir lives as long as the
+/// returned [`TempDir`].
+pub async fn hub_in_temp_dir(tls: HubTls) -> (TempDir, TrustRoot, OperatorHub) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
+    let server_tls = || ServerTls::new(root.issue_hub_server_cert(&ServerNames::localhost()).unwrap());
+    let hub = match tls {
+        HubTls::Nowhere => OperatorHub::start(&root, dir.path(), None, None).await,
+        HubTls::ClientPort => OperatorHub::start(&root, dir.path(), Some(&server_tls()), None).await,
+        HubTls::LeafPort => OperatorHub::start(&root, dir.path(), None, Some(Some(&server_tls()))).await,
+    };
+    (dir, root, hub)
 }
 
 impl OperatorHub {
@@ -58,8 +86,9 @@ impl OperatorHub {
                 client_port,
                 leaf_url,
                 ca: client_tls.map(|tls| tls.files.ca.clone()),
+                layout: root.layout().clone(),
             };
-            if hub.wait_ready(&root.layout().system_creds()).await {
+            if hub.wait_ready().await {
                 return hub;
             }
             // Exited before it was ready: most likely another process took a port; try fresh ones.
@@ -67,15 +96,15 @@ impl OperatorHub {
         panic!("the hub nats-server did not start in 3 attempts");
     }
 
-    /// True once `creds` can connect; false if the process exited first.
-    async fn wait_ready(&mut self, creds: &Path) -> bool {
+    /// True once the system user can connect; false if the process exited first.
+    async fn wait_ready(&mut self) -> bool {
         let started = Instant::now();
         loop {
             if !self.process.is_running() {
                 eprintln!("hub exited early:\n{}", self.process.log());
                 return false;
             }
-            if connect(&self.client_url, creds, self.ca.as_deref()).await.is_ok() {
+            if self.connect(&self.layout.system_creds()).await.is_ok() {
                 return true;
             }
             assert!(
@@ -86,6 +115,40 @@ impl OperatorHub {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Connects to the client port with `creds` (trusting the hub's CA if it speaks TLS); no retries.
+    pub async fn connect(&self, creds: &Path) -> Result<async_nats::Client, async_nats::ConnectError> {
+        connect(&self.client_url, creds, self.ca.as_deref()).await
+    }
+
+    /// Like [`OperatorHub::connect`], with [`connect_with_events`].
+    pub async fn connect_with_events(
+        &self,
+        creds: &Path,
+    ) -> (async_nats::Client, mpsc::UnboundedReceiver<async_nats::Event>) {
+        connect_with_events(&self.client_url, creds, self.ca.as_deref()).await
+    }
+
+    /// A client of the system account's user (may push account JWTs).
+    pub async fn system_client(&self) -> async_nats::Client {
+        self.connect(&self.layout.system_creds())
+            .await
+            .expect("connect as the system user")
+    }
+
+    /// A client of the hub account's admin user.
+    pub async fn admin_client(&self) -> async_nats::Client {
+        self.connect(&self.layout.admin_creds())
+            .await
+            .expect("connect as the admin")
+    }
+}
+
+/// Writes `creds` to `<dir>/<name>.creds` and returns that path.
+pub fn write_creds(dir: &Path, name: &str, creds: &UserCreds) -> PathBuf {
+    let path = dir.join(format!("{name}.creds"));
+    creds.write(&path).expect("write creds");
+    path
 }
 
 /// How long a test client waits to be connected or refused. Above the full resolver's lookup timeout (about 2 s),

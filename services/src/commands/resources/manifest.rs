@@ -23,7 +23,7 @@ use std::io::Read;
 #[derive(Debug)]
 pub enum Document {
     /// A profile version to publish.
-    Profile(ProfileApply),
+    Profile(Box<ProfileApply>),
     /// A cluster to create (with its labels).
     Cluster(ClusterCreate),
     /// A node to assign and/or label.
@@ -140,7 +140,7 @@ fn document(value: Value) -> anyhow::Result<Document> {
             let mut layers = spec;
             values_as_text(&mut layers)?;
             let layers: ProfileLayers = serde_json::from_value(layers).with_context(|| parse("spec"))?;
-            Document::Profile(ProfileApply { name, layers })
+            Document::Profile(Box::new(ProfileApply { name, layers }))
         }
         "Cluster" => {
             let spec: ClusterSpec = serde_json::from_value(spec).with_context(|| parse("spec"))?;

@@ -2,58 +2,31 @@
 //! Output goes to stdout (`-o table|json|yaml`), messages to stderr; a refused request exits 1.
 
 pub mod api_client;
-mod clusters;
+pub mod clusters;
 mod manifest;
-mod nodes;
-mod profiles;
-mod quarantine;
-mod rollouts;
-mod sites;
+pub mod nodes;
+pub mod profiles;
+pub mod quarantine;
+pub mod rollouts;
+pub mod sites;
 mod tables;
 
-use crate::cli::{
-    ClustersCommand, NodesCommand, OutputFormat, ProfilesCommand, QuarantineCommand, RolloutsCommand, SitesCommand,
-};
+use crate::cli::OutputFormat;
 use api_client::HubApi;
 use std::process::ExitCode;
 
 /// Outcome of a resource command.
 pub type Outcome = anyhow::Result<ExitCode>;
 
-/// `edgefleet sites …`.
-pub async fn sites(hub: Option<&str>, format: OutputFormat, command: SitesCommand) -> Outcome {
+/// Runs one resource subcommand against the hub API: connect, run, turn a refusal into exit 1.
+pub async fn on_hub<C>(
+    hub: Option<&str>,
+    format: OutputFormat,
+    command: C,
+    run: impl AsyncFnOnce(&HubApi, OutputFormat, C) -> anyhow::Result<()>,
+) -> Outcome {
     let api = HubApi::connect(hub).await?;
-    api.finish(sites::run(&api, format, command).await)
-}
-
-/// `edgefleet nodes …`.
-pub async fn nodes(hub: Option<&str>, format: OutputFormat, command: NodesCommand) -> Outcome {
-    let api = HubApi::connect(hub).await?;
-    api.finish(nodes::run(&api, format, command).await)
-}
-
-/// `edgefleet profiles …`.
-pub async fn profiles(hub: Option<&str>, format: OutputFormat, command: ProfilesCommand) -> Outcome {
-    let api = HubApi::connect(hub).await?;
-    api.finish(profiles::run(&api, format, command).await)
-}
-
-/// `edgefleet clusters …`.
-pub async fn clusters(hub: Option<&str>, format: OutputFormat, command: ClustersCommand) -> Outcome {
-    let api = HubApi::connect(hub).await?;
-    api.finish(clusters::run(&api, format, command).await)
-}
-
-/// `edgefleet rollouts …`.
-pub async fn rollouts(hub: Option<&str>, format: OutputFormat, command: RolloutsCommand) -> Outcome {
-    let api = HubApi::connect(hub).await?;
-    api.finish(rollouts::run(&api, format, command).await)
-}
-
-/// `edgefleet quarantine …`.
-pub async fn quarantine(hub: Option<&str>, format: OutputFormat, command: QuarantineCommand) -> Outcome {
-    let api = HubApi::connect(hub).await?;
-    api.finish(quarantine::run(&api, format, command).await)
+    api.finish(run(&api, format, command).await)
 }
 
 /// `edgefleet apply -f FILE`.

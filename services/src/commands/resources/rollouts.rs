@@ -61,27 +61,19 @@ fn wave_lines(rollout: &RolloutView, terminal: bool) -> Vec<String> {
 pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -> anyhow::Result<()> {
     let one = |rollout: &RolloutView| print_one(format, rollout, COLUMNS);
     match command {
-        RolloutsCommand::Create {
-            profile,
-            selector,
-            waves,
-            failure_budget,
-            window,
-            skip_after_s,
-            id,
-        } => {
-            let id = match id {
+        RolloutsCommand::Create(args) => {
+            let id = match args.id {
                 Some(id) => id,
                 None => events::Token::new(format!("rollout-{}", actors::process_clock::system_wall_ms() / 1000))?,
             };
             let request = RolloutCreate {
                 id: id.clone(),
-                profile,
-                selector: pairs(selector),
-                waves,
-                failure_budget,
-                window,
-                skip_after_s,
+                profile: args.profile,
+                selector: pairs(args.selector),
+                waves: args.waves,
+                failure_budget: args.failure_budget,
+                window: args.window,
+                skip_after_s: args.skip_after_s,
             };
             let rollout: RolloutView = api.call("rollouts.create", &request).await?;
             eprintln!(

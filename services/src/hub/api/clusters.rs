@@ -36,13 +36,22 @@ fn state(context: &ApiContext, aggregate: &AggregateRef) -> Option<ClusterState>
     context.read(|fleet| fleet.cluster(site, &aggregate.id).cloned())
 }
 
-/// The existing cluster named by `id` and `site`.
-fn resolve(context: &ApiContext, request: &ClusterRef) -> Result<(AggregateRef, ClusterState), ApiError> {
+/// The cluster named by `id` and `site` whose state passes `exists_as`.
+fn resolve_with(
+    context: &ApiContext,
+    request: &ClusterRef,
+    exists_as: fn(&ClusterState) -> bool,
+) -> Result<(AggregateRef, ClusterState), ApiError> {
     let aggregate = context.resolve(AggregateKind::Cluster, &request.id, request.site.as_ref())?;
     let state = state(context, &aggregate)
-        .filter(exists)
+        .filter(exists_as)
         .ok_or_else(|| ApiError::not_found(format!("cluster {aggregate} does not exist")))?;
     Ok((aggregate, state))
+}
+
+/// The existing (not removed) cluster named by `id` and `site`.
+fn resolve(context: &ApiContext, request: &ClusterRef) -> Result<(AggregateRef, ClusterState), ApiError> {
+    resolve_with(context, request, exists)
 }
 
 /// `clusters.create`: the site must have connected and the profile version must exist.
@@ -85,12 +94,9 @@ fn exists_or_removed(state: &ClusterState) -> bool {
     exists(state) || state.status.health == ClusterHealth::Removed
 }
 
-/// `clusters.get`.
+/// `clusters.get`: removed clusters too (their history is there).
 pub fn get(context: &ApiContext, request: ClusterRef) -> Result<ClusterView, ApiError> {
-    let aggregate = context.resolve(AggregateKind::Cluster, &request.id, request.site.as_ref())?;
-    let state = state(context, &aggregate)
-        .filter(exists_or_removed)
-        .ok_or_else(|| ApiError::not_found(format!("cluster {aggregate} does not exist")))?;
+    let (aggregate, state) = resolve_with(context, &request, exists_or_removed)?;
     Ok(view(context, &aggregate, &state))
 }
 
