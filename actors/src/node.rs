@@ -76,6 +76,9 @@ pub struct NodeStatus {
     pub os_updating_to: Option<String>,
     /// The last OS update that did not succeed.
     pub os_last_failure: Option<OsUpdateFailure>,
+    /// The node's identity (nkey public key) since it joined the site; cleared by a reset, after which the node
+    /// joins again with a new one.
+    pub identity: Option<String>,
 }
 
 /// The node aggregate.
@@ -256,11 +259,13 @@ pub enum NodeCommand {
         /// Slot running after the rollback.
         slot: RootSlot,
     },
+    /// Site: the node joined with this nkey public key.
+    IssueIdentity(String),
 }
 
 impl Aggregate for NodeState {
     const KIND: AggregateKind = AggregateKind::Node;
-    const STATE_VERSION: u16 = 3;
+    const STATE_VERSION: u16 = 4;
     type Event = NodeEvent;
     type Command = NodeCommand;
 
@@ -338,6 +343,10 @@ impl Aggregate for NodeState {
                 status.observed_generation = status.observed_generation.max(*observed_generation);
             }
             NodeEvent::Left { observed_generation } | NodeEvent::ResetToBootstrap { observed_generation } => {
+                if matches!(event, NodeEvent::ResetToBootstrap { .. }) {
+                    // A reset revokes the node's identity: it joins again with a new one.
+                    status.identity = None;
+                }
                 status.membership = None;
                 status.phase = NodePhase::Bootstrap;
                 status.failure = None;
@@ -364,6 +373,7 @@ impl Aggregate for NodeState {
                     reason: reason.clone(),
                 });
             }
+            NodeEvent::IdentityIssued { public_key } => status.identity = Some(public_key.clone()),
         }
     }
 
@@ -522,6 +532,23 @@ impl Aggregate for NodeState {
                     }]
                 }
             }
+            NodeCommand::IssueIdentity(public_key) => {
+                if !is_user_public_key(&public_key) {
+                    return Err(Rejection::Invalid(
+                        "a node identity is an nkey user public key (U followed by 55 base32 characters)".into(),
+                    ));
+                }
+                match &self.status.identity {
+                    Some(current) if *current == public_key => vec![],
+                    Some(_) => {
+                        return Err(Rejection::Conflict(
+                            "the node already joined with another identity; a reset of the node lets it join again"
+                                .into(),
+                        ))
+                    }
+                    None => vec![NodeEvent::IdentityIssued { public_key }],
+                }
+            }
             NodeCommand::ReportOsRolledBack { failure, slot } => {
                 if failure.reason.trim().is_empty() {
                     return Err(Rejection::Invalid("a rollback needs a reason".into()));
@@ -542,4 +569,14 @@ impl Aggregate for NodeState {
         };
         Ok(events)
     }
+}
+
+/// True if `key` looks like an nkey user public key: `U` and 55 more characters of base32 (the site's endpoint
+/// checks the checksum before it asks; this keeps junk out of the log whoever asks).
+fn is_user_public_key(key: &str) -> bool {
+    key.len() == 56
+        && key.starts_with('U')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
 }

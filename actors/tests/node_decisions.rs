@@ -265,3 +265,71 @@ fn a_rolled_back_update_keeps_the_old_version_and_says_why() {
     );
     assert_eq!(state.status.os_slot, Some(RootSlot::A));
 }
+
+const KEY_1: &str = "UAD6XMKND5MI3LHYN4L6PWIDOVCP452HFJVQCDQR2XR3G2YMIF6JRH7S";
+const KEY_2: &str = "UBWXPYW5WC6QJ3CP7U2RRVY4XZUEQFEJLRQPZKFUG6VIK3UKDNNKXI7C";
+
+fn identity(key: &str) -> NodeEvent {
+    NodeEvent::IdentityIssued { public_key: key.into() }
+}
+
+#[test]
+fn a_node_joining_for_the_first_time_gets_its_identity() {
+    let state = given::<NodeEvent>(&[])
+        .when(NodeCommand::IssueIdentity(KEY_1.into()))
+        .then(&[identity(KEY_1)]);
+    assert_eq!(state.status.identity.as_deref(), Some(KEY_1));
+}
+
+#[test]
+fn joining_again_with_the_same_key_changes_nothing() {
+    given(&[identity(KEY_1), registered()])
+        .when(NodeCommand::IssueIdentity(KEY_1.into()))
+        .then_nothing();
+}
+
+#[test]
+fn another_key_for_a_joined_node_is_a_conflict_until_a_reset() {
+    let joined = [identity(KEY_1), registered()];
+    given(&joined)
+        .when(NodeCommand::IssueIdentity(KEY_2.into()))
+        .then_rejected(|r| matches!(r, Rejection::Conflict(m) if m.contains("reset")));
+
+    let reset = [
+        identity(KEY_1),
+        registered(),
+        NodeEvent::ResetRequested { generation: 1 },
+        NodeEvent::ResetToBootstrap { observed_generation: 1 },
+    ];
+    let state = given(&reset).state().clone();
+    assert_eq!(state.status.identity, None, "a reset revokes the identity");
+    given(&reset)
+        .when(NodeCommand::IssueIdentity(KEY_2.into()))
+        .then(&[identity(KEY_2)]);
+}
+
+#[test]
+fn leaving_a_cluster_keeps_the_identity() {
+    let state = given(&[
+        identity(KEY_1),
+        registered(),
+        NodeEvent::Left { observed_generation: 0 },
+    ])
+    .state()
+    .clone();
+    assert_eq!(state.status.identity.as_deref(), Some(KEY_1));
+}
+
+#[test]
+fn a_malformed_key_is_refused() {
+    for key in [
+        "",
+        "U",
+        "NAD6XMKND5MI3LHYN4L6PWIDOVCP452HFJVQCDQR2XR3G2YMIF6JRH7S",
+        "u-not-a-key",
+    ] {
+        given::<NodeEvent>(&[])
+            .when(NodeCommand::IssueIdentity(key.into()))
+            .then_rejected(|r| matches!(r, Rejection::Invalid(_)));
+    }
+}

@@ -240,6 +240,12 @@ pub enum NodeEvent {
         /// Root slot active after the rollback (written from a [`RootSlot`]).
         slot: String,
     },
+    /// Site: the node exchanged the site's join token for its own identity (an nkey user of the site's
+    /// nats-server); from now on only that key may speak for the node, until a reset revokes it.
+    IdentityIssued {
+        /// The node's nkey public key (`U…`); its seed never leaves the node.
+        public_key: String,
+    },
 }
 
 impl NodeEvent {
@@ -274,6 +280,7 @@ impl NodeEvent {
             NodeEvent::OsUpdateStarted { .. } => "NodeOsUpdateStarted",
             NodeEvent::OsUpdated { .. } => "NodeOsUpdated",
             NodeEvent::OsUpdateRolledBack { .. } => "NodeOsUpdateRolledBack",
+            NodeEvent::IdentityIssued { .. } => "NodeIdentityIssued",
         }
     }
 }

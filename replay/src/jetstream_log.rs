@@ -7,6 +7,7 @@
 
 use crate::message_decoder::decode_message;
 use crate::quarantine::Quarantine;
+use crate::stream_homes::StreamHomes;
 use crate::stream_reader::{last_seq_on_subject, read_range, ReadError};
 use actors::{EventLog, LogError, Positions, Tail};
 use async_nats::jetstream::context::{Context, PublishErrorKind};
@@ -18,7 +19,7 @@ use futures::TryStreamExt;
 /// The event log on a JetStream server (hub or site).
 #[derive(Clone)]
 pub struct JetStreamLog {
-    js: Context,
+    homes: StreamHomes,
     quarantine: Quarantine,
 }
 
@@ -33,12 +34,23 @@ impl std::fmt::Debug for JetStreamLog {
 impl JetStreamLog {
     /// A log over `js`, quarantining undecodable messages into `quarantine`.
     pub fn new(js: Context, quarantine: Quarantine) -> Self {
-        Self { js, quarantine }
+        Self::with_homes(StreamHomes::single(js), quarantine)
     }
 
-    /// The JetStream context.
+    /// A log over streams in several contexts (the hub: intents in its own account, each site's copy in that
+    /// site's account).
+    pub fn with_homes(homes: StreamHomes, quarantine: Quarantine) -> Self {
+        Self { homes, quarantine }
+    }
+
+    /// The default JetStream context.
     pub fn jetstream(&self) -> &Context {
-        &self.js
+        self.homes.default_home()
+    }
+
+    /// Where each stream lives.
+    pub fn homes(&self) -> &StreamHomes {
+        &self.homes
     }
 
     /// The quarantine this log records into.
@@ -52,7 +64,7 @@ impl JetStreamLog {
     /// actor) then stops and is restarted from snapshot + tail once the server is back. A connection still being
     /// made for the first time (`Pending`) is waited for by the request itself.
     fn require_connected(&self) -> Result<(), LogError> {
-        match self.js.client().connection_state() {
+        match self.homes.default_home().client().connection_state() {
             async_nats::connection::State::Disconnected => Err(LogError::Unavailable(
                 "not connected to nats-server (disconnected)".into(),
             )),
@@ -74,14 +86,12 @@ impl JetStreamLog {
         expected: u64,
         events: &[Envelope],
     ) -> Result<Vec<u64>, LogError> {
-        let Some(last) = last_seq_on_subject(&self.js, stream, subject)
-            .await
-            .map_err(unavailable)?
-        else {
+        let js = self.homes.of(stream);
+        let Some(last) = last_seq_on_subject(&js, stream, subject).await.map_err(unavailable)? else {
             return Ok(vec![]);
         };
         let mut stored = Vec::new();
-        read_range(&self.js, stream, Some(subject), expected + 1, last, |m| stored.push(m))
+        read_range(&js, stream, Some(subject), expected + 1, last, |m| stored.push(m))
             .await
             .map_err(unavailable)?;
         Ok(stored
@@ -96,17 +106,15 @@ impl JetStreamLog {
 impl JetStreamLog {
     /// Appends to `tail` every decodable event on `subject` in `stream` after `from`.
     async fn read_subject(&self, stream: &str, subject: &str, from: u64, tail: &mut Tail) -> Result<(), LogError> {
-        let Some(last) = last_seq_on_subject(&self.js, stream, subject)
-            .await
-            .map_err(unavailable)?
-        else {
+        let js = self.homes.of(stream);
+        let Some(last) = last_seq_on_subject(&js, stream, subject).await.map_err(unavailable)? else {
             return Ok(());
         };
         if last <= from {
             return Ok(());
         }
         let mut raw = Vec::new();
-        let highest = read_range(&self.js, stream, Some(subject), from + 1, last, |m| raw.push(m))
+        let highest = read_range(&js, stream, Some(subject), from + 1, last, |m| raw.push(m))
             .await
             .map_err(unavailable)?;
         for m in raw {
@@ -139,12 +147,16 @@ impl EventLog for JetStreamLog {
             match companion {
                 Companion::Exact { stream, subject } => sources.push((stream, subject)),
                 Companion::EverySite => {
-                    let names: Vec<String> = self
-                        .js
+                    let mut names: Vec<String> = self
+                        .homes
+                        .default_home()
                         .stream_names()
                         .try_collect()
                         .await
                         .map_err(|e| LogError::Unavailable(e.to_string()))?;
+                    names.extend(self.homes.placed_streams());
+                    names.sort();
+                    names.dedup();
                     for site in names.iter().filter_map(|n| subject::site_of_stream(n)) {
                         sources.push((
                             subject::site_stream(&site),
@@ -188,7 +200,7 @@ impl EventLog for JetStreamLog {
                 .payload(events::encode(envelope).into())
                 .message_id(envelope.msg_id())
                 .expected_last_subject_sequence(expected);
-            let acked = match self.js.send_publish(subject.clone(), message).await {
+            let acked = match self.homes.of(&stream).send_publish(subject.clone(), message).await {
                 Ok(ack) => ack.await,
                 Err(e) => Err(e),
             };

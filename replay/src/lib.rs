@@ -14,6 +14,7 @@ pub mod projection_store;
 pub mod quarantine;
 pub mod rebuild;
 pub mod sourcing;
+pub mod stream_homes;
 pub mod stream_reader;
 pub mod stream_setup;
 
@@ -31,4 +32,5 @@ pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
 pub use sourcing::{
     ensure_hub_copy_of_site, ensure_site_copy_of_intents, resume_source, source_status, SourceStatus, HUB_DOMAIN,
 };
+pub use stream_homes::StreamHomes;
 pub use stream_setup::{ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError};

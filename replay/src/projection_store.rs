@@ -3,9 +3,9 @@
 //! folds each aggregate as its own subjects hold it, an actor also folds its companions.
 
 use crate::local_store::{mark_rows, redb_err, snapshot_rows, LocalStore, LocalStoreError};
+use crate::stream_homes::StreamHomes;
 use crate::stream_reader::{last_seq, ReadError};
 use actors::fleet_state::FleetState;
-use async_nats::jetstream::context::Context;
 use redb::{Durability, ReadableDatabase, TableDefinition};
 
 /// Aggregate (`kind/scope/id`) → postcard [`Snapshot`] of the projection's fold.
@@ -65,7 +65,7 @@ impl LocalStore {
 
 /// The projection to start from: the stored snapshot if every stream it covers still holds what it saw (a stream
 /// that was recreated or truncated since makes the whole snapshot void), else an empty fleet.
-pub async fn restore_projection(js: &Context, store: &LocalStore) -> Result<FleetState, ReadError> {
+pub async fn restore_projection(homes: &StreamHomes, store: &LocalStore) -> Result<FleetState, ReadError> {
     let saved = match store.load_projection() {
         Ok(Some(fleet)) => fleet,
         Ok(None) => return Ok(FleetState::new()),
@@ -75,7 +75,7 @@ pub async fn restore_projection(js: &Context, store: &LocalStore) -> Result<Flee
         }
     };
     for (stream, seq) in &saved.high_water {
-        let last = last_seq(js, stream).await?.unwrap_or(0);
+        let last = last_seq(&homes.of(stream), stream).await?.unwrap_or(0);
         if last < *seq {
             tracing::warn!(%stream, saved = seq, last, "stream is behind the projection snapshot; replaying");
             return Ok(FleetState::new());

@@ -45,12 +45,10 @@ pub async fn ensure_hub_copy_of_site(
     .await
 }
 
-/// At a site: `EF_INTENT`, a copy of the hub's intents for this site and for `all`, sourced from domain `hub`.
-pub async fn ensure_site_copy_of_intents(
-    js: &Context,
-    site: &Token,
-    policy: &StreamPolicy,
-) -> Result<(), StreamSetupError> {
+/// The intents of `site` and of `all`, sourced straight from the hub's JetStream domain: the shape for servers
+/// that share one account across the leaf link (tests, benchmarks). A fleet with per-site accounts sources through
+/// the site account's imports instead (`fleet_trust::site_intent_sources`).
+pub fn intent_sources_from_hub_domain(site: &Token) -> Vec<Source> {
     let transforms = subject::intent_subjects_for_site(site)
         .into_iter()
         .map(|filter| SubjectTransform {
@@ -58,6 +56,30 @@ pub async fn ensure_site_copy_of_intents(
             destination: filter,
         })
         .collect();
+    vec![Source {
+        name: subject::INTENT_STREAM.to_string(),
+        external: Some(external_api(HUB_DOMAIN)),
+        subject_transforms: transforms,
+        ..Default::default()
+    }]
+}
+
+/// The hub's whole image bucket stream, sourced straight from the hub's JetStream domain (one shared account, as
+/// [`intent_sources_from_hub_domain`]).
+pub fn image_source_from_hub_domain() -> Source {
+    Source {
+        name: format!("OBJ_{IMAGE_BUCKET}"),
+        external: Some(external_api(HUB_DOMAIN)),
+        ..Default::default()
+    }
+}
+
+/// At a site: `EF_INTENT`, a copy of the hub's intents for this site and for `all`, copied from `sources`.
+pub async fn ensure_site_copy_of_intents(
+    js: &Context,
+    sources: Vec<Source>,
+    policy: &StreamPolicy,
+) -> Result<(), StreamSetupError> {
     create_or_update(
         js,
         Config {
@@ -66,12 +88,7 @@ pub async fn ensure_site_copy_of_intents(
             retention: RetentionPolicy::Limits,
             duplicate_window: policy.duplicate_window,
             allow_direct: true,
-            sources: Some(vec![Source {
-                name: subject::INTENT_STREAM.to_string(),
-                external: Some(external_api(HUB_DOMAIN)),
-                subject_transforms: transforms,
-                ..Default::default()
-            }]),
+            sources: Some(sources),
             ..Default::default()
         },
     )
@@ -177,6 +194,7 @@ pub async fn hub_image_store(
 /// store every chunk twice.) Images arrive at every site ahead of any update window and are read locally.
 pub async fn ensure_site_image_replica(
     js: &Context,
+    source: Source,
 ) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
     let stream_name = format!("OBJ_{IMAGE_BUCKET}");
     let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
@@ -192,11 +210,7 @@ pub async fn ensure_site_image_replica(
             retention: RetentionPolicy::Limits,
             allow_rollup: true,
             allow_direct: true,
-            sources: Some(vec![Source {
-                name: stream_name.clone(),
-                external: Some(external_api(HUB_DOMAIN)),
-                ..Default::default()
-            }]),
+            sources: Some(vec![source]),
             ..Default::default()
         },
     )

@@ -17,10 +17,11 @@ async fn an_image_put_at_the_hub_is_readable_at_the_site() {
     let hub_js = async_nats::jetstream::new(hub.connect().await.expect("connect"));
     let site_js = async_nats::jetstream::new(site.connect().await.expect("connect"));
     let hub_store = replay::sourcing::hub_image_store(&hub_js).await.expect("hub bucket");
-    let site_store = replay::sourcing::ensure_site_image_replica(&site_js)
-        .await
-        .expect("site replica");
-    replay::sourcing::ensure_site_image_replica(&site_js)
+    let site_store =
+        replay::sourcing::ensure_site_image_replica(&site_js, replay::sourcing::image_source_from_hub_domain())
+            .await
+            .expect("site replica");
+    replay::sourcing::ensure_site_image_replica(&site_js, replay::sourcing::image_source_from_hub_domain())
         .await
         .expect("idempotent");
 

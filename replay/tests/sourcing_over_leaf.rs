@@ -28,9 +28,13 @@ async fn site_server(hub: &NatsServer, site: &str) -> NatsServer {
     replay::ensure_site_stream(&js, &token(site), &policy)
         .await
         .expect("site stream");
-    replay::ensure_site_copy_of_intents(&js, &token(site), &policy)
-        .await
-        .expect("intent copy");
+    replay::ensure_site_copy_of_intents(
+        &js,
+        replay::sourcing::intent_sources_from_hub_domain(&token(site)),
+        &policy,
+    )
+    .await
+    .expect("intent copy");
     server
 }
 

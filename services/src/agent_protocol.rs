@@ -1,23 +1,64 @@
 //! The node agent ↔ site protocol: JSON request/reply on the site's own nats-server.
 //!
-//! Subjects are scoped by site (`ef.agent.<site>.register|heartbeat`) because core NATS interest crosses the leaf
-//! link: an unscoped subject could be answered by another site. An agent learns its site from the JetStream domain
-//! of the server it connects to. Fields are typed (node ids are tokens, slots `ROOT-A`/`ROOT-B`), so a malformed
-//! request is refused when it is read.
+//! Subjects are scoped by site and node (`ef.agent.<site>.<node>.register|heartbeat`): the site's nats-server lets
+//! each node's identity publish only its own node's subjects, so the node a request speaks for is the one its
+//! subject names, and a body naming another node is refused. A node without an identity yet exchanges the site's
+//! join token for one on `ef.agent.<site>.join`. An agent learns its site from the JetStream domain of the server
+//! it connects to. Fields are typed (node ids are tokens, slots `ROOT-A`/`ROOT-B`), so a malformed request is
+//! refused when it is read.
 
 use actors::node::NodeLifecycle;
 use events::node::{Inventory, NodeRole, OsUpdateFailure, RootSlot};
 use events::Token;
 use serde::{Deserialize, Serialize};
 
-/// Subject an agent registers on.
-pub fn register_subject(site: &str) -> String {
-    format!("ef.agent.{site}.register")
+/// Subject node `node` registers on.
+pub fn register_subject(site: &str, node: &str) -> String {
+    format!("ef.agent.{site}.{node}.register")
 }
 
-/// Subject an agent heartbeats on.
-pub fn heartbeat_subject(site: &str) -> String {
-    format!("ef.agent.{site}.heartbeat")
+/// Subject node `node` heartbeats on.
+pub fn heartbeat_subject(site: &str, node: &str) -> String {
+    format!("ef.agent.{site}.{node}.heartbeat")
+}
+
+/// What the site listens on for `verb` (`register` or `heartbeat`) of every node.
+pub fn every_node_subject(site: &str, verb: &str) -> String {
+    format!("ef.agent.{site}.*.{verb}")
+}
+
+/// The node a request on `subject` speaks for (`ef.agent.<site>.<node>.<verb>`).
+pub fn node_of_subject(subject: &str) -> Option<Token> {
+    let mut tokens = subject.split('.');
+    match (
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+    ) {
+        (Some("ef"), Some("agent"), Some(_site), Some(node), Some(_verb)) => Token::new(node).ok(),
+        _ => None,
+    }
+}
+
+/// A node asks for its identity: its own nkey public key (the seed stays on the node).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequest {
+    /// The node's id.
+    pub node_id: Token,
+    /// The nkey public key the node will connect with (`U…`).
+    pub public_key: String,
+}
+
+/// The site's answer to a join: accepted once the site's nats-server lets the key in.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct JoinReply {
+    /// True if the node may now connect with its key.
+    pub accepted: bool,
+    /// Why not.
+    pub error: Option<String>,
 }
 
 /// A cluster membership as the agent sees it.
@@ -88,4 +129,24 @@ pub struct AgentReply {
     /// The OS the node should run (absent: keep what it runs).
     #[serde(default)]
     pub os_target: Option<OsTarget>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_speaks_for_the_node_its_subject_names() {
+        assert_eq!(
+            node_of_subject(&heartbeat_subject("s1", "n1")),
+            Some(Token::new("n1").unwrap())
+        );
+        assert_eq!(
+            node_of_subject(&register_subject("s1", "n2")),
+            Some(Token::new("n2").unwrap())
+        );
+        assert_eq!(node_of_subject("ef.agent.s1.join"), None);
+        assert_eq!(node_of_subject("ef.agent.s1.N!.heartbeat"), None);
+        assert_eq!(node_of_subject("ef.site.s1.node.n1.x"), None);
+    }
 }

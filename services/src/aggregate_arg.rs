@@ -14,10 +14,10 @@ pub struct NeedsSite {
 }
 
 /// Parses the argument, asking the hub API for the site of a `node/ID` or `cluster/ID`.
-pub async fn resolve_aggregate(arg: &str, hub: Option<&str>) -> anyhow::Result<AggregateRef> {
+pub async fn resolve_aggregate(arg: &str, hub: &crate::hub_connection::HubAddress) -> anyhow::Result<AggregateRef> {
     match parse_aggregate(arg) {
-        Err(e) => match (e.downcast::<NeedsSite>(), hub) {
-            (Ok(needs), Some(_)) => {
+        Err(e) => match (e.downcast::<NeedsSite>(), hub.url.is_some()) {
+            (Ok(needs), true) => {
                 use crate::api_types::requests::{ClusterRef, NodeRef};
                 use crate::api_types::views::{ClusterView, NodeView};
                 let api = crate::commands::api_client::HubApi::connect(hub).await?;
@@ -36,7 +36,7 @@ pub async fn resolve_aggregate(arg: &str, hub: Option<&str>) -> anyhow::Result<A
                     id: needs.id,
                 })
             }
-            (Ok(needs), None) => Err(needs.into()),
+            (Ok(needs), false) => Err(needs.into()),
             (Err(e), _) => Err(e),
         },
         ok => ok,

@@ -15,6 +15,13 @@ pub struct Cli {
     /// The hub's NATS URL (default: $EDGEFLEET_HUB).
     #[arg(long, global = true, env = "EDGEFLEET_HUB")]
     pub hub: Option<String>,
+    /// Your credentials at the hub: a NATS `.creds` file (default: $EDGEFLEET_CREDS; the hub writes
+    /// `<data dir>/admin.creds`, `edgefleet users add` issues more).
+    #[arg(long, global = true, env = "EDGEFLEET_CREDS")]
+    pub creds: Option<PathBuf>,
+    /// The CA that issued the hub's TLS certificate (default: $EDGEFLEET_CA; the hub writes `<data dir>/ca.pem`).
+    #[arg(long, global = true, env = "EDGEFLEET_CA")]
+    pub ca: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -42,7 +49,7 @@ pub enum OutputFormat {
 pub enum Command {
     /// Start a local fleet (hub nats-server, sites, nodes) and tell its story.
     Demo(DemoArgs),
-    /// Run the hub: the management plane (starts its own nats-server unless --nats-url is given).
+    /// Run the hub: the management plane, its own nats-server and the fleet's trust root.
     Hub(HubArgs),
     /// Run one edge site: its leaf nats-server, streams and site controller.
     Site(SiteArgs),
@@ -53,6 +60,18 @@ pub enum Command {
         /// What to do with sites.
         #[command(subcommand)]
         command: SitesCommand,
+    },
+    /// The fleet CA: rotate it in two steps, on the hub's data dir while the hub is stopped.
+    Ca {
+        /// Which step.
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+    /// Operators' credentials: issue with a role, list, revoke (admin).
+    Users {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UsersCommand,
     },
     /// Nodes: list, inspect, assign to clusters, reset.
     Nodes {
@@ -225,6 +244,76 @@ pub enum SitesCommand {
         #[arg(value_parser = key_value, required = true)]
         labels: Vec<(String, String)>,
     },
+    /// Add a site to the fleet (admin): its account at the hub and its bundle, written into --out for
+    /// `edgefleet site --bundle DIR`.
+    Add(SiteIssueArgs),
+    /// Issue a site a new bundle (admin); every earlier credential of the site stops working.
+    Rotate(SiteIssueArgs),
+    /// Cut a site off (admin): its link is closed within seconds and its credentials refused; its history stays.
+    Revoke {
+        /// Site id.
+        id: Token,
+    },
+}
+
+/// `edgefleet sites add|rotate`.
+#[derive(Debug, Args)]
+pub struct SiteIssueArgs {
+    /// Site id.
+    pub id: Token,
+    /// A new or empty directory to write the bundle into (secrets: keep it owner-only).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A name or address the site's nats-server is reached by (its TLS certificate covers it, and localhost);
+    /// repeatable.
+    #[arg(long = "tls-name")]
+    pub tls_names: Vec<String>,
+    /// The hub's leafnode URL as this site dials it, if not the hub's own (`--leaf-url` of `edgefleet hub`).
+    #[arg(long)]
+    pub hub_leaf: Option<String>,
+    /// Do nothing if --out already holds a bundle (for provisioning scripts and containers that run again).
+    #[arg(long)]
+    pub if_missing: bool,
+}
+
+/// `edgefleet ca …`.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Make the next CA; the hub's CA bundle (`<data dir>/ca.pem`) then trusts the current and the next one.
+    BeginRotation {
+        /// The hub's data dir.
+        #[arg(long, env = "EDGEFLEET_DATA_DIR", value_parser = absolute_path)]
+        data_dir: PathBuf,
+    },
+    /// Make the next CA the only one; the hub presents a certificate from it at its next start.
+    CompleteRotation {
+        /// The hub's data dir.
+        #[arg(long, env = "EDGEFLEET_DATA_DIR", value_parser = absolute_path)]
+        data_dir: PathBuf,
+    },
+}
+
+/// `edgefleet users …` (admin).
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Issue an operator's credential with a role; writes a `.creds` file.
+    Add {
+        /// User name (history records it as `by`).
+        name: Token,
+        /// viewer (list and get), operator (also change), admin (also sites, users, images, raw streams).
+        #[arg(long)]
+        role: fleet_trust::OperatorRole,
+        /// Where to write the credential (created owner-only; refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List issued credentials.
+    Ls,
+    /// Revoke a user's credential: its connections are closed at once.
+    Revoke {
+        /// User name.
+        name: Token,
+    },
 }
 
 /// `edgefleet nodes …`.
@@ -373,7 +462,7 @@ pub enum ClustersCommand {
 #[derive(Debug, Args)]
 pub struct HubArgs {
     /// Where the hub keeps its data (nats-server store, snapshots).
-    #[arg(long, env = "EDGEFLEET_DATA_DIR")]
+    #[arg(long, env = "EDGEFLEET_DATA_DIR", value_parser = absolute_path)]
     pub data_dir: PathBuf,
     /// NATS client listen address of the embedded nats-server.
     #[arg(long, default_value = "127.0.0.1:4222")]
@@ -381,25 +470,60 @@ pub struct HubArgs {
     /// Leafnode listen address sites connect to.
     #[arg(long, default_value = "127.0.0.1:7422")]
     pub leaf_listen: String,
-    /// Use this existing nats-server (JetStream domain `hub`) instead of starting one.
+    /// The leafnode URL sites dial, written into their bundles (default: nats-leaf://<listen host>:<leaf port>).
     #[arg(long)]
-    pub nats_url: Option<String>,
+    pub leaf_url: Option<String>,
+    /// Another name or address the hub is reached by (its TLS certificate covers it); repeatable.
+    #[arg(long = "tls-name")]
+    pub tls_names: Vec<String>,
+    /// A certificate of your own CA instead of one from the fleet CA (all three flags together).
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
+}
+
+/// The TLS certificate a server presents, its key, and the CA that issued it (clients check the server against
+/// it).
+#[derive(Debug, Args)]
+pub struct ServerTlsArgs {
+    /// The server's TLS certificate (PEM).
+    #[arg(long, value_parser = absolute_path)]
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, value_parser = absolute_path)]
+    pub tls_key: Option<PathBuf>,
+    /// The CA that issued it (PEM).
+    #[arg(long, value_parser = absolute_path)]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// `edgefleet site`.
 #[derive(Debug, Args)]
 pub struct SiteArgs {
-    /// The site id (lower-case letters, digits, '-', '_').
+    /// The site's bundle directory from `edgefleet sites add ID --out DIR`: site id, leaf credential, hub CA, the
+    /// site server's certificate and key, the hub's leafnode URL. The flags below override its parts.
+    #[arg(long, env = "EDGEFLEET_SITE_BUNDLE", value_parser = absolute_path)]
+    pub bundle: Option<PathBuf>,
+    /// The site id (lower-case letters, digits, '-', '_'); the bundle's if not given.
     #[arg(long)]
-    pub site_id: String,
-    /// The hub's leafnode URL, e.g. nats-leaf://hub.example:7422.
+    pub site_id: Option<String>,
+    /// The hub's leafnode URL, e.g. nats-leaf://hub.example:7422; the bundle's if not given.
     #[arg(long)]
-    pub hub_leaf: String,
+    pub hub_leaf: Option<String>,
+    /// The site's leaf credential at the hub (`.creds`).
+    #[arg(long, value_parser = absolute_path)]
+    pub leaf_creds: Option<PathBuf>,
+    /// The CA the hub's certificate is checked against.
+    #[arg(long, value_parser = absolute_path)]
+    pub hub_ca: Option<PathBuf>,
+    /// The site server's certificate, key and CA, each overriding the bundle's (the CA is copied to
+    /// `<data dir>/ca.pem` for agents).
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
     /// NATS client listen address of the site's nats-server (node agents connect here).
     #[arg(long, default_value = "127.0.0.1:4223")]
     pub listen: String,
     /// Where the site keeps its data.
-    #[arg(long)]
+    #[arg(long, value_parser = absolute_path)]
     pub data_dir: PathBuf,
     /// The cluster the site image defines (new nodes form/join it when the hub has said nothing).
     #[arg(long, default_value = "main")]
@@ -448,6 +572,16 @@ pub struct AgentArgs {
     /// Accept only OS images signed by this ed25519 public key (hex).
     #[arg(long, env = "EDGEFLEET_IMAGE_KEY")]
     pub image_key: Option<String>,
+    /// The site's join token file (`<site data dir>/join.token`), exchanged on first contact for the node's own
+    /// identity; not needed once the node has one.
+    #[arg(long, env = "EDGEFLEET_JOIN_TOKEN")]
+    pub join_token: Option<PathBuf>,
+    /// The CA that issued the site's TLS certificate (`<site data dir>/ca.pem`).
+    #[arg(long, env = "EDGEFLEET_CA")]
+    pub ca: Option<PathBuf>,
+    /// Where the node keeps its identity (default: `<disk>.identity`).
+    #[arg(long)]
+    pub identity: Option<PathBuf>,
 }
 
 /// `edgefleet images …`.
@@ -537,6 +671,12 @@ pub enum RolloutsCommand {
     },
 }
 
+/// A path flag made absolute against the working directory: the servers a process starts read the files it names
+/// from their own working directory.
+fn absolute_path(text: &str) -> Result<PathBuf, String> {
+    std::path::absolute(text).map_err(|e| format!("{text:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cli;
@@ -557,6 +697,9 @@ mod tests {
         let compose: serde_json::Value = serde_norway::from_str(&text).expect("docker-compose.yml is YAML");
         let services = compose["services"].as_object().expect("a services mapping");
         assert!(services.len() >= 4, "a hub, two sites and agents");
+        let anonymous = [
+            "sites", "nodes", "clusters", "profiles", "rollouts", "users", "history", "get",
+        ];
         for (name, service) in services {
             let command: Vec<String> = service["command"]
                 .as_array()
@@ -568,6 +711,24 @@ mod tests {
                         .to_string()
                 })
                 .collect();
+            if anonymous.contains(&command[0].as_str()) {
+                assert!(
+                    command.contains(&"--creds".to_string()) && command.contains(&"--ca".to_string()),
+                    "{name}: a client command names its credentials and CA"
+                );
+            }
+            if command[0] == "agent" {
+                assert!(
+                    command.contains(&"--join-token".to_string()),
+                    "{name}: an agent joins with the token"
+                );
+            }
+            if command[0] == "site" {
+                assert!(
+                    command.contains(&"--bundle".to_string()),
+                    "{name}: a site starts from its bundle"
+                );
+            }
             let argv = std::iter::once("edgefleet".to_string()).chain(command);
             if let Err(e) = Cli::try_parse_from(argv) {
                 panic!("{name}: not a valid edgefleet command: {e}");

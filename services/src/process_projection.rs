@@ -2,7 +2,7 @@
 //! and at shutdown. The hub follows `EF_INTENT` and every site copy; a site follows its own stream and its copy of
 //! the intents.
 
-use replay::{LocalStore, Projection, Quarantine};
+use replay::{LocalStore, Projection, Quarantine, StreamHomes};
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,19 +14,16 @@ const SAVE_EVERY: Duration = Duration::from_secs(30);
 pub struct ProcessProjection {
     /// The projection.
     pub projection: Arc<Projection>,
-    js: async_nats::jetstream::Context,
+    homes: StreamHomes,
     store: LocalStore,
     tasks: RefCell<Vec<actix_rt::task::JoinHandle<()>>>,
 }
 
 impl ProcessProjection {
     /// Restores the projection from `store` (snapshot + tail) and starts saving it.
-    pub async fn start(
-        js: async_nats::jetstream::Context,
-        store: LocalStore,
-        quarantine: Quarantine,
-    ) -> anyhow::Result<Self> {
-        let fleet = replay::restore_projection(&js, &store).await?;
+    /// Every stream it will follow must already be placed in `homes`.
+    pub async fn start(homes: StreamHomes, store: LocalStore, quarantine: Quarantine) -> anyhow::Result<Self> {
+        let fleet = replay::restore_projection(&homes, &store).await?;
         tracing::info!(
             aggregates = fleet.aggregates.len(),
             streams = fleet.high_water.len(),
@@ -36,7 +33,7 @@ impl ProcessProjection {
         let saver = actix_rt::spawn(save_periodically(projection.clone(), store.clone()));
         Ok(Self {
             projection,
-            js,
+            homes,
             store,
             tasks: RefCell::new(vec![saver]),
         })
@@ -45,7 +42,7 @@ impl ProcessProjection {
     /// Follows `stream` (once; later calls for the same stream do nothing).
     pub fn follow(&self, stream: &str) {
         if self.projection.claim(stream) {
-            let task = replay::projection::follow(self.projection.clone(), self.js.clone(), stream.to_string());
+            let task = replay::projection::follow(self.projection.clone(), self.homes.of(stream), stream.to_string());
             self.tasks.borrow_mut().push(actix_rt::spawn(task));
         }
     }

@@ -7,7 +7,7 @@ use actors::profile::ProfileState;
 use actors::site::SiteState;
 use actors::{ActorConfig, Aggregate, Dispatch, ExecuteError, Executed, Registry};
 use events::{AggregateRef, Origin};
-use replay::{JetStreamLog, LocalStore, Quarantine};
+use replay::{JetStreamLog, LocalStore, Quarantine, StreamHomes};
 
 /// A registry of one aggregate kind on the process's log and store.
 pub type Reg<A> = Addr<Registry<A, JetStreamLog, LocalStore>>;
@@ -29,9 +29,9 @@ pub struct Registries {
 
 impl Registries {
     /// Registries writing as `origin`, snapshotting into `store` and quarantining into `quarantine` (the process's
-    /// one redb store and quarantine, shared with its projection).
-    pub fn start(client: async_nats::Client, origin: Origin, store: LocalStore, quarantine: Quarantine) -> Self {
-        let log = JetStreamLog::new(async_nats::jetstream::new(client), quarantine);
+    /// one redb store and quarantine, shared with its projection), reading each stream where `homes` says it lives.
+    pub fn start(homes: StreamHomes, origin: Origin, store: LocalStore, quarantine: Quarantine) -> Self {
+        let log = JetStreamLog::with_homes(homes, quarantine);
         let config = ActorConfig {
             clock: process_clock(),
             ..ActorConfig::new(origin.clone())

@@ -1,6 +1,11 @@
 //! The `edgefleet` binary end to end, against real nats-servers.
 
+mod common;
+
+use common::bare_site::BareSite;
+use common::{eventually, Hub};
 use std::process::Output;
+use std::time::Duration;
 use testkit::{fixtures, NatsServer};
 use tokio::process::Command;
 
@@ -21,7 +26,44 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A hub holding the `node_lifecycle` fixture (hub and site events of node/store-0042/n1).
+/// `edgefleet ARGS` as the admin of `hub`.
+async fn edgefleet_at(hub: &Hub, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+        .args(args)
+        .envs(hub.cli_env())
+        .output()
+        .await
+        .expect("edgefleet runs")
+}
+
+/// A fleet holding the `node_lifecycle` fixture (hub and site events of node/store-0042/n1): the hub's intents
+/// written at the hub, the site's events at the site's own server and copied by the hub.
+async fn fleet_with_fixture(dir: &std::path::Path) -> (Hub, BareSite) {
+    let hub = Hub::start(dir).await;
+    let site = BareSite::start(dir, &hub, "store-0042").await;
+    let fixture = fixtures::node_lifecycle().records();
+    let site_stream = events::subject::site_stream(&site.id);
+    let (at_site, at_hub): (Vec<_>, Vec<_>) = fixture.into_iter().partition(|r| r.subject.starts_with("ef.site."));
+    replay::import_records(&hub.js().await, &at_hub)
+        .await
+        .expect("hub events");
+    replay::import_records(&site.js, &at_site).await.expect("site events");
+    let copy = hub.site_js(&site.id).await;
+    eventually(
+        "the hub's copy of the site's events",
+        Duration::from_secs(60),
+        || async {
+            // A bare site sends no beacons: kick the copy as the hub does when a site's link comes up.
+            let _ = replay::resume_source(&copy, &site_stream).await;
+            let copied = replay::stream_reader::last_seq(&copy, &site_stream).await.ok()??;
+            (copied >= at_site.len() as u64).then_some(())
+        },
+    )
+    .await;
+    (hub, site)
+}
+
+/// A plain server holding the `node_lifecycle` fixture in one account (for the raw stream tools).
 async fn hub_with_fixture() -> NatsServer {
     let server = NatsServer::hub().await.expect("hub starts");
     let js = async_nats::jetstream::new(server.connect().await.expect("connect"));
@@ -43,8 +85,8 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
     assert!(out.status.success(), "demo failed:\n{text}\n{}", stderr(&out));
     for expected in [
         "hub up on nats://127.0.0.1:",
-        "3 sites up as leaf nats-servers",
-        "9 node agents registered",
+        "3 sites added (one account each at the hub) and up as leaf nats-servers",
+        "9 node agents joined with their site's token",
         "every cluster provisioned through the ClusterRuntime and ready",
         "rollout r1 → edge-stack@2",
         "link to the hub is cut mid-rollout",
@@ -58,9 +100,9 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
 
 #[tokio::test]
 async fn history_lists_both_writers_events_in_order() {
-    let server = hub_with_fixture().await;
-    let url = server.client_url();
-    let out = edgefleet(&["history", "node/store-0042/n1", "--hub", &url]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
+    let out = edgefleet_at(&hub, &["history", "node/store-0042/n1"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -75,16 +117,9 @@ async fn history_lists_both_writers_events_in_order() {
 
 #[tokio::test]
 async fn history_as_json_carries_the_payloads() {
-    let server = hub_with_fixture().await;
-    let out = edgefleet(&[
-        "--hub",
-        &server.client_url(),
-        "-o",
-        "json",
-        "history",
-        "node/store-0042/n1",
-    ])
-    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
+    let out = edgefleet_at(&hub, &["-o", "json", "history", "node/store-0042/n1"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
     assert_eq!(lines.as_array().map(Vec::len), Some(6));
@@ -94,14 +129,14 @@ async fn history_as_json_carries_the_payloads() {
 
 #[tokio::test]
 async fn get_at_an_earlier_event_shows_the_state_then() {
-    let server = hub_with_fixture().await;
-    let url = server.client_url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
     let json = |args: &'static [&'static str]| {
-        let url = url.clone();
+        let hub = &hub;
         async move {
             let mut all = args.to_vec();
-            all.extend(["-o", "json", "--hub", &url]);
-            let out = edgefleet(&all).await;
+            all.extend(["-o", "json"]);
+            let out = edgefleet_at(hub, &all).await;
             assert!(out.status.success(), "{}", stderr(&out));
             serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json state")
         }
@@ -115,8 +150,7 @@ async fn get_at_an_earlier_event_shows_the_state_then() {
     assert_eq!(then["state"], "unassigned");
     assert_eq!(then["labels"]["rack"], "a", "the second event (labels) is included");
     assert!(
-        stderr(&edgefleet(&["get", "node/store-0042/n1", "--at", "2", "--hub", &url]).await)
-            .contains("after 2 of 6 events")
+        stderr(&edgefleet_at(&hub, &["get", "node/store-0042/n1", "--at", "2"]).await).contains("after 2 of 6 events")
     );
     let at_time = json(&["get", "node/store-0042/n1", "--at", "2026-01-01T00:00:02Z"]).await;
     assert_eq!(at_time["labels"]["rack"], "a", "events up to 00:00:02 are applied");
@@ -130,9 +164,9 @@ async fn get_at_an_earlier_event_shows_the_state_then() {
 /// Defect 11: `-o yaml` prints YAML (it printed JSON), in the same spelling as the rest of the CLI.
 #[tokio::test]
 async fn get_prints_yaml_when_asked() {
-    let server = hub_with_fixture().await;
-    let url = server.client_url();
-    let out = edgefleet(&["get", "node/store-0042/n1", "--at", "4", "-o", "yaml", "--hub", &url]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
+    let out = edgefleet_at(&hub, &["get", "node/store-0042/n1", "--at", "4", "-o", "yaml"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(!text.trim_start().starts_with('{'), "not JSON: {text}");
@@ -145,9 +179,9 @@ async fn get_prints_yaml_when_asked() {
 /// long enough (~1 MB of JSON) that the writer outlives the pipe's buffer and really meets the closed end.
 #[tokio::test]
 async fn a_closed_pipe_ends_the_output_quietly() {
-    let server = hub_with_fixture().await;
-    let url = server.client_url();
-    let js = async_nats::jetstream::new(server.connect().await.expect("connect"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
+    let js = hub.js().await;
     let mut log = fixtures::FixtureLog::new();
     let node = events::AggregateRef::node(&testkit::token("store-0042"), &testkit::token("n1"));
     for generation in 10..3_010 {
@@ -158,9 +192,10 @@ async fn a_closed_pipe_ends_the_output_quietly() {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "'{}' history node/store-0042/n1 -o json --hub '{url}' | head -c 1 >/dev/null",
+            "'{}' history node/store-0042/n1 -o json | head -c 1 >/dev/null",
             env!("CARGO_BIN_EXE_edgefleet")
         ))
+        .envs(hub.cli_env())
         .output()
         .expect("sh runs");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -169,13 +204,13 @@ async fn a_closed_pipe_ends_the_output_quietly() {
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_exit_codes() {
-    let server = hub_with_fixture().await;
-    let url = server.client_url();
-    let unknown = edgefleet(&["history", "node/store-0042/nope", "--hub", &url]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (hub, _site) = fleet_with_fixture(dir.path()).await;
+    let unknown = edgefleet_at(&hub, &["history", "node/store-0042/nope"]).await;
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("no events for node/store-0042/nope"));
 
-    let bad_at = edgefleet(&["get", "node/store-0042/n1", "--at", "yesterday", "--hub", &url]).await;
+    let bad_at = edgefleet_at(&hub, &["get", "node/store-0042/n1", "--at", "yesterday"]).await;
     assert_eq!(bad_at.status.code(), Some(1));
     assert!(
         stderr(&bad_at).contains("expected an event number or an RFC 3339 time"),

@@ -78,7 +78,7 @@ async fn a_full_disk_is_reported_as_such_and_the_hub_writes_again_once_space_ret
     let dir = tempfile::tempdir().expect("tempdir");
     let disk = SmallDisk::mount(&dir.path().join("small"), "48m");
     let hub = Hub::start_in(dir.path(), &disk.path.join("hub"), &[]).await;
-    let client = common::connect(&hub.url()).await;
+    let client = hub.client().await;
     assert!(
         apply_version(&client, 1).await["version"] == 1,
         "writes work to begin with"

@@ -18,7 +18,7 @@ async fn all_ready_at_site(site: &Site, nodes: &[&str]) {
             &format!("{}/{node} ready at the site", site.id),
             Duration::from_secs(60),
             || async {
-                let state = node_state(&site.url(), &site.id, node).await?;
+                let state = node_state(&site.homes().await, &site.id, node).await?;
                 (state.lifecycle() == NodeLifecycle::Ready).then_some(())
             },
         )
@@ -43,7 +43,7 @@ async fn one_hub_two_sites_converge_under_partitions_and_kills() {
     all_ready_at_site(&s1, &nodes).await;
     all_ready_at_site(&s2, &nodes).await;
     // Intents written at the hub during the cut.
-    let intents = HubIntents::connect(&hub.url()).await;
+    let intents = HubIntents::connect(&hub, &[&s1.id, &s2.id]).await;
     intents.label_site(&s1.id, "region", "north").await;
 
     s1.link.heal();
@@ -62,7 +62,7 @@ async fn one_hub_two_sites_converge_under_partitions_and_kills() {
     // Kill faults: hub kill -9 and restart while s2 is cut and taking intents; s1's nats-server kill -9.
     s2.link.cut();
     hub.kill9_and_restart(dir.path()).await;
-    let intents = HubIntents::connect(&hub.url()).await;
+    let intents = HubIntents::connect(&hub, &[&s1.id, &s2.id]).await;
     intents.label_site(&s2.id, "region", "south").await;
     s1.kill9_nats().await;
     s2.link.heal();
@@ -80,7 +80,7 @@ async fn one_hub_two_sites_converge_under_partitions_and_kills() {
             site.id
         );
     }
-    let s2_state = replayed(&s2.url(), &s2.id).await;
+    let s2_state = replayed(&s2.homes().await, &s2.id).await;
     let Some(actors::AnyAggregate::Site(s2_site)) = s2_state.get(&AggregateRef::site(&s2.id)) else {
         panic!("s2 site")
     };
@@ -89,10 +89,9 @@ async fn one_hub_two_sites_converge_under_partitions_and_kills() {
     // No lost events: the hub holds exactly the site's events.
     for site in [&s1, &s2] {
         let stream = events::subject::site_stream(&site.id);
-        let count = |url: String| {
+        let count = |js: async_nats::jetstream::Context| {
             let stream = stream.clone();
             async move {
-                let js = async_nats::jetstream::new(common::connect(&url).await);
                 js.get_stream(&stream)
                     .await
                     .expect("stream")
@@ -104,8 +103,8 @@ async fn one_hub_two_sites_converge_under_partitions_and_kills() {
             }
         };
         assert_eq!(
-            count(hub.url()).await,
-            count(site.url()).await,
+            count(hub.site_js(&site.id).await).await,
+            count(site.js().await).await,
             "{}: hub copy == site stream",
             site.id
         );
@@ -123,10 +122,12 @@ async fn an_assignment_made_during_a_cut_is_carried_out_after_the_heal() {
     converged(&hub, &site, CONVERGE).await;
 
     site.link.cut();
-    let intents = HubIntents::connect(&hub.url()).await;
+    let intents = HubIntents::connect(&hub, &[&site.id]).await;
     intents.create_cluster(&site.id, "lab").await;
     intents.assign(&site.id, "n4", "lab", NodeRole::ControlPlane).await;
-    let at_site = node_state(&site.url(), &site.id, "n4").await.expect("n4 at the site");
+    let at_site = node_state(&site.homes().await, &site.id, "n4")
+        .await
+        .expect("n4 at the site");
     assert_eq!(
         at_site.spec.generation, 0,
         "the site cannot have the intent during the cut"
@@ -134,7 +135,7 @@ async fn an_assignment_made_during_a_cut_is_carried_out_after_the_heal() {
 
     site.link.heal();
     eventually("n4 moved to lab and ready", Duration::from_secs(60), || async {
-        let n4 = node_state(&site.url(), &site.id, "n4").await?;
+        let n4 = node_state(&site.homes().await, &site.id, "n4").await?;
         let member = n4.status.membership.as_ref()?;
         (member.cluster.as_str() == "lab" && n4.lifecycle() == NodeLifecycle::Ready && !n4.drifting()).then_some(())
     })
@@ -157,7 +158,7 @@ async fn a_retried_site_event_is_stored_once_on_both_sides() {
     site.link.cut();
 
     // Deliver the same event twice at the site, as a writer retrying after a lost ack would.
-    let js = async_nats::jetstream::new(common::connect(&site.url()).await);
+    let js = site.js().await;
     let node = AggregateRef::node(&site.id, &testkit::token("n1"));
     let envelope = events::Envelope {
         id: events::EventId::generate(1),
@@ -186,9 +187,12 @@ async fn a_retried_site_event_is_stored_once_on_both_sides() {
     }
     site.link.heal();
     converged(&hub, &site, CONVERGE).await;
-    for (side, url) in [("site", site.url()), ("hub", hub.url())] {
-        let js = async_nats::jetstream::new(common::connect(&url).await);
-        let log = replay::JetStreamLog::new(js, replay::Quarantine::in_memory());
+    for (side, homes) in [("site", site.homes().await), ("hub", hub.homes(&site.id).await)] {
+        let stream_homes = replay::StreamHomes::single(homes[0].0.clone());
+        for (js, stream) in &homes {
+            stream_homes.place(stream, js.clone());
+        }
+        let log = replay::JetStreamLog::with_homes(stream_homes, replay::Quarantine::in_memory());
         // The event changes no state (n1 already carries the control plane), so wait for the copy itself.
         let copies = eventually(&format!("the retried event at the {side}"), CONVERGE, || async {
             let history = replay::history(&log, &node).await.ok()?;
@@ -224,7 +228,7 @@ async fn sites_with_clocks_ten_minutes_off_still_converge() {
         .collect();
     all_ready_at_site(&ahead, &["n1", "n2"]).await;
     all_ready_at_site(&behind, &["n1", "n2"]).await;
-    let intents = HubIntents::connect(&hub.url()).await;
+    let intents = HubIntents::connect(&hub, &[&ahead.id, &behind.id]).await;
     for site in [&ahead, &behind] {
         intents.label_site(&site.id, "tz", "skewed").await;
         intents.assign(&site.id, "n2", "main", NodeRole::Worker).await;
@@ -235,7 +239,7 @@ async fn sites_with_clocks_ten_minutes_off_still_converge() {
             "n2 acknowledged the hub's assignment",
             Duration::from_secs(60),
             || async {
-                let n2 = node_state(&site.url(), &site.id, "n2").await?;
+                let n2 = node_state(&site.homes().await, &site.id, "n2").await?;
                 (!n2.drifting() && n2.lifecycle() == NodeLifecycle::Ready).then_some(())
             },
         )
@@ -253,7 +257,7 @@ async fn sites_with_clocks_ten_minutes_off_still_converge() {
 /// with message ids and many acks in flight.
 async fn write_site_events(site: &Site, count: u64) {
     use futures::StreamExt;
-    let js = async_nats::jetstream::new(common::connect(&site.url()).await);
+    let js = site.js().await;
     let mut in_flight = futures::stream::FuturesUnordered::new();
     for i in 0..count {
         let node = AggregateRef::node(&site.id, &testkit::token(&format!("sim{}", i % 1000)));
@@ -294,8 +298,7 @@ async fn write_site_events(site: &Site, count: u64) {
     }
 }
 
-async fn stream_messages(url: &str, stream: &str) -> u64 {
-    let js = async_nats::jetstream::new(common::connect(url).await);
+async fn stream_messages(js: &async_nats::jetstream::Context, stream: &str) -> u64 {
     match js.get_stream(stream).await {
         Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
         Err(_) => 0,
@@ -321,7 +324,7 @@ async fn a_long_cut_with_100000_site_events_catches_up() {
     let written = std::time::Instant::now();
     write_site_events(&site, events_during_cut).await;
     let write_s = written.elapsed().as_secs_f64();
-    let at_site = stream_messages(&site.url(), &stream).await;
+    let at_site = stream_messages(&site.js().await, &stream).await;
     assert!(
         at_site >= events_during_cut,
         "all events stored at the site during the cut"
@@ -329,10 +332,11 @@ async fn a_long_cut_with_100000_site_events_catches_up() {
     let sites = hub.api("sites.list").await;
     assert_eq!(sites[0]["connection"], "disconnected", "{sites}");
 
+    let hub_copy = hub.site_js(&site.id).await;
     let healed = std::time::Instant::now();
     site.link.heal();
     eventually("the hub copy catching up", Duration::from_secs(300), || async {
-        (stream_messages(&hub.url(), &stream).await >= at_site).then_some(())
+        (stream_messages(&hub_copy, &stream).await >= at_site).then_some(())
     })
     .await;
     let catch_up = healed.elapsed();
@@ -342,7 +346,7 @@ async fn a_long_cut_with_100000_site_events_catches_up() {
         events_during_cut as f64 / catch_up.as_secs_f64()
     );
     assert_eq!(
-        stream_messages(&hub.url(), &stream).await,
+        stream_messages(&hub_copy, &stream).await,
         at_site,
         "no event lost, none doubled"
     );
@@ -385,7 +389,7 @@ async fn randomized_partitions_and_kills_converge() {
             1 => site.link.heal(),
             2 => {
                 let value = format!("v{step}");
-                HubIntents::connect(&hub.url())
+                HubIntents::connect(&hub, &[&site.id])
                     .await
                     .label_site(&site.id, "step", &value)
                     .await;
@@ -430,6 +434,7 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
     let cli = |args: Vec<String>| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
             .args(args)
+            .envs(hub.cli_env())
             .output()
             .expect("runs");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -56,7 +56,7 @@ async fn registration_to_a_ready_cluster_through_the_cli() {
                     kind: Node\nmetadata: {name: n3, labels: {rack: b}}\nspec: {cluster: main, role: worker}\n";
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
         .args(["apply", "-f", "-"])
-        .env("EDGEFLEET_HUB", hub.url())
+        .envs(hub.cli_env())
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -103,10 +103,19 @@ async fn registration_to_a_ready_cluster_through_the_cli() {
     ] {
         assert!(history.contains(event), "{event} missing:\n{history}");
     }
-    assert!(history.contains("operator"), "who assigned it is recorded:\n{history}");
-    let first = json(&hub, &["get", "node/n1", "--at", "1"]);
-    assert_eq!(first["state"], "unassigned");
-    assert_eq!(first["assigned_cluster"], serde_json::Value::Null);
+    let assigned = history.lines().find(|l| l.contains("NodeAssigned")).unwrap_or_default();
+    assert!(
+        assigned.split_whitespace().nth(4) == Some("admin"),
+        "the authenticated caller is recorded as who assigned it:\n{history}"
+    );
+    let joined = json(&hub, &["get", "node/n1", "--at", "1"]);
+    assert_eq!(
+        joined["state"], "unregistered",
+        "event 1: the node joined with its own identity"
+    );
+    let registered = json(&hub, &["get", "node/n1", "--at", "2"]);
+    assert_eq!(registered["state"], "unassigned");
+    assert_eq!(registered["assigned_cluster"], serde_json::Value::Null);
 
     // A refused request exits 1 and changes nothing; a usage error exits 2.
     let refused = run(

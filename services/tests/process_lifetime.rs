@@ -108,12 +108,12 @@ async fn interrupt_demo(sig: i32, after: &str) {
 
 #[actix_rt::test]
 async fn sigterm_mid_story_stops_the_fleet_and_removes_its_data() {
-    interrupt_demo(libc::SIGTERM, "node agents registered").await;
+    interrupt_demo(libc::SIGTERM, "node agents joined").await;
 }
 
 #[actix_rt::test]
 async fn a_closed_terminal_mid_story_stops_the_fleet_and_removes_its_data() {
-    interrupt_demo(libc::SIGHUP, "node agents registered").await;
+    interrupt_demo(libc::SIGHUP, "node agents joined").await;
 }
 
 #[actix_rt::test]
@@ -125,7 +125,7 @@ async fn ctrl_c_works_at_any_moment_even_while_the_hub_starts() {
 async fn a_demo_killed_with_9_still_takes_every_child_with_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut demo = start_demo(tmp.path());
-    wait_for_line(tmp.path(), "node agents registered").await;
+    wait_for_line(tmp.path(), "node agents joined").await;
     assert!(
         !processes_mentioning(&tmp.path().display().to_string()).is_empty(),
         "the fleet runs"

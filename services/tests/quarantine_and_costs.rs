@@ -19,7 +19,7 @@ async fn corrupt_events_from_a_site_are_listed_with_their_reason_and_first_bytes
     .await;
 
     // Bytes that are no event, and an event header from a schema this build does not know, in the site's stream.
-    let js = async_nats::jetstream::new(common::connect(&site.url()).await);
+    let js = site.js().await;
     let garbage = b"\x00\x01 not an edgefleet event".to_vec();
     let future = b"EF\x09\x00from a newer edgefleet".to_vec();
     for payload in [garbage.clone(), future] {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connect, Hub};
+use common::Hub;
 use serde_json::{json, Value};
 
 async fn request(client: &async_nats::Client, subject: &str, body: impl Into<bytes::Bytes>) -> (Value, Option<String>) {
@@ -47,7 +47,7 @@ fn error_of(value: &Value) -> (u64, String) {
 async fn raw_requests_valid_and_malformed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let hub = Hub::start(dir.path()).await;
-    let client = connect(&hub.url()).await;
+    let client = hub.client().await;
 
     // Discovery, as the `nats micro` tooling does it.
     let ping = client.request("$SRV.PING.edgefleet", "".into()).await.expect("ping");
@@ -98,7 +98,7 @@ async fn raw_requests_valid_and_malformed() {
             "ef.api.v1.clusters.create",
             br#"{"id":"c","site":"nowhere","profile":"p@1"}"#.to_vec(),
             404,
-            "never connected",
+            "not part of this fleet",
         ),
         (
             "ef.api.v1.clusters.create",

@@ -121,7 +121,8 @@ async fn a_second_hub_on_the_same_data_dir_changes_nothing() {
     let pid = common::nats_pid(&hub.data_dir.join("nats"));
     common::process::kill9(pid);
     eventually("the hub API on its own port again", Duration::from_secs(30), || async {
-        let client = async_nats::connect(hub.url()).await.ok()?;
+        let options = common::creds_options(&hub.admin_creds(), &hub.ca()).await;
+        let client = options.connect(hub.url()).await.ok()?;
         client
             .request("ef.api.v1.sites.list", "{}".into())
             .await

@@ -12,10 +12,11 @@ const ACCOUNT_NAME_MAX_LEN: usize = 64;
 #[error("{0:?} is not an account name: use 1 to {ACCOUNT_NAME_MAX_LEN} of A-Z, a-z, 0-9, '_' and '-'")]
 pub struct AccountNameError(pub String);
 
-/// The name of an account: `SYS`, `HUB`, `SITE_<site>` or another name of `[A-Za-z0-9_-]`.
+/// The name of an account: `SYS`, `HUB`, `API`, `OPS`, `SITE_<site>` or another name of `[A-Za-z0-9_-]`.
 ///
 /// Also a file name in the trust directory, hence the narrow alphabet.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AccountName(String);
 
 impl AccountName {
@@ -24,9 +25,19 @@ impl AccountName {
         Self("SYS".to_owned())
     }
 
-    /// The hub account: `EF_INTENT`, the hub API and the operators' users live here.
+    /// The hub account: `EF_INTENT`, the image bucket, the hub process and the admins live here.
     pub fn hub() -> Self {
         Self("HUB".to_owned())
+    }
+
+    /// The API account: the hub process's API service answers `ef.api.v1.>` here, for the HUB and OPS accounts.
+    pub fn api() -> Self {
+        Self("API".to_owned())
+    }
+
+    /// The operators' account: viewers and operators, who may only call the hub API.
+    pub fn ops() -> Self {
+        Self("OPS".to_owned())
     }
 
     /// The account of `site`: its leaf connection and the hub's copies of its streams live here.
@@ -46,6 +57,20 @@ impl AccountName {
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for AccountName {
+    type Error = AccountNameError;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Self::new(&name)
+    }
+}
+
+impl From<AccountName> for String {
+    fn from(name: AccountName) -> Self {
+        name.0
     }
 }
 

@@ -81,6 +81,14 @@ pub struct Import {
     /// Service or stream.
     #[serde(rename = "type")]
     pub kind: ExchangeKind,
+    /// For a service: the exporting account's responders get the requester's identity (its account, user JWT and
+    /// name) in the server-set `Nats-Request-Info` header.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub share: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Import {
@@ -92,6 +100,15 @@ impl Import {
             account: account.to_owned(),
             local_subject: local_subject.map(str::to_owned),
             kind: ExchangeKind::Service,
+            share: false,
+        }
+    }
+
+    /// Like [`Import::service`], and the requester's identity is shared with the exporter's responders.
+    pub fn shared_service(name: &str, account: &str, subject: &str) -> Self {
+        Self {
+            share: true,
+            ..Self::service(name, account, subject, None)
         }
     }
 
@@ -103,6 +120,7 @@ impl Import {
             account: account.to_owned(),
             local_subject: None,
             kind: ExchangeKind::Stream,
+            share: false,
         }
     }
 }

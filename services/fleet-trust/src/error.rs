@@ -3,6 +3,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use events::Token;
+
 use crate::jwt_error::JwtError;
 use crate::nkey::KeyError;
 use crate::user_creds::CredsError;
@@ -75,6 +77,55 @@ pub enum TrustError {
         key: String,
         /// Why it is not a user key.
         source: KeyError,
+    },
+    /// A site id that names something else in the fleet's subjects (`all`, `hub`, `fleet`).
+    #[error("site id '{site}' is reserved: it already names {meaning}; choose another id")]
+    ReservedSiteId {
+        /// The id asked for.
+        site: Token,
+        /// What it names.
+        meaning: &'static str,
+    },
+    /// The site was added before.
+    #[error("site '{site}' exists: use rotate_site for new credentials, or revoke_site to cut it off")]
+    SiteExists {
+        /// The site.
+        site: Token,
+    },
+    /// No such site was added.
+    #[error("site '{site}' is unknown: add it first")]
+    UnknownSite {
+        /// The site.
+        site: Token,
+    },
+    /// An operator user of that name exists and is not revoked.
+    #[error("user '{name}' exists: revoke it first to issue new credentials under that name")]
+    UserExists {
+        /// The name.
+        name: Token,
+    },
+    /// No operator user of that name was added.
+    #[error("user '{name}' is unknown")]
+    UnknownUser {
+        /// The name.
+        name: Token,
+    },
+    /// `complete_ca_rotation` without `begin_ca_rotation`.
+    #[error("no CA rotation is in progress: begin one first")]
+    NoCaRotation,
+    /// A site bundle would overwrite files.
+    #[error("{dir} is not empty: write a site bundle into a new or empty directory")]
+    BundleDirNotEmpty {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A record (site, user, bundle) is not what this crate writes.
+    #[error("{path}: {reason}; restore it from backup")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
     /// A user-supplied TLS file does not exist.
     #[error("TLS {role} file {path} does not exist")]

@@ -44,6 +44,24 @@ impl ServerNames {
         }
     }
 
+    /// These names plus [`ServerNames::localhost`]'s (each once): a site's certificate also serves the clients
+    /// on the site server's own machine.
+    pub fn including_localhost(&self) -> Self {
+        let mut names = self.clone();
+        let local = Self::localhost();
+        for dns in local.dns_names {
+            if !names.dns_names.contains(&dns) {
+                names.dns_names.push(dns);
+            }
+        }
+        for ip in local.ip_addresses {
+            if !names.ip_addresses.contains(&ip) {
+                names.ip_addresses.push(ip);
+            }
+        }
+        names
+    }
+
     fn subject_alt_names(&self) -> Result<Vec<SanType>, TrustError> {
         let dns = self.dns_names.iter().map(|name| {
             name.clone()
@@ -67,16 +85,20 @@ impl FleetCa {
     ///
     /// Refuses a directory with one file but not the other: a new CA would silently distrust every certificate.
     pub fn open_or_create(dir: &Path) -> Result<Self, TrustError> {
-        let cert_path = dir.join("ca.pem");
-        let key_path = dir.join("ca-key.pem");
+        Self::open_or_create_at(dir.join("ca.pem"), &dir.join("ca-key.pem"))
+    }
+
+    /// Loads the CA whose certificate is `cert_path` and key `key_path`, or creates it there if neither file
+    /// exists; refuses one file without the other.
+    pub fn open_or_create_at(cert_path: PathBuf, key_path: &Path) -> Result<Self, TrustError> {
         match (cert_path.exists(), key_path.exists()) {
-            (true, true) => Self::load(cert_path, &key_path),
-            (false, false) => Self::create(cert_path, &key_path),
+            (true, true) => Self::load(cert_path, key_path),
+            (false, false) => Self::create(cert_path, key_path),
             (cert_exists, _) => {
                 let (missing, present) = if cert_exists {
-                    (&key_path, &cert_path)
+                    (key_path, cert_path.as_path())
                 } else {
-                    (&cert_path, &key_path)
+                    (cert_path.as_path(), key_path)
                 };
                 Err(TrustError::Certificate {
                     what: missing.display().to_string(),
@@ -94,13 +116,13 @@ impl FleetCa {
         &self.cert_path
     }
 
-    /// Issues a server certificate for `names`, writing it to `cert_path` and its key (owner-only) to `key_path`.
-    pub fn issue_server_cert(
-        &self,
-        names: &ServerNames,
-        cert_path: &Path,
-        key_path: &Path,
-    ) -> Result<TlsFiles, TrustError> {
+    /// The CA certificate, PEM.
+    pub fn cert_pem(&self) -> Result<String, TrustError> {
+        std::fs::read_to_string(&self.cert_path).map_err(io_error("read", &self.cert_path))
+    }
+
+    /// A new server certificate for `names` and its new key, in memory (e.g. for a site's bundle).
+    pub fn issue_server_pem(&self, names: &ServerNames) -> Result<IssuedCert, TrustError> {
         let common_name = names
             .dns_names
             .first()
@@ -110,7 +132,18 @@ impl FleetCa {
         let mut params = issued_params(&common_name);
         params.subject_alt_names = names.subject_alt_names()?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.issue(&params, cert_path, key_path)
+        self.issue_pem(&params, &common_name)
+    }
+
+    /// Issues a server certificate for `names`, writing it to `cert_path` and its key (owner-only) to `key_path`.
+    pub fn issue_server_cert(
+        &self,
+        names: &ServerNames,
+        cert_path: &Path,
+        key_path: &Path,
+    ) -> Result<TlsFiles, TrustError> {
+        self.issue_server_pem(names)?.write(cert_path, key_path)?;
+        Ok(self.files(cert_path, key_path))
     }
 
     /// Issues a client certificate for `common_name` (for servers that verify client certificates).
@@ -122,22 +155,26 @@ impl FleetCa {
     ) -> Result<TlsFiles, TrustError> {
         let mut params = issued_params(common_name);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        self.issue(&params, cert_path, key_path)
+        self.issue_pem(&params, common_name)?.write(cert_path, key_path)?;
+        Ok(self.files(cert_path, key_path))
     }
 
-    fn issue(&self, params: &CertificateParams, cert_path: &Path, key_path: &Path) -> Result<TlsFiles, TrustError> {
-        let key = KeyPair::generate().map_err(|error| certificate_error("key", error))?;
-        let cert = params
-            .signed_by(&key, &self.issuer)
-            .map_err(|error| certificate_error(&cert_path.display().to_string(), error))?;
-        write_atomically(key_path, key.serialize_pem().as_bytes(), FileAccess::OwnerOnly)
-            .map_err(io_error("write", key_path))?;
-        write_atomically(cert_path, cert.pem().as_bytes(), FileAccess::WorldReadable)
-            .map_err(io_error("write", cert_path))?;
-        Ok(TlsFiles {
+    fn files(&self, cert_path: &Path, key_path: &Path) -> TlsFiles {
+        TlsFiles {
             cert: cert_path.to_owned(),
             key: key_path.to_owned(),
             ca: self.cert_path.clone(),
+        }
+    }
+
+    fn issue_pem(&self, params: &CertificateParams, what: &str) -> Result<IssuedCert, TrustError> {
+        let key = KeyPair::generate().map_err(|error| certificate_error("key", error))?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(|error| certificate_error(what, error))?;
+        Ok(IssuedCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
         })
     }
 
@@ -168,6 +205,31 @@ impl FleetCa {
             cert_path,
             issuer: Issuer::new(ca_params(&key), key),
         })
+    }
+}
+
+/// A certificate just issued and its private key, PEM, in memory. `Debug` never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedCert {
+    /// The certificate.
+    pub cert_pem: String,
+    /// Its private key: a secret.
+    pub key_pem: String,
+}
+
+impl IssuedCert {
+    /// Writes the certificate to `cert_path` and the key, owner-only, to `key_path`.
+    pub fn write(&self, cert_path: &Path, key_path: &Path) -> Result<(), TrustError> {
+        write_atomically(key_path, self.key_pem.as_bytes(), FileAccess::OwnerOnly)
+            .map_err(io_error("write", key_path))?;
+        write_atomically(cert_path, self.cert_pem.as_bytes(), FileAccess::WorldReadable)
+            .map_err(io_error("write", cert_path))
+    }
+}
+
+impl fmt::Debug for IssuedCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedCert").finish_non_exhaustive()
     }
 }
 
@@ -241,6 +303,33 @@ mod tests {
             "never regenerated"
         );
         assert_eq!(mode(&dir.path().join("ca-key.pem")), 0o600);
+    }
+
+    #[test]
+    fn localhost_names_are_added_once() {
+        let names = ServerNames {
+            dns_names: vec!["site-a.example".to_owned(), "localhost".to_owned()],
+            ip_addresses: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+        };
+
+        let all = names.including_localhost();
+
+        assert_eq!(all.dns_names, ["site-a.example", "localhost"]);
+        assert_eq!(
+            all.ip_addresses,
+            [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]
+        );
+    }
+
+    #[test]
+    fn an_issued_key_is_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = FleetCa::open_or_create(dir.path()).unwrap();
+
+        let issued = ca.issue_server_pem(&ServerNames::localhost()).unwrap();
+
+        assert!(issued.key_pem.contains("PRIVATE KEY"));
+        assert!(!format!("{issued:?}").contains("PRIVATE"));
     }
 
     #[test]

@@ -1,85 +1,105 @@
-//! [`TrustRoot`]: the fleet's trust material in the hub's trust directory, created on the first start and loaded
-//! (never regenerated) on every later one: the operator key and JWT, the system and hub accounts, `system.creds`
-//! and `admin.creds`, the full resolver's directory and the fleet CA. It issues and re-issues account JWTs (one per
-//! site) and user credentials, and renders the operator-mode server config.
+//! [`TrustRoot`]: the fleet's trust material under the hub's data directory, created on the first start and
+//! loaded (never regenerated) on every later one: the operator key and JWT, the fixed accounts (SYS, HUB, API,
+//! OPS), the hub's own credentials, the built-in admin, the full resolver's directory, the fleet CA and the CA
+//! bundle. It issues and re-issues account JWTs and user credentials, and renders the operator-mode server config.
+//! Operator users, sites, callers and CA rotation are in their own modules (`impl TrustRoot` blocks).
 //!
-//! Only files in the trust directory are touched; nothing here talks to the network (pushing a JWT is
+//! Only files under the data directory are touched; nothing here talks to the network (pushing a JWT is
 //! [`crate::push_account_jwt`]'s). A seed is never logged or shown in an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use events::Token;
 
 use crate::account_claims::{AccountClaims, ALL_USERS};
 use crate::account_name::AccountName;
 use crate::atomic_file::{write_atomically, FileAccess};
+use crate::ca_rotation::{open_current_ca, write_ca_bundle};
 use crate::error::{io_error, TrustError};
 use crate::fleet_ca::{FleetCa, ServerNames};
+use crate::hub_accounts::{api_account_claims, hub_account_claims, ops_account_claims, system_account_claims};
 use crate::jwt_decode::{decode_verified, VerifiedJwt};
 use crate::jwt_encode::{now_s, sign_jwt};
 use crate::nkey::{check_public_key, AccountKey, OperatorKey, User};
 use crate::operator_claims::OperatorClaims;
 use crate::operator_mode_config::OperatorModeConfig;
-use crate::operator_roles::OperatorRole;
-use crate::site_account::{hub_account_claims, site_account_claims, system_account_claims};
-use crate::site_users::{hub_in_site_user, site_leaf_user};
+use crate::service_users::{api_service_user, hub_process_user, system_user};
+use crate::site_account::site_account_claims;
 use crate::tls_files::TlsFiles;
 use crate::trust_layout::TrustLayout;
-use crate::user_claims::{ConnectionType, UserClaims};
+use crate::user_claims::UserClaims;
 use crate::user_creds::UserCreds;
-use crate::user_permissions::UserPermissions;
 
 /// The name in the operator JWT.
 const OPERATOR_NAME: &str = "edgefleet";
 
-/// The fleet's trust material, loaded from (or created in) a trust directory.
+/// The fleet's trust material, loaded from (or created in) a hub's data directory.
 #[derive(Debug)]
 pub struct TrustRoot {
-    layout: TrustLayout,
-    operator: OperatorKey,
-    system_account: AccountKey,
-    hub_account: AccountKey,
-    ca: FleetCa,
+    pub(crate) layout: TrustLayout,
+    pub(crate) operator: OperatorKey,
+    pub(crate) system_account: AccountKey,
+    pub(crate) hub_account: AccountKey,
+    pub(crate) api_account: AccountKey,
+    pub(crate) ops_account: AccountKey,
+    pub(crate) ca: FleetCa,
+    /// The public key of the hub process's user in the HUB account (`trust/hub.creds`).
+    pub(crate) hub_process_user: String,
 }
 
 impl TrustRoot {
-    /// Loads the trust material in `dir`, creating whatever is missing; a second call loads what the first made.
+    /// Loads the trust material under the hub's data directory `data_dir` (see [`TrustLayout`]), creating whatever
+    /// is missing; a second call loads what the first made.
     ///
     /// Refuses a directory that holds accounts or credentials but no operator key: a new operator would
-    /// invalidate all of them.
-    pub fn open_or_create(dir: impl Into<PathBuf>) -> Result<Self, TrustError> {
-        let layout = TrustLayout::new(dir);
+    /// invalidate all of them. Finishes a CA rotation whose completion was interrupted.
+    pub fn open_or_create(data_dir: impl Into<PathBuf>) -> Result<Self, TrustError> {
+        let layout = TrustLayout::new(data_dir);
         refuse_orphaned_material(&layout)?;
-        create_private_dir(layout.dir())?;
-        let operator = OperatorKey::read_or_create_seed_file(&layout.operator_seed())?;
-        let system_account = AccountKey::read_or_create_seed_file(&layout.account_seed(&AccountName::system()))?;
-        let hub_account = AccountKey::read_or_create_seed_file(&layout.account_seed(&AccountName::hub()))?;
-        let ca = FleetCa::open_or_create(&layout.tls_dir())?;
-        let root = Self {
+        std::fs::create_dir_all(layout.data_dir()).map_err(io_error("create directory", layout.data_dir()))?;
+        create_private_dir(&layout.trust_dir())?;
+        let account_key = |name: AccountName| AccountKey::read_or_create_seed_file(&layout.account_seed(&name));
+        let mut root = Self {
+            operator: OperatorKey::read_or_create_seed_file(&layout.operator_seed())?,
+            system_account: account_key(AccountName::system())?,
+            hub_account: account_key(AccountName::hub())?,
+            api_account: account_key(AccountName::api())?,
+            ops_account: account_key(AccountName::ops())?,
+            ca: open_current_ca(&layout)?,
             layout,
-            operator,
-            system_account,
-            hub_account,
-            ca,
+            hub_process_user: String::new(),
         };
         root.ensure_operator_jwt()?;
-        root.ensure_account_jwt(&AccountName::system(), &system_account_claims())?;
-        root.ensure_account_jwt(&AccountName::hub(), &hub_account_claims())?;
-        let system_user = UserClaims::new(UserPermissions::default(), &[ConnectionType::Standard]);
+        for name in [
+            AccountName::system(),
+            AccountName::hub(),
+            AccountName::api(),
+            AccountName::ops(),
+        ] {
+            root.ensure_account_jwt(&name)?;
+        }
         root.ensure_creds(
             &root.layout.system_creds(),
             &AccountName::system(),
             "system",
-            &system_user,
+            &system_user(),
+        )?;
+        root.hub_process_user = root.ensure_creds(
+            &root.layout.hub_creds(),
+            &AccountName::hub(),
+            "hub",
+            &hub_process_user(),
         )?;
         root.ensure_creds(
-            &root.layout.admin_creds(),
-            &AccountName::hub(),
-            "admin",
-            &OperatorRole::Admin.user_claims(),
+            &root.layout.api_creds(),
+            &AccountName::api(),
+            "api",
+            &api_service_user(),
         )?;
+        root.ensure_builtin_admin()?;
         let resolver_dir = root.layout.resolver_dir();
         std::fs::create_dir_all(&resolver_dir).map_err(io_error("create directory", &resolver_dir))?;
+        write_ca_bundle(&root.layout)?;
         Ok(root)
     }
 
@@ -98,12 +118,22 @@ impl TrustRoot {
         self.system_account.public_key()
     }
 
-    /// The hub account's public key.
+    /// The HUB account's public key.
     pub fn hub_account_public_key(&self) -> String {
         self.hub_account.public_key()
     }
 
-    /// The fleet CA.
+    /// The API account's public key.
+    pub fn api_account_public_key(&self) -> String {
+        self.api_account.public_key()
+    }
+
+    /// The OPS account's public key.
+    pub fn ops_account_public_key(&self) -> String {
+        self.ops_account.public_key()
+    }
+
+    /// The current fleet CA (the one that issues server and site certificates).
     pub fn fleet_ca(&self) -> &FleetCa {
         &self.ca
     }
@@ -131,7 +161,7 @@ impl TrustRoot {
         Ok(jwt)
     }
 
-    /// Issues (or re-issues) the account of `site` with its imports from the hub account (DESIGN §9); returns the
+    /// Issues (or re-issues) the account of `site` with its imports from the HUB account (DESIGN §9); returns the
     /// JWT to push.
     pub fn issue_site_account(&self, site: &Token) -> Result<String, TrustError> {
         self.issue_account(
@@ -158,17 +188,31 @@ impl TrustRoot {
     ///
     /// A credential issued for the same key in the same second is revoked too (revocations have second precision).
     pub fn revoke_user(&self, name: &AccountName, user_public_key: &str) -> Result<String, TrustError> {
-        if user_public_key != ALL_USERS {
-            check_public_key::<User>(user_public_key).map_err(|source| TrustError::NotAUser {
-                key: user_public_key.to_owned(),
-                source,
-            })?;
+        self.revoke_users(name, &[user_public_key])
+    }
+
+    /// Like [`TrustRoot::revoke_user`], for several users in one new account JWT.
+    pub(crate) fn revoke_users<S: AsRef<str>>(
+        &self,
+        name: &AccountName,
+        user_public_keys: &[S],
+    ) -> Result<String, TrustError> {
+        for key in user_public_keys.iter().map(AsRef::as_ref) {
+            if key != ALL_USERS {
+                check_public_key::<User>(key).map_err(|source| TrustError::NotAUser {
+                    key: key.to_owned(),
+                    source,
+                })?;
+            }
         }
         let mut claims = match self.stored_account(name)? {
             Some(stored) => stored.claims,
-            None => default_claims(name, &self.hub_account_public_key()),
+            None => self.expected_claims(name),
         };
-        claims.revoke_user(user_public_key, now_s());
+        let now = now_s();
+        for key in user_public_keys {
+            claims.revoke_user(key.as_ref(), now);
+        }
         self.issue_account(name, &claims)
     }
 
@@ -185,43 +229,28 @@ impl TrustRoot {
         Ok(UserCreds::issue(&key, user_name, claims, expires_at_s)?)
     }
 
-    /// New credentials of an operator named `user_name` with `role`, in the hub account.
-    pub fn issue_operator_user(
-        &self,
-        user_name: &str,
-        role: OperatorRole,
-        expires_at_s: Option<u64>,
-    ) -> Result<UserCreds, TrustError> {
-        UserCreds::issue(&self.hub_account, user_name, &role.user_claims(), expires_at_s).map_err(TrustError::from)
-    }
-
-    /// New credentials for `site`'s leaf connection (its site server's leaf remote `credentials`), narrowed as
-    /// DESIGN §9 says ([`site_leaf_user`]).
-    pub fn issue_site_leaf_user(&self, site: &Token) -> Result<UserCreds, TrustError> {
-        let name = format!("{site}-leaf");
-        self.issue_user(&AccountName::site(site), &name, &site_leaf_user(site), None)
-    }
-
-    /// New credentials for the hub process inside `site`'s account ([`hub_in_site_user`]), to manage the
-    /// account's streams.
-    pub fn issue_hub_in_site_user(&self, site: &Token) -> Result<UserCreds, TrustError> {
-        let name = format!("hub-in-{site}");
-        self.issue_user(&AccountName::site(site), &name, &hub_in_site_user(), None)
-    }
-
-    /// Issues the hub's server certificate for `names` into the trust directory (replacing the previous one);
-    /// call at every start so it never expires.
+    /// Issues the hub's server certificate for `names` from the current CA into the trust directory (replacing the
+    /// previous one); call at every start so it never expires, and after [`TrustRoot::complete_ca_rotation`].
+    /// Clients and sites trust the CA bundle ([`TrustLayout::ca_bundle`]), which is the returned `ca`.
     pub fn issue_hub_server_cert(&self, names: &ServerNames) -> Result<TlsFiles, TrustError> {
-        self.ca
-            .issue_server_cert(names, &self.layout.server_cert(), &self.layout.server_key())
+        let files = self
+            .ca
+            .issue_server_cert(names, &self.layout.server_cert(), &self.layout.server_key())?;
+        Ok(TlsFiles {
+            ca: self.layout.ca_bundle(),
+            ..files
+        })
     }
 
     /// The operator-mode server config: this operator, the system account, the full resolver in the trust
-    /// directory, and the system and hub accounts preloaded.
+    /// directory, and the SYS, HUB, API and OPS accounts preloaded (site accounts come from the resolver
+    /// directory and pushes).
     pub fn operator_mode_config(&self) -> Result<OperatorModeConfig, TrustError> {
         let preload = [
             (AccountName::system(), self.system_account_public_key()),
             (AccountName::hub(), self.hub_account_public_key()),
+            (AccountName::api(), self.api_account_public_key()),
+            (AccountName::ops(), self.ops_account_public_key()),
         ]
         .into_iter()
         .map(|(name, public_key)| {
@@ -236,6 +265,39 @@ impl TrustRoot {
             resolver_dir: self.layout.resolver_dir(),
             preload,
         })
+    }
+
+    /// The public key of the user in the `.creds` file at `path`, verified as issued by `account`.
+    pub(crate) fn creds_user(&self, path: &Path, account: &AccountName) -> Result<VerifiedJwt<UserClaims>, TrustError> {
+        let creds = UserCreds::read(path)?;
+        decode_verified::<UserClaims>(creds.jwt(), &self.account_key(account)?.public_key()).map_err(|source| {
+            TrustError::StoredJwt {
+                path: path.to_owned(),
+                source,
+            }
+        })
+    }
+
+    /// The claims account `name` has when it carries no revocations: what this crate issues for it.
+    fn expected_claims(&self, name: &AccountName) -> AccountClaims {
+        let api = self.api_account_public_key();
+        if *name == AccountName::system() {
+            system_account_claims()
+        } else if *name == AccountName::hub() {
+            hub_account_claims(&api)
+        } else if *name == AccountName::api() {
+            api_account_claims()
+        } else if *name == AccountName::ops() {
+            ops_account_claims(&api)
+        } else if let Some(site) = name
+            .as_str()
+            .strip_prefix("SITE_")
+            .and_then(|site| Token::new(site).ok())
+        {
+            site_account_claims(&site, &self.hub_account_public_key())
+        } else {
+            AccountClaims::new(crate::account_limits::AccountLimits::unlimited_with_jetstream())
+        }
     }
 
     fn ensure_operator_jwt(&self) -> Result<(), TrustError> {
@@ -259,47 +321,35 @@ impl TrustRoot {
         write_atomically(&path, jwt.as_bytes(), FileAccess::WorldReadable).map_err(io_error("write", &path))
     }
 
-    fn ensure_account_jwt(&self, name: &AccountName, claims: &AccountClaims) -> Result<(), TrustError> {
-        match self.stored_account(name)? {
-            Some(_) => Ok(()),
-            None => self.issue_account(name, claims).map(|_| ()),
+    /// Issues account `name`'s JWT if it has none, or if the stored one (revocations aside) differs from what this
+    /// version of the crate issues, e.g. after an upgrade that changed the exports.
+    fn ensure_account_jwt(&self, name: &AccountName) -> Result<(), TrustError> {
+        let expected = self.expected_claims(name);
+        if let Some(stored) = self.stored_account(name)? {
+            let mut claims = stored.claims;
+            claims.revocations.clear();
+            if claims == expected {
+                return Ok(());
+            }
         }
+        self.issue_account(name, &expected).map(drop)
     }
 
-    fn ensure_creds(
+    /// Writes credentials for `user_name` in `account` to `path` unless valid ones are there; returns their user
+    /// public key.
+    pub(crate) fn ensure_creds(
         &self,
-        path: &std::path::Path,
+        path: &Path,
         account: &AccountName,
         user_name: &str,
         claims: &UserClaims,
-    ) -> Result<(), TrustError> {
-        let key = self.account_key(account)?;
+    ) -> Result<String, TrustError> {
         if path.exists() {
-            let creds = UserCreds::read(path)?;
-            decode_verified::<UserClaims>(creds.jwt(), &key.public_key()).map_err(|source| TrustError::StoredJwt {
-                path: path.to_owned(),
-                source,
-            })?;
-            return Ok(());
+            return Ok(self.creds_user(path, account)?.subject);
         }
-        UserCreds::issue(&key, user_name, claims, None)?.write(path)
-    }
-}
-
-/// The claims an account starts from when it has no stored JWT yet.
-fn default_claims(name: &AccountName, hub_account: &str) -> AccountClaims {
-    if *name == AccountName::system() {
-        system_account_claims()
-    } else if *name == AccountName::hub() {
-        hub_account_claims()
-    } else if let Some(site) = name
-        .as_str()
-        .strip_prefix("SITE_")
-        .and_then(|site| Token::new(site).ok())
-    {
-        site_account_claims(&site, hub_account)
-    } else {
-        AccountClaims::new(crate::account_limits::AccountLimits::unlimited_with_jetstream())
+        let creds = self.issue_user(account, user_name, claims, None)?;
+        creds.write(path)?;
+        Ok(creds.user_public_key())
     }
 }
 
@@ -314,10 +364,13 @@ fn refuse_orphaned_material(layout: &TrustLayout) -> Result<(), TrustError> {
         layout.accounts_dir(),
         layout.admin_creds(),
         layout.system_creds(),
+        layout.hub_creds(),
+        layout.api_creds(),
+        layout.sites_dir(),
     ];
     match signed.into_iter().find(|path| path.exists()) {
         Some(present) => Err(TrustError::OperatorKeyMissing {
-            dir: layout.dir().to_owned(),
+            dir: layout.trust_dir(),
             missing,
             present,
         }),
@@ -326,7 +379,7 @@ fn refuse_orphaned_material(layout: &TrustLayout) -> Result<(), TrustError> {
 }
 
 /// Creates `dir` readable by its owner only (it holds seeds); an existing directory is left as it is.
-fn create_private_dir(dir: &std::path::Path) -> Result<(), TrustError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), TrustError> {
     if dir.exists() {
         return Ok(());
     }

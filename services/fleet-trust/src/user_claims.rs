@@ -46,6 +46,10 @@ pub struct UserClaims {
     /// crate signs users with the account key itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer_account: Option<String>,
+    /// Free-form tags (nats-server lower-cases them and shows them in `Nats-Request-Info`); operators carry
+    /// `role:<role>` here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl NatsClaims for UserClaims {
@@ -63,6 +67,7 @@ impl UserClaims {
             payload: UNLIMITED,
             allowed_connection_types: connection_types.to_vec(),
             issuer_account: None,
+            tags: Vec::new(),
         }
     }
 }

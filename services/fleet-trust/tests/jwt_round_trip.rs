@@ -35,12 +35,14 @@ fn an_account_jwt_with_exports_imports_and_revocations_round_trips() {
     let decoded = decode_verified::<AccountClaims>(&jwt, &operator.public_key()).unwrap();
 
     assert_eq!(decoded.claims, claims);
-    let hub_jwt = sign_jwt(&operator, &hub.public_key(), "HUB", &hub_account_claims()).unwrap();
+    let hub_claims = hub_account_claims(&AccountKey::generate().public_key());
+    let hub_jwt = sign_jwt(&operator, &hub.public_key(), "HUB", &hub_claims).unwrap();
     assert_eq!(
         decode_verified::<AccountClaims>(&hub_jwt, &operator.public_key())
             .unwrap()
             .claims,
-        hub_account_claims()
+        hub_claims,
+        "the shared import survives the round trip"
     );
 }
 
@@ -67,7 +69,7 @@ fn the_wire_format_is_what_nats_server_reads() {
         &account,
         &user.public_key(),
         "vera",
-        &OperatorRole::Viewer.user_claims(),
+        &OperatorRole::Viewer.user_claims(&Token::new("vera").unwrap()),
     )
     .unwrap();
 
@@ -83,6 +85,8 @@ fn the_wire_format_is_what_nats_server_reads() {
     assert_eq!(claims["nats"]["type"], "user");
     assert_eq!(claims["nats"]["version"], 2);
     assert_eq!(claims["nats"]["pub"]["allow"][0], "ef.api.v1.*.list");
+    assert_eq!(claims["nats"]["sub"]["allow"][0], "_INBOX_vera.>");
+    assert_eq!(claims["nats"]["tags"][0], "role:viewer");
     assert_eq!(claims["nats"]["allowed_connection_types"][0], "STANDARD");
     let jti = claims["jti"].as_str().unwrap();
     assert_eq!(jti.len(), 52, "base32 of a SHA-256 without padding");
@@ -115,15 +119,27 @@ fn an_altered_foreign_or_other_kind_of_jwt_is_refused_as_an_account_jwt() {
     let operator = OperatorKey::generate();
     let account = AccountKey::generate();
     let user = UserKey::generate();
-    let site_jwt = sign_jwt(&operator, &account.public_key(), "SITE_a", &hub_account_claims()).unwrap();
+    let site_jwt = sign_jwt(
+        &operator,
+        &account.public_key(),
+        "SITE_a",
+        &hub_account_claims(&AccountKey::generate().public_key()),
+    )
+    .unwrap();
     let foreign_jwt = sign_jwt(
         &OperatorKey::generate(),
         &account.public_key(),
         "HUB",
-        &hub_account_claims(),
+        &hub_account_claims(&AccountKey::generate().public_key()),
     )
     .unwrap();
-    let user_jwt = sign_jwt(&account, &user.public_key(), "u", &OperatorRole::Admin.user_claims()).unwrap();
+    let user_jwt = sign_jwt(
+        &account,
+        &user.public_key(),
+        "u",
+        &OperatorRole::Admin.user_claims(&Token::new("u").unwrap()),
+    )
+    .unwrap();
     type IsExpected = fn(&JwtError) -> bool;
     let cases: [(&str, String, String, IsExpected); 3] = [
         (
@@ -164,7 +180,13 @@ fn a_subject_of_the_wrong_role_is_refused_when_signing() {
     let operator = OperatorKey::generate();
     let user = UserKey::generate();
 
-    let error = sign_jwt(&operator, &user.public_key(), "x", &hub_account_claims()).unwrap_err();
+    let error = sign_jwt(
+        &operator,
+        &user.public_key(),
+        "x",
+        &hub_account_claims(&AccountKey::generate().public_key()),
+    )
+    .unwrap_err();
 
     assert!(matches!(error, JwtError::Key { field: "sub", .. }), "{error}");
 }

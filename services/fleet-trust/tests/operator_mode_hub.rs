@@ -1,56 +1,11 @@
 //! A hub nats-server configured from the trust root (operator mode, full resolver, TLS from the fleet CA on the
-//! client port) requires authentication and TLS, refuses anonymous clients, and serves JetStream in the hub account
-//! to `admin.creds`.
+//! client port) refuses clients that do not trust the fleet CA, and serves JetStream in the HUB account to
+//! `admin.creds`. (Auth and TLS on both ports: `fleet_recipe`.)
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use async_nats::jetstream;
 use support::{connect, hub_in_temp_dir, HubTls};
-
-/// The INFO line a server sends first, in clear text, before any TLS.
-fn first_info(port: u16) -> serde_json::Value {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).unwrap();
-    let json = line
-        .strip_prefix("INFO ")
-        .unwrap_or_else(|| panic!("not an INFO line: {line:?}"));
-    serde_json::from_str(json.trim()).unwrap()
-}
-
-#[tokio::test]
-async fn the_hub_announces_that_it_requires_auth_and_tls() {
-    let (_dir, _root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
-
-    let info = first_info(hub.client_port);
-
-    assert_eq!(info["auth_required"], true, "{info}");
-    assert_eq!(info["tls_required"], true, "{info}");
-}
-
-#[tokio::test]
-async fn an_anonymous_client_is_refused() {
-    let (_dir, root, hub) = hub_in_temp_dir(HubTls::ClientPort).await;
-
-    let refused = async_nats::ConnectOptions::new()
-        .add_root_certificates(root.fleet_ca().cert_path().to_owned())
-        .require_tls(true)
-        .connection_timeout(Duration::from_secs(2))
-        .connect(&hub.client_url)
-        .await
-        .unwrap_err();
-
-    assert_eq!(
-        refused.kind(),
-        async_nats::ConnectErrorKind::AuthorizationViolation,
-        "{refused}"
-    );
-}
 
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_fleet_ca_cannot_connect() {

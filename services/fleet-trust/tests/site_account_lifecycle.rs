@@ -7,7 +7,7 @@ mod support;
 use async_nats::{ConnectErrorKind, Event};
 use events::Token;
 use fleet_trust::{
-    hub_account_claims, hub_in_site_user, push_account_jwt, sign_jwt, AccountKey, AccountName, ClaimsPushError,
+    hub_in_site_user, push_account_jwt, sign_jwt, system_account_claims, AccountKey, AccountName, ClaimsPushError,
     OperatorKey, UserCreds,
 };
 use support::{eventually, hub_in_temp_dir, write_creds, HubTls};
@@ -56,7 +56,7 @@ async fn an_account_signed_by_another_operator_admits_nobody_even_when_the_serve
     let system = hub.system_client().await;
     let foreign = OperatorKey::generate();
     let account = AccountKey::generate();
-    let jwt = sign_jwt(&foreign, &account.public_key(), "intruder", &hub_account_claims()).unwrap();
+    let jwt = sign_jwt(&foreign, &account.public_key(), "intruder", &system_account_claims()).unwrap();
     let intruder = UserCreds::issue(&account, "intruder", &hub_in_site_user(), None).unwrap();
     let intruder_creds = write_creds(dir.path(), "intruder", &intruder);
 

@@ -4,16 +4,22 @@
 
 use std::path::PathBuf;
 
+use crate::auth_config::AuthConfig;
 use crate::binary::find_nats_server;
+use crate::client_credentials::ClientCredentials;
+use crate::client_options::ClientAuth;
 use crate::config::Settings;
 use crate::error::NatsServerError;
+use crate::leaf_remote::LeafRemote;
 use crate::server::{NatsServer, PortChoice};
 use crate::server_dir::ServerDir;
+use crate::tls_files::TlsFiles;
 
 /// Configures a [`NatsServer`]; JetStream is always enabled.
 #[derive(Debug, Clone)]
 pub struct NatsServerBuilder {
     settings: Settings,
+    client_auth: ClientAuth,
     data_dir: Option<PathBuf>,
     client_port: Option<u16>,
     leaf_port: Option<u16>,
@@ -30,6 +36,7 @@ impl NatsServerBuilder {
         );
         Self {
             settings: Settings::new(name),
+            client_auth: ClientAuth::default(),
             data_dir: None,
             client_port: None,
             leaf_port: None,
@@ -59,9 +66,53 @@ impl NatsServerBuilder {
     }
 
     /// Connects as a leaf to the hub at `url` (`nats-leaf://host:port`); may be called again
-    /// for more remotes.
-    pub fn leaf_remote(mut self, url: &str) -> Self {
-        self.settings.leaf_remotes.push(url.to_owned());
+    /// for more remotes. Same as [`Self::leaf_remote_to`] with [`LeafRemote::new`].
+    pub fn leaf_remote(self, url: &str) -> Self {
+        self.leaf_remote_to(LeafRemote::new(url))
+    }
+
+    /// Connects as a leaf to `remote` (with its credentials, local account and CA); may be
+    /// called again for more remotes.
+    pub fn leaf_remote_to(mut self, remote: LeafRemote) -> Self {
+        self.settings.leaf_remotes.push(remote);
+        self
+    }
+
+    /// Speaks TLS with `files` on the client port and, if there is one, the leafnodes listen
+    /// port; client certificates are not required (clients authenticate with credentials).
+    ///
+    /// The certificate must name the host clients dial ([`NatsServer::client_url`]: the listen
+    /// host, `127.0.0.1` for a wildcard). This crate's own clients then require TLS and trust
+    /// `files.ca` unless [`Self::client_ca`] names another CA.
+    pub fn tls(mut self, files: TlsFiles) -> Self {
+        self.settings.tls = Some(files);
+        self
+    }
+
+    /// Sets the top-level authentication block, verbatim: an operator-mode block
+    /// (`operator: …`, `system_account: …`, `resolver: {…}`) or `accounts { … }` with users.
+    /// Replaces an earlier one; kept apart from [`Self::extra_config`] so it can be replaced
+    /// while the server runs ([`NatsServer::set_auth_config`], [`NatsServer::reload`]).
+    ///
+    /// Quote passwords and paths in it with [`crate::config_string`].
+    pub fn auth_config(mut self, text: &str) -> Self {
+        self.settings.auth_config = AuthConfig::new(text);
+        self
+    }
+
+    /// How the readiness probe and [`NatsServer::connect`] authenticate (default: anonymous).
+    ///
+    /// The probe asks `$JS.API.INFO`, which is answered in the user's own account: use a user
+    /// whose account has JetStream, or the server never becomes ready.
+    pub fn client_credentials(mut self, credentials: ClientCredentials) -> Self {
+        self.client_auth.credentials = credentials;
+        self
+    }
+
+    /// Makes this crate's own clients require TLS and trust only the CA in `ca` for the
+    /// server's certificate (default: the CA of [`Self::tls`], if any).
+    pub fn client_ca(mut self, ca: PathBuf) -> Self {
+        self.client_auth.ca = Some(ca);
         self
     }
 
@@ -94,6 +145,10 @@ impl NatsServerBuilder {
     }
 
     /// Appends `text` verbatim to the generated `nats.conf`.
+    ///
+    /// Authentication belongs in [`Self::auth_config`], which a reload can replace. A `log_file`
+    /// here would take the server's lines out of `nats-server.log`, where
+    /// [`NatsServer::reload`] reads whether the server accepted a new config.
     pub fn extra_config(mut self, text: &str) -> Self {
         self.settings.extra_config.push_str(text);
         self.settings.extra_config.push('\n');
@@ -114,6 +169,10 @@ impl NatsServerBuilder {
             client: self.client_port,
             leaf: self.leaf_port,
         };
-        NatsServer::start(self.settings, binary, dir, ports).await
+        let mut client_auth = self.client_auth;
+        if client_auth.ca.is_none() {
+            client_auth.ca = self.settings.tls.as_ref().map(|tls| tls.ca.clone());
+        }
+        NatsServer::start(self.settings, client_auth, binary, dir, ports).await
     }
 }

@@ -61,6 +61,55 @@ pub enum NatsServerError {
         /// The end of the server log.
         log_tail: String,
     },
+    /// The client credentials file of [`crate::ClientCredentials::CredsFile`] could not be read.
+    #[error("cannot read the client credentials file {path:?}: {source}; check the path given to client_credentials")]
+    Credentials {
+        /// The `.creds` file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The server is not running (stopped, killed or crashed), so it cannot reload its config.
+    #[error("nats-server {name:?} is not running: restart() it, which starts it with the current config")]
+    NotRunning {
+        /// The server name.
+        name: String,
+    },
+    /// The reload signal (SIGHUP) could not be sent.
+    #[error("cannot signal nats-server {name:?} to reload its config: {source}")]
+    Signal {
+        /// The server name.
+        name: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The server refused the new config and keeps serving with the one it had; the stored
+    /// auth config is back to that one, so a restart starts what was running.
+    #[error("nats-server {name:?} refused the new config and keeps its old one: {reason}; see {log_path:?}")]
+    ReloadRefused {
+        /// The server name.
+        name: String,
+        /// What the server logged as the reason.
+        reason: String,
+        /// The server log.
+        log_path: PathBuf,
+    },
+    /// The server logged neither success nor failure of a reload in time; the stored auth
+    /// config is back to the last one the server accepted.
+    #[error(
+        "nats-server {name:?} did not report a config reload within {timeout_ms} ms; \
+         see {log_path:?}, last lines:\n{log_tail}"
+    )]
+    ReloadTimeout {
+        /// The server name.
+        name: String,
+        /// The deadline that passed.
+        timeout_ms: u64,
+        /// The server log.
+        log_path: PathBuf,
+        /// The end of the server log.
+        log_tail: String,
+    },
     /// A client could not connect to a server that was ready before.
     #[error("cannot connect to nats-server {name:?} at {url}: {source}")]
     Connect {

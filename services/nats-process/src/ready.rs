@@ -2,6 +2,9 @@
 //! this process, not another one that won a free-port race, holds the ports), a client connects,
 //! and the local JetStream API answers `$JS.API.INFO` in the expected domain.
 //!
+//! The probe connects with the server's client options (credentials, CA), and `$JS.API.INFO`
+//! is answered in the probe user's account: that account must have JetStream.
+//!
 //! One probe step at a time: the caller owns the deadline and watches the process. This module
 //! never starts, stops or signals a process.
 
@@ -17,18 +20,26 @@ pub(crate) struct ReadinessProbe {
     pid: u32,
     client_url: String,
     domain: Option<String>,
+    options: async_nats::ConnectOptions,
     client: Option<async_nats::Client>,
 }
 
 impl ReadinessProbe {
     /// Checks for process `pid`, whose ports file appears in `ports_dir`, serving clients at
-    /// `client_url` with JetStream in `domain`.
-    pub(crate) fn new(ports_dir: PathBuf, pid: u32, client_url: String, domain: Option<String>) -> Self {
+    /// `client_url` with JetStream in `domain`; connects with `options`.
+    pub(crate) fn new(
+        ports_dir: PathBuf,
+        pid: u32,
+        client_url: String,
+        domain: Option<String>,
+        options: async_nats::ConnectOptions,
+    ) -> Self {
         Self {
             ports_dir,
             pid,
             client_url,
             domain,
+            options,
             client: None,
         }
     }
@@ -39,7 +50,7 @@ impl ReadinessProbe {
             if !self.ports_file_written() {
                 return Err("no ports file yet: still starting".to_owned());
             }
-            self.client = Some(connect(&self.client_url).await?);
+            self.client = Some(connect(&self.client_url, self.options.clone()).await?);
         }
         match &self.client {
             Some(client) => jetstream_answers(client, self.domain.as_deref()).await,
@@ -59,9 +70,9 @@ impl ReadinessProbe {
     }
 }
 
-/// One connection attempt with a short timeout and no reconnect-on-start.
-async fn connect(url: &str) -> Result<async_nats::Client, String> {
-    async_nats::ConnectOptions::new()
+/// One connection attempt with `options`, a short timeout and no reconnect-on-start.
+async fn connect(url: &str, options: async_nats::ConnectOptions) -> Result<async_nats::Client, String> {
+    options
         .connection_timeout(Duration::from_millis(PROBE_TIMEOUT_MS))
         .request_timeout(Some(Duration::from_millis(PROBE_TIMEOUT_MS)))
         .connect(url)

@@ -4,7 +4,10 @@
 //! appends the process's stdout and stderr to `nats-server.log` there, and waits until the
 //! process is ready (see `ready`). A supervisor polls [`NatsServer::is_running`] and calls
 //! [`NatsServer::restart`]; shutdown is [`NatsServer::stop`] (SIGTERM, then SIGKILL).
+//! The auth config can be replaced while the process runs (see `reload`).
 //! This module must never leave a process behind: drop kills it.
+
+mod reload;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -12,6 +15,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::auth_config::AuthConfig;
+use crate::client_options::ClientAuth;
 use crate::config::{self, Paths, Ports, Settings};
 use crate::error::NatsServerError;
 use crate::free_port::free_ports;
@@ -55,7 +60,12 @@ impl PortChoice {
 /// A nats-server with JetStream, on its own ports and directory; killed on drop.
 #[derive(Debug)]
 pub struct NatsServer {
+    /// What the server is asked to be; the next start, restart or reload renders these.
     settings: Settings,
+    /// The auth config of the last successful start or reload: what the process runs with.
+    accepted_auth_config: AuthConfig,
+    /// How the readiness probe and [`NatsServer::connect`] authenticate.
+    client_auth: ClientAuth,
     binary: PathBuf,
     ports: Ports,
     /// `Some` from spawn until the process is known to be gone.
@@ -84,6 +94,7 @@ impl NatsServer {
     /// Starts a server in `dir`, retrying on fresh ports if ports picked here were taken.
     pub(crate) async fn start(
         settings: Settings,
+        client_auth: ClientAuth,
         binary: PathBuf,
         dir: ServerDir,
         choice: PortChoice,
@@ -91,7 +102,9 @@ impl NatsServer {
         let leaf_listen = settings.leaf_listen;
         let mut server = NatsServer {
             ports: choice.pick(leaf_listen),
+            accepted_auth_config: settings.auth_config.clone(),
             settings,
+            client_auth,
             binary,
             child: None,
             dir,
@@ -160,10 +173,22 @@ impl NatsServer {
         self.dir.log_path()
     }
 
-    /// A new client connected to this server (async-nats defaults: it reconnects forever).
+    /// The options this crate's own clients connect with: the builder's
+    /// [`client_credentials`](crate::NatsServerBuilder::client_credentials), and with a
+    /// [`client_ca`](crate::NatsServerBuilder::client_ca) TLS required and only that CA trusted;
+    /// async-nats defaults otherwise. Connect to [`Self::client_url`] with them to reach the
+    /// server exactly as the readiness probe does.
+    pub async fn connect_options(&self) -> Result<async_nats::ConnectOptions, NatsServerError> {
+        self.client_auth.connect_options().await
+    }
+
+    /// A new client connected to this server with [`Self::connect_options`] (async-nats
+    /// defaults otherwise: it reconnects forever).
     pub async fn connect(&self) -> Result<async_nats::Client, NatsServerError> {
         let url = self.client_url();
-        async_nats::connect(url.as_str())
+        self.connect_options()
+            .await?
+            .connect(url.as_str())
             .await
             .map_err(|source| NatsServerError::Connect {
                 name: self.settings.name.clone(),
@@ -218,7 +243,9 @@ impl NatsServer {
     /// Starts the server again with the same ports, config and data dir, and waits until it is
     /// ready; a running process is killed first (SIGKILL — call [`Self::stop`] before for a
     /// graceful restart). The config is written again from this server's settings first, so a
-    /// `nats.conf` changed on disk by anyone else never decides what comes back.
+    /// `nats.conf` changed on disk by anyone else never decides what comes back; the auth config
+    /// is the latest one set (see [`Self::set_auth_config`]), and the probe uses the latest
+    /// client credentials.
     pub async fn restart(&mut self) -> Result<(), NatsServerError> {
         self.kill9();
         // From this server's own settings, never from whatever `nats.conf` holds now.
@@ -226,6 +253,7 @@ impl NatsServer {
         self.launch().await
     }
 
+    /// Writes `nats.conf` from the settings as they are now.
     fn write_config(&self) -> Result<(), NatsServerError> {
         let ports_dir = self.dir.ports_dir();
         let store_dir = self.dir.store_dir();
@@ -240,10 +268,13 @@ impl NatsServer {
 
     /// Spawns the process and waits until it is ready; on failure no process is left running.
     async fn launch(&mut self) -> Result<(), NatsServerError> {
+        // Before spawning: unreadable credentials are the caller's to fix, not a server failure.
+        let probe_options = self.connect_options().await?;
         let pid = self.spawn()?;
-        let ready = self.wait_ready(pid).await;
-        if ready.is_err() {
-            self.kill9();
+        let ready = self.wait_ready(pid, probe_options).await;
+        match ready {
+            Ok(()) => self.accepted_auth_config = self.settings.auth_config.clone(),
+            Err(_) => self.kill9(),
         }
         ready
     }
@@ -287,13 +318,15 @@ impl NatsServer {
     }
 
     /// Probes until process `pid` is ready, has exited, or the deadline passed.
-    async fn wait_ready(&mut self, pid: u32) -> Result<(), NatsServerError> {
+    /// The probe connects with `probe_options`.
+    async fn wait_ready(&mut self, pid: u32, probe_options: async_nats::ConnectOptions) -> Result<(), NatsServerError> {
         let deadline = Instant::now() + Duration::from_millis(READY_TIMEOUT_MS);
         let mut probe = ReadinessProbe::new(
             self.dir.ports_dir(),
             pid,
             self.client_url(),
             self.settings.jetstream_domain.clone(),
+            probe_options,
         );
         let mut last_problem = String::from("no probe finished");
         loop {

@@ -26,6 +26,11 @@ impl ServerDir {
             path: path.clone(),
             source,
         })?;
+        // The config names files by this path and the server may run from another directory: make it absolute.
+        let path = std::path::absolute(&path).map_err(|source| NatsServerError::Files {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Self { path, temp: None })
     }
 

@@ -2,7 +2,7 @@
 //! start, stop and kill written here, so the file tells the whole story of the server across
 //! restarts. Errors quote its last lines.
 //!
-//! This module only ever appends; it never truncates or rotates the log.
+//! This module only ever appends to and reads the log; it never truncates or rotates it.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -35,4 +35,20 @@ pub(crate) fn tail(path: &Path) -> String {
         }
         Err(error) => format!("(cannot read the log: {error})"),
     }
+}
+
+/// The log's size in bytes now (0 if it does not exist yet): where the next lines will start.
+pub(crate) fn end_offset(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
+}
+
+/// What the log holds from byte `offset` on (invalid UTF-8 replaced), for looking at the lines
+/// a process wrote after some moment.
+pub(crate) fn read_from(path: &Path, offset: u64) -> std::io::Result<String> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut log = File::open(path)?;
+    log.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    log.read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

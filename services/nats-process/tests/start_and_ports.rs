@@ -146,3 +146,21 @@ fn servers_and_their_futures_can_move_between_threads() {
     fn assert_server_send<T: Send + Sync>() {}
     assert_server_send::<NatsServer>();
 }
+
+#[tokio::test]
+async fn a_data_dir_with_config_syntax_characters_in_its_path_is_quoted() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("my \"hub\" $HOME #1 {a} [b] \\c");
+
+    let server = NatsServer::builder("odd-dir")
+        .data_dir(data_dir.clone())
+        .start()
+        .await?;
+
+    server.connect().await?.flush().await?;
+    assert!(
+        data_dir.join("js").join("jetstream").is_dir(),
+        "the store is where it was asked to be"
+    );
+    Ok(())
+}

@@ -8,7 +8,6 @@ use events::node::{OsUpdateFailure, RootSlot};
 use node_agent::{ensure_disk_image, BootSlots, DiskLayout, OsUpdate, UpdateOutcome, UpdateTarget};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use tokio::io::AsyncReadExt;
 
 /// What the node runs, persisted in `<disk>.os.json`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -86,23 +85,14 @@ fn health_check(version: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches the image (and its signature, if it was signed) from the site's `ef-images` replica.
+/// Fetches the image (and its signature, if it was signed) from the site's `ef-images` replica, with direct gets
+/// only (`image_reader`). An image not there yet, or a server away, is "not at this site (yet)": tried again later.
 async fn fetch(js: &async_nats::jetstream::Context, object: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
-    let store = js
-        .get_object_store(replay::sourcing::IMAGE_BUCKET)
-        .await
-        .context("the site has no image replica")?;
-    let mut reader = store
-        .get(object)
-        .await
-        .with_context(|| format!("image {object} is not at this site (yet)"))?;
-    let signature = reader.info().metadata.get("signature").cloned();
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .await
-        .with_context(|| format!("reading image {object}"))?;
-    Ok((bytes, signature))
+    match super::image_reader::read_image(js, object).await {
+        Ok(image) => Ok((image.bytes, image.signature)),
+        Err(e) if e.is_worth_retrying_later() => Err(anyhow::anyhow!("image {object} is not at this site (yet): {e}")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The signature check to run: with an image key configured, the image must carry a valid signature.

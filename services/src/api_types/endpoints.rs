@@ -1,36 +1,81 @@
-//! The API's endpoints: `ef.api.v1.<resource>.<verb>`, and which of them only read.
+//! The API's endpoints: `ef.api.v1.<resource>.<verb>`, and the least role that may call each. The hub's
+//! nats-server enforces the same split by subject (a viewer may publish only `*.list` and `*.get`, an operator
+//! everything but the admin endpoints); the hub checks the verified caller's role again before it acts.
 
-/// Every endpoint, as `resource.verb` under `ef.api.v1`.
-pub const ENDPOINTS: &[&str] = &[
-    "sites.list",
-    "sites.get",
-    "sites.label",
-    "nodes.list",
-    "nodes.get",
-    "nodes.assign",
-    "nodes.unassign",
-    "nodes.reset",
-    "nodes.label",
-    "profiles.apply",
-    "profiles.list",
-    "profiles.get",
-    "clusters.create",
-    "clusters.list",
-    "clusters.get",
-    "clusters.delete",
-    "clusters.upgrade",
-    "clusters.label",
-    "rollouts.create",
-    "rollouts.list",
-    "rollouts.get",
-    "rollouts.pause",
-    "rollouts.resume",
-    "rollouts.abort",
-    "quarantine.list",
-    "quarantine.get",
+use fleet_trust::OperatorRole::{self, Admin, Operator, Viewer};
+
+/// One endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `resource.verb` under `ef.api.v1`.
+    pub name: &'static str,
+    /// The least role that may call it.
+    pub role: OperatorRole,
+}
+
+const fn endpoint(name: &'static str, role: OperatorRole) -> Endpoint {
+    Endpoint { name, role }
+}
+
+/// Every endpoint.
+pub const ENDPOINTS: &[Endpoint] = &[
+    endpoint("sites.list", Viewer),
+    endpoint("sites.get", Viewer),
+    endpoint("sites.label", Operator),
+    endpoint("sites.add", Admin),
+    endpoint("sites.rotate", Admin),
+    endpoint("sites.revoke", Admin),
+    endpoint("nodes.list", Viewer),
+    endpoint("nodes.get", Viewer),
+    endpoint("nodes.assign", Operator),
+    endpoint("nodes.unassign", Operator),
+    endpoint("nodes.reset", Operator),
+    endpoint("nodes.label", Operator),
+    endpoint("profiles.apply", Operator),
+    endpoint("profiles.list", Viewer),
+    endpoint("profiles.get", Viewer),
+    endpoint("clusters.create", Operator),
+    endpoint("clusters.list", Viewer),
+    endpoint("clusters.get", Viewer),
+    endpoint("clusters.delete", Operator),
+    endpoint("clusters.upgrade", Operator),
+    endpoint("clusters.label", Operator),
+    endpoint("rollouts.create", Operator),
+    endpoint("rollouts.list", Viewer),
+    endpoint("rollouts.get", Viewer),
+    endpoint("rollouts.pause", Operator),
+    endpoint("rollouts.resume", Operator),
+    endpoint("rollouts.abort", Operator),
+    endpoint("quarantine.list", Viewer),
+    endpoint("quarantine.get", Viewer),
+    endpoint("history.list", Viewer),
+    endpoint("users.list", Admin),
+    endpoint("users.add", Admin),
+    endpoint("users.revoke", Admin),
 ];
 
 /// The subject of `endpoint`.
 pub fn endpoint_subject(endpoint: &str) -> String {
     format!("{}.{endpoint}", events::subject::API_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the server lets each role publish must match what the hub lets it call: a viewer exactly the reads, an
+    /// operator everything but the admin endpoints.
+    #[test]
+    fn the_server_side_split_matches_the_roles() {
+        for e in ENDPOINTS {
+            let read = e.name.ends_with(".list") || e.name.ends_with(".get");
+            if e.name.starts_with("users.") {
+                assert_eq!(e.role, Admin, "{}", e.name);
+            } else if read {
+                assert_eq!(e.role, Viewer, "{}", e.name);
+            } else {
+                assert_ne!(e.role, Viewer, "{}", e.name);
+            }
+        }
+    }
 }

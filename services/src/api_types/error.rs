@@ -13,8 +13,8 @@ pub const MAX_HEADER_CHARS: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message} ({code})")]
 pub struct ApiError {
-    /// 400 malformed, 403 not permitted, 404 unknown id, 409 conflict, 413 too large, 500 internal, 503 unavailable,
-    /// 507 out of storage.
+    /// 400 malformed, 401 no verifiable identity, 403 not permitted, 404 unknown id, 409 conflict, 413 too large,
+    /// 500 internal, 503 unavailable, 507 out of storage.
     pub code: u16,
     /// What happened and what to do.
     pub message: String,
@@ -49,6 +49,14 @@ impl ApiError {
     pub fn bad_request(message: impl AsRef<str>) -> Self {
         Self::new(400, message)
     }
+    /// 401: no verifiable identity.
+    pub fn unauthorized(message: impl AsRef<str>) -> Self {
+        Self::new(401, message)
+    }
+    /// 403: the caller's role does not allow it.
+    pub fn forbidden(message: impl AsRef<str>) -> Self {
+        Self::new(403, message)
+    }
     /// 404.
     pub fn not_found(message: impl AsRef<str>) -> Self {
         Self::new(404, message)
@@ -64,6 +72,10 @@ impl ApiError {
     /// 500.
     pub fn internal(message: impl AsRef<str>) -> Self {
         Self::new(500, message)
+    }
+    /// 503: something the answer needs is not reachable now.
+    pub fn unavailable(message: impl AsRef<str>) -> Self {
+        Self::new(503, message)
     }
     /// 507: the hub's store is out of space.
     pub fn out_of_storage(message: impl AsRef<str>) -> Self {

@@ -5,6 +5,8 @@
 pub mod as_text;
 pub mod endpoints;
 pub mod error;
+pub mod fleet_access;
+pub mod history;
 pub mod requests;
 pub mod views;
 

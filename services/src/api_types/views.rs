@@ -169,6 +169,8 @@ pub enum SiteConnection {
     Disconnected,
     /// Not heard since the hub started.
     Unknown,
+    /// Its credentials were revoked.
+    Revoked,
 }
 
 impl std::fmt::Display for SiteConnection {
@@ -177,6 +179,7 @@ impl std::fmt::Display for SiteConnection {
             SiteConnection::Connected => "connected",
             SiteConnection::Disconnected => "disconnected",
             SiteConnection::Unknown => "unknown",
+            SiteConnection::Revoked => "revoked",
         })
     }
 }

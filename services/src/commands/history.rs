@@ -1,13 +1,17 @@
-//! `edgefleet history` and `edgefleet get [--at]`: an aggregate's events and its state at any point, by replay.
+//! `edgefleet history` and `edgefleet get [--at]`: an aggregate's events (read by the hub, which alone holds every
+//! site's copy, and handed out page by page through the API, so any operator role may look) and its state at any
+//! point, replayed here.
 
 use crate::aggregate_arg::resolve_aggregate;
+use crate::api_types::history::{HistoryPage, HistoryRequest};
 use crate::api_types::views::{ClusterView, NodeView, ProfileView, RolloutView, SiteStateView};
 use crate::cli::{GetArgs, HistoryArgs, OutputFormat};
-use crate::hub_connection::connect_hub;
+use crate::commands::api_client::HubApi;
+use crate::hub_connection::HubAddress;
 use crate::output::{print, rfc3339_ms};
 use actors::AnyAggregate;
 use anyhow::{bail, Context};
-use replay::{At, JetStreamLog, Quarantine};
+use replay::{At, HistoryEntry};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -26,10 +30,16 @@ struct HistoryLine<'a> {
 }
 
 /// Lists the aggregate's events, merged across the hub's and the site's streams.
-pub async fn history(hub: Option<&str>, format: OutputFormat, args: HistoryArgs) -> anyhow::Result<ExitCode> {
+pub async fn history(
+    hub: &crate::hub_connection::HubAddress,
+    format: OutputFormat,
+    args: HistoryArgs,
+) -> anyhow::Result<ExitCode> {
     let aggregate = resolve_aggregate(&args.aggregate, hub).await?;
-    let log = JetStreamLog::new(connect_hub(hub).await?, Quarantine::in_memory());
-    let entries = replay::history(&log, &aggregate).await?;
+    let entries = match fetch(hub, &aggregate).await? {
+        Ok(entries) => entries,
+        Err(code) => return Ok(code),
+    };
     if entries.is_empty() {
         eprintln!("no events for {aggregate}");
         return Ok(ExitCode::from(1));
@@ -67,12 +77,6 @@ pub async fn history(hub: Option<&str>, format: OutputFormat, args: HistoryArgs)
         &rows,
         &lines,
     )?;
-    if log.quarantine().count() > 0 {
-        eprintln!(
-            "warning: {} undecodable message(s) quarantined while reading",
-            log.quarantine().count()
-        );
-    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -114,11 +118,17 @@ fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateV
 
 /// Shows the aggregate's state now, or rebuilt at `--at`, through the API's view of it (`-o json|yaml`; a table
 /// prints YAML, the most readable form of one object).
-pub async fn get(hub: Option<&str>, format: OutputFormat, args: GetArgs) -> anyhow::Result<ExitCode> {
+pub async fn get(
+    hub: &crate::hub_connection::HubAddress,
+    format: OutputFormat,
+    args: GetArgs,
+) -> anyhow::Result<ExitCode> {
     let aggregate = resolve_aggregate(&args.aggregate, hub).await?;
     let at = args.at.as_deref().map(parse_at).transpose()?;
-    let log = JetStreamLog::new(connect_hub(hub).await?, Quarantine::in_memory());
-    let entries = replay::history(&log, &aggregate).await?;
+    let entries = match fetch(hub, &aggregate).await? {
+        Ok(entries) => entries,
+        Err(code) => return Ok(code),
+    };
     if entries.is_empty() {
         bail!("no events for {aggregate}");
     }
@@ -138,4 +148,43 @@ pub async fn get(hub: Option<&str>, format: OutputFormat, args: GetArgs) -> anyh
         OutputFormat::Yaml | OutputFormat::Table => print!("{}", serde_norway::to_string(&view)?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The aggregate's whole history from the hub, page by page; a refusal (unknown caller, bad request) is printed and
+/// becomes the exit code.
+async fn fetch(
+    hub: &HubAddress,
+    aggregate: &events::AggregateRef,
+) -> anyhow::Result<Result<Vec<HistoryEntry>, ExitCode>> {
+    let api = HubApi::connect(hub).await?;
+    let mut entries = Vec::new();
+    loop {
+        let request = HistoryRequest {
+            aggregate: aggregate.to_string(),
+            from: entries.len(),
+        };
+        let page: HistoryPage = match api.call("history.list", &request).await {
+            Ok(page) => page,
+            Err(e) => return api.finish(Err(e)).map(Err),
+        };
+        let done = page.events.is_empty() || entries.len() + page.events.len() >= page.total;
+        for r in page.events {
+            let envelope = r.decode_envelope().map_err(anyhow::Error::msg)?;
+            entries.push(HistoryEntry {
+                number: r.number,
+                stream: r.stream.clone(),
+                seq: r.seq,
+                stored_unix_ms: r.stored_unix_ms,
+                recorded: actors::Recorded {
+                    stream: r.stream,
+                    seq: r.seq,
+                    stored_unix_ms: r.stored_unix_ms,
+                    envelope,
+                },
+            });
+        }
+        if done {
+            return Ok(Ok(entries));
+        }
+    }
 }

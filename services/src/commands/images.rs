@@ -1,7 +1,6 @@
 //! `edgefleet images put|ls`: OS images in the hub's `ef-images` object store, which every site replicates.
 
 use crate::cli::{ImagesCommand, OutputFormat};
-use crate::hub_connection::connect_hub;
 use anyhow::Context;
 use futures::StreamExt;
 use serde::Serialize;
@@ -15,12 +14,16 @@ struct ImageRow {
 }
 
 /// Runs an images subcommand.
-pub async fn run(hub: Option<&str>, format: OutputFormat, command: ImagesCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    hub: &crate::hub_connection::HubAddress,
+    format: OutputFormat,
+    command: ImagesCommand,
+) -> anyhow::Result<ExitCode> {
     if let ImagesCommand::Keygen { file } = &command {
         keygen(file)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let js = connect_hub(hub).await?;
+    let js = hub.jetstream().await?;
     let store = replay::sourcing::hub_image_store(&js).await?;
     match command {
         ImagesCommand::Put {

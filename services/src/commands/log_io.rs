@@ -1,12 +1,11 @@
 //! `edgefleet export` / `edgefleet import`: streams to and from `.eflog` files.
 
 use crate::cli::{ExportArgs, ImportArgs};
-use crate::hub_connection::connect_hub;
 use std::process::ExitCode;
 
 /// Writes every message of a stream to a file, payload bytes verbatim.
-pub async fn export(hub: Option<&str>, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let js = connect_hub(hub).await?;
+pub async fn export(hub: &crate::hub_connection::HubAddress, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let js = hub.jetstream().await?;
     let records = replay::export_stream(&js, &args.stream).await?;
     replay::write_log_file(&args.file, &records)?;
     eprintln!(
@@ -19,8 +18,8 @@ pub async fn export(hub: Option<&str>, args: ExportArgs) -> anyhow::Result<ExitC
 }
 
 /// Publishes a file's messages in order with their message ids (a second import stores nothing).
-pub async fn import(hub: Option<&str>, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let js = connect_hub(hub).await?;
+pub async fn import(hub: &crate::hub_connection::HubAddress, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let js = hub.jetstream().await?;
     let records = replay::read_log_file(&args.file)?;
     let report = replay::import_records(&js, &records).await?;
     eprintln!(

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod ca_rotation;
 mod demo;
 mod history;
 mod images;
@@ -14,13 +15,20 @@ use std::process::ExitCode;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let hub = cli.hub.as_deref();
+    let address = crate::hub_connection::HubAddress {
+        url: cli.hub.clone(),
+        creds: cli.creds.clone(),
+        ca: cli.ca.clone(),
+    };
+    let hub = &address;
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Hub(args) => crate::hub::run(args).await,
         Command::Site(args) => crate::site::run(args).await,
         Command::Agent(args) => crate::agent::run(args).await,
         Command::Sites { command } => resources::on_hub(hub, cli.output, command, resources::sites::run).await,
+        Command::Ca { command } => ca_rotation::run(command),
+        Command::Users { command } => resources::on_hub(hub, cli.output, command, resources::users::run).await,
         Command::Nodes { command } => resources::on_hub(hub, cli.output, command, resources::nodes::run).await,
         Command::Profiles { command } => resources::on_hub(hub, cli.output, command, resources::profiles::run).await,
         Command::Clusters { command } => resources::on_hub(hub, cli.output, command, resources::clusters::run).await,

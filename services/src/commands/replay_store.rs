@@ -2,7 +2,6 @@
 //! snapshot + tail.
 
 use crate::cli::{OutputFormat, ReplayArgs};
-use crate::hub_connection::connect_hub;
 use anyhow::Context;
 use futures::TryStreamExt;
 use replay::{FleetState, LocalStore, Quarantine};
@@ -28,8 +27,12 @@ async fn event_streams(js: &async_nats::jetstream::Context) -> anyhow::Result<Ve
 }
 
 /// Replays into `--data-dir/local.redb` and prints what it did.
-pub async fn run(hub: Option<&str>, format: OutputFormat, args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let js = connect_hub(hub).await?;
+pub async fn run(
+    hub: &crate::hub_connection::HubAddress,
+    format: OutputFormat,
+    args: ReplayArgs,
+) -> anyhow::Result<ExitCode> {
+    let js = hub.jetstream().await?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let store = LocalStore::open(&args.data_dir.join("local.redb"))?;
     let streams = if args.streams.is_empty() {

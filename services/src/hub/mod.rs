@@ -1,12 +1,15 @@
-//! `edgefleet hub`: the management plane — the hub's nats-server (embedded and supervised, or external), the
-//! intent stream, automatic sourcing of every site that appears, the hub's projection, its planner, and the API.
+//! `edgefleet hub`: the management plane — the fleet's trust root (created on the first start), the hub's
+//! nats-server (embedded, supervised, operator mode, TLS), the intent stream, a copy of every added site's stream
+//! in that site's own account, the hub's projection, its planner, and the API.
 //!
 //! Shape (DESIGN §10): one projection of `EF_INTENT` and every site copy; the pure `plan_hub` over it, carried out
 //! through the hub's actors; the API reads the projection and writes through the actors. Nothing that matters
 //! after a restart lives only in memory.
 
 mod api;
+pub mod hub_server;
 mod planner;
+mod site_accounts;
 pub mod site_directory;
 pub mod storage_watch;
 
@@ -15,9 +18,9 @@ use crate::data_dir_lock::DataDirLock;
 use crate::process_projection::ProcessProjection;
 use crate::server_supervisor::Supervisor;
 use anyhow::Context;
-use nats_process::NatsServer;
-use replay::{LocalStore, Quarantine, StreamPolicy};
-use site_directory::SiteDirectory;
+use fleet_trust::TrustRoot;
+use replay::{LocalStore, Quarantine, StreamHomes, StreamPolicy};
+use site_directory::{HubAccess, SiteDirectory};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -29,47 +32,61 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
-    let (url, supervisor, storage) = match &args.nats_url {
-        Some(url) => (url.clone(), None, StorageWatch::none()),
-        None => {
-            let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
-            let (leaf_host, leaf_port) = crate::listen_addr::parse(&args.leaf_listen).context("--leaf-listen")?;
-            anyhow::ensure!(
-                leaf_host == host,
-                "--listen and --leaf-listen must use the same host (got {host} and {leaf_host})"
-            );
-            let server = NatsServer::builder("hub")
-                .jetstream_domain(replay::HUB_DOMAIN)
-                .sync_always()
-                .listen_host(&host)
-                .client_port(port)
-                .leaf_port(leaf_port)
-                .data_dir(args.data_dir.join("nats"))
-                .start()
+    let trust = Rc::new(TrustRoot::open_or_create(&args.data_dir).context("the fleet's trust root")?);
+    let started = hub_server::start(&args, &trust).await?;
+    let (url, ca, leaf_url) = (
+        started.server.client_url(),
+        started.ca.clone(),
+        started.leaf_url.clone(),
+    );
+    let (store_dir, log_path) = (started.server.store_dir(), started.server.log_path());
+    let hub_options = started.server.connect_options().await?.name("edgefleet-hub");
+    let supervisor = Supervisor::start(started.server);
+    let storage = Rc::new(StorageWatch::new(store_dir, log_path, Some(supervisor.control())));
+    let client = crate::hub_connection::connect_local(&url, hub_options).await?;
+    let connect_as = |creds: std::path::PathBuf, name: &'static str| {
+        let (url, ca) = (url.clone(), ca.clone());
+        async move {
+            let options = async_nats::ConnectOptions::new()
+                .name(name)
+                .credentials_file(&creds)
                 .await
-                .context("starting the hub's nats-server")?;
-            let (store_dir, log_path) = (server.store_dir(), server.log_path());
-            let url = server.client_url();
-            let supervisor = Supervisor::start(server);
-            let storage = StorageWatch::new(store_dir, log_path, Some(supervisor.restarter()));
-            (url, Some(supervisor), storage)
+                .with_context(|| format!("reading {}", creds.display()))?
+                .add_root_certificates(ca)
+                .require_tls(true);
+            crate::hub_connection::connect_local(&url, options).await
         }
     };
-    let client = crate::hub_connection::connect_local(&url, "edgefleet-hub").await?;
+    let system = connect_as(trust.layout().system_creds(), "edgefleet-hub-system").await?;
+    let api_client = connect_as(trust.layout().api_creds(), "edgefleet-hub-api").await?;
     let js = async_nats::jetstream::new(client.clone());
     let policy = StreamPolicy::default();
     replay::ensure_intent_stream(&js, &policy).await?;
 
+    let access = HubAccess {
+        url: url.clone(),
+        ca: ca.clone(),
+        system,
+    };
+    let homes = StreamHomes::single(js.clone());
+    let accounts = site_directory::connect_accounts(&trust, &access, &homes).await?;
     let store = LocalStore::open(&args.data_dir.join("hub.redb"))?;
     let quarantine = Quarantine::persisted(store.clone());
-    let projection = Rc::new(ProcessProjection::start(js.clone(), store.clone(), quarantine.clone()).await?);
+    let projection = Rc::new(ProcessProjection::start(homes.clone(), store.clone(), quarantine.clone()).await?);
     projection.follow(events::subject::INTENT_STREAM);
-    let directory = Rc::new(SiteDirectory::load(js.clone(), policy, projection.clone()).await?);
-    let hub = crate::registries::Registries::start(client.clone(), events::Origin::Hub, store, quarantine);
-    let storage = Rc::new(storage);
+    let directory = SiteDirectory::start(
+        trust.clone(),
+        access,
+        policy,
+        homes.clone(),
+        projection.clone(),
+        accounts,
+    )
+    .await?;
+    let log = replay::JetStreamLog::with_homes(homes.clone(), quarantine.clone());
+    let hub = crate::registries::Registries::start(homes, events::Origin::Hub, store, quarantine);
     let wake = Arc::new(Notify::new());
     let tasks = vec![
-        actix_rt::spawn(site_directory::listen(directory.clone(), client.clone())),
         actix_rt::spawn(storage_watch::watch(storage.clone())),
         actix_rt::spawn(planner::run(
             projection.projection.clone(),
@@ -79,30 +96,39 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         )),
     ];
     let service = api::start(
-        client.clone(),
+        api_client,
         api::ApiContext {
             directory: directory.clone(),
             projection: projection.projection.clone(),
             hub,
             planner: wake,
             storage,
+            trust: trust.clone(),
+            leaf_url: leaf_url.clone(),
+            hub_ca: ca.clone(),
+            log,
         },
     )
     .await?;
+    let layout = trust.layout();
     println!(
-        "hub running: clients on {url}, sites connect to nats-leaf://{}",
-        args.leaf_listen
+        "hub running: clients on {url} (TLS), sites connect to {leaf_url}\n\
+         admin credentials: {}\nCA: {}\n\
+         e.g. EDGEFLEET_HUB={url} EDGEFLEET_CREDS={} EDGEFLEET_CA={} edgefleet sites ls",
+        layout.admin_creds().display(),
+        ca.display(),
+        layout.admin_creds().display(),
+        ca.display(),
     );
     let signal = signals.wait().await;
     tracing::info!(%signal, "stopping");
     for task in tasks {
         task.abort();
     }
+    directory.stop();
     service.stop().await;
     projection.stop();
-    if let Some(supervisor) = supervisor {
-        supervisor.stop().await;
-    }
+    supervisor.stop().await;
     println!("hub stopped");
     Ok(ExitCode::SUCCESS)
 }

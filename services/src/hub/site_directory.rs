@@ -1,15 +1,22 @@
-//! The sites the hub knows: found from the sourced copies it already holds and from site beacons. The first
-//! beacon of a new site makes the hub source that site's stream and follow the copy in its projection — no
-//! per-site configuration. Links (when each site was last heard, how far its stream goes) are observations in
-//! memory: liveness is not history, and a restarted hub hears every connected site again within a second.
+//! The sites the hub knows: the ones the fleet's trust root holds an account for (`edgefleet sites add`), each
+//! reached through the hub's own connection into that account. For each site the hub keeps a copy of its stream
+//! (sourced over the site's leaf link), follows the copy in its projection, and answers its beacons. Links (when
+//! each site was last heard, how far its stream goes) are observations in memory: liveness is not history, and a
+//! restarted hub hears every connected site again within a second.
+//!
+//! A beacon can only come from the site itself: only that site's leaf credential may publish on its beacon subject
+//! in its account, and the hub listens for each site on that site's account alone.
 
+use super::site_accounts::{self, SiteAccount};
 use crate::process_projection::ProcessProjection;
-use crate::site_beacon::{SiteBeacon, BEACON_WILDCARD};
+use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};
-use futures::{StreamExt, TryStreamExt};
-use replay::StreamPolicy;
+use fleet_trust::{ServerNames, SiteBundle, TrustRoot};
+use futures::StreamExt;
+use replay::{StreamHomes, StreamPolicy};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -27,6 +34,8 @@ pub struct SiteLink {
     pub site_last_seq: u64,
     /// Node id → ms since the site last heard it, per the last beacon.
     pub node_heartbeat_ms_ago: BTreeMap<String, u64>,
+    /// True once the site's credentials were revoked (`edgefleet sites revoke`).
+    pub revoked: bool,
 }
 
 impl SiteLink {
@@ -43,51 +52,140 @@ impl SiteLink {
     }
 }
 
+/// How the hub reaches its own server.
+#[derive(Clone)]
+pub struct HubAccess {
+    /// The hub server's client URL.
+    pub url: String,
+    /// The CA its certificate is checked against.
+    pub ca: PathBuf,
+    /// A system-account connection: pushes account JWTs.
+    pub system: async_nats::Client,
+}
+
 /// All sites known to the hub.
 pub struct SiteDirectory {
-    js: async_nats::jetstream::Context,
+    trust: Rc<TrustRoot>,
+    access: HubAccess,
     policy: StreamPolicy,
+    homes: StreamHomes,
     projection: Rc<ProcessProjection>,
-    sites: RefCell<BTreeMap<Token, SiteLink>>,
+    accounts: RefCell<BTreeMap<Token, SiteAccount>>,
+    links: RefCell<BTreeMap<Token, SiteLink>>,
+    listeners: RefCell<Vec<actix_rt::task::JoinHandle<()>>>,
+}
+
+/// Connects into the account of every site the trust root holds and places each site's copy in `homes`, so the
+/// projection can be restored before anything follows it.
+pub async fn connect_accounts(
+    trust: &TrustRoot,
+    access: &HubAccess,
+    homes: &StreamHomes,
+) -> anyhow::Result<Vec<SiteAccount>> {
+    let mut accounts = Vec::new();
+    for record in trust.sites()? {
+        let account = site_accounts::connect(&access.url, &access.ca, trust, &record.site).await?;
+        homes.place(&subject::site_stream(&record.site), account.js.clone());
+        accounts.push(account);
+    }
+    Ok(accounts)
 }
 
 impl SiteDirectory {
-    /// Loads the sites whose copies already exist (after a hub restart) and follows each copy.
-    pub async fn load(
-        js: async_nats::jetstream::Context,
+    /// The directory of `accounts` (from [`connect_accounts`]): each site's copy ensured and followed, each site's
+    /// beacons answered.
+    pub async fn start(
+        trust: Rc<TrustRoot>,
+        access: HubAccess,
         policy: StreamPolicy,
+        homes: StreamHomes,
         projection: Rc<ProcessProjection>,
-    ) -> anyhow::Result<Self> {
-        let names: Vec<String> = js.stream_names().try_collect().await?;
-        let sites: BTreeMap<Token, SiteLink> = names
-            .iter()
-            .filter_map(|n| subject::site_of_stream(n))
-            .map(|s| (s, SiteLink::default()))
-            .collect();
-        for site in sites.keys() {
-            projection.follow(&subject::site_stream(site));
-        }
-        Ok(Self {
-            js,
+        accounts: Vec<SiteAccount>,
+    ) -> anyhow::Result<Rc<Self>> {
+        let directory = Rc::new(Self {
+            trust,
+            access,
             policy,
+            homes,
             projection,
-            sites: RefCell::new(sites),
-        })
+            accounts: RefCell::default(),
+            links: RefCell::default(),
+            listeners: RefCell::default(),
+        });
+        for account in accounts {
+            directory.attach(account).await?;
+        }
+        Ok(directory)
+    }
+
+    /// Starts keeping, following and hearing `account`'s site.
+    async fn attach(self: &Rc<Self>, account: SiteAccount) -> anyhow::Result<()> {
+        let site = account.site.clone();
+        replay::ensure_hub_copy_of_site(&account.js, &site, &self.policy).await?;
+        let stream = subject::site_stream(&site);
+        self.homes.place(&stream, account.js.clone());
+        self.projection.follow(&stream);
+        let revoked = self.trust.site_record(&site)?.is_some_and(|r| r.revoked_at_s.is_some());
+        self.links.borrow_mut().entry(site.clone()).or_default().revoked = revoked;
+        self.accounts.borrow_mut().insert(site, account.clone());
+        let listener = actix_rt::spawn(listen(self.clone(), account));
+        self.listeners.borrow_mut().push(listener);
+        Ok(())
+    }
+
+    /// Adds `site` to the fleet: its account (pushed to the server at once), the hub's copy of its stream, and the
+    /// bundle its server needs (leaf credential, certificates valid for `names` and localhost).
+    pub async fn add(self: &Rc<Self>, site: &Token, names: &ServerNames) -> anyhow::Result<SiteBundle> {
+        let issue = self.trust.add_site(site, names)?;
+        fleet_trust::push_account_jwt(&self.access.system, &issue.account_jwt).await?;
+        let account = site_accounts::connect(&self.access.url, &self.access.ca, &self.trust, site).await?;
+        self.attach(account).await?;
+        tracing::info!(%site, "site added");
+        Ok(issue.bundle)
+    }
+
+    /// A new bundle for `site`; every earlier leaf credential of the site is revoked (and a revoked site is let
+    /// back in with the new one).
+    pub async fn rotate(&self, site: &Token, names: &ServerNames) -> anyhow::Result<SiteBundle> {
+        let (account_jwt, bundle) = self.trust.rotate_site(site, names)?;
+        fleet_trust::push_account_jwt(&self.access.system, &account_jwt).await?;
+        if let Some(link) = self.links.borrow_mut().get_mut(site) {
+            link.revoked = false;
+        }
+        tracing::info!(%site, "site credentials rotated");
+        Ok(bundle)
+    }
+
+    /// Cuts `site` off: its leaf credentials are revoked and its link closed by the server; its history stays.
+    pub async fn revoke(&self, site: &Token) -> anyhow::Result<()> {
+        let account_jwt = self.trust.revoke_site(site)?;
+        fleet_trust::push_account_jwt(&self.access.system, &account_jwt).await?;
+        if let Some(link) = self.links.borrow_mut().get_mut(site) {
+            link.revoked = true;
+            link.last_seen = None;
+        }
+        tracing::warn!(%site, "site revoked");
+        Ok(())
+    }
+
+    /// The system-account connection that pushes account JWTs.
+    pub fn system(&self) -> async_nats::Client {
+        self.access.system.clone()
     }
 
     /// Every known site.
     pub fn sites(&self) -> Vec<Token> {
-        self.sites.borrow().keys().cloned().collect()
+        self.accounts.borrow().keys().cloned().collect()
     }
 
     /// True if the hub knows the site.
     pub fn knows(&self, site: &Token) -> bool {
-        self.sites.borrow().contains_key(site)
+        self.accounts.borrow().contains_key(site)
     }
 
     /// Sites whose last beacon is recent.
     pub fn online(&self) -> BTreeSet<Token> {
-        self.sites
+        self.links
             .borrow()
             .iter()
             .filter(|(_, link)| link.connected())
@@ -97,26 +195,32 @@ impl SiteDirectory {
 
     /// The link state of one site.
     pub fn link(&self, site: &Token) -> Option<SiteLink> {
-        self.sites.borrow().get(site).cloned()
+        self.links.borrow().get(site).cloned()
     }
 
-    async fn on_beacon(&self, site: Token, beacon: SiteBeacon) {
-        if !self.knows(&site) {
-            match replay::ensure_hub_copy_of_site(&self.js, &site, &self.policy).await {
-                Ok(()) => tracing::info!(%site, "new site: sourcing its stream"),
-                Err(e) => return tracing::error!(%site, error = %e, "cannot source the new site's stream"),
-            }
-            self.projection.follow(&subject::site_stream(&site));
-        } else if !self.link(&site).is_some_and(|link| link.connected()) {
+    /// Stops hearing beacons.
+    pub fn stop(&self) {
+        for listener in self.listeners.borrow_mut().drain(..) {
+            listener.abort();
+        }
+    }
+
+    async fn on_beacon(&self, account: &SiteAccount, beacon: SiteBeacon) {
+        let site = &account.site;
+        let revoked = self.link(site).is_some_and(|link| link.revoked);
+        if revoked {
+            return; // the server closes a revoked site's link; a beacon still in flight changes nothing
+        }
+        if !self.link(site).is_some_and(|link| link.connected()) {
             // Back after a cut or a hub restart: copy now rather than after the server's retry backoff.
-            let stream = subject::site_stream(&site);
-            match replay::resume_source(&self.js, &stream).await {
+            let stream = subject::site_stream(site);
+            match replay::resume_source(&account.js, &stream).await {
                 Ok(_) => tracing::info!(%site, "site link up: its copy resumes"),
                 Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
             }
         }
-        let mut sites = self.sites.borrow_mut();
-        let link = sites.entry(site).or_default();
+        let mut links = self.links.borrow_mut();
+        let link = links.entry(site.clone()).or_default();
         link.last_seen = Some(Instant::now());
         link.last_seen_unix_ms = Some(actors::process_clock::system_wall_ms());
         link.site_last_seq = beacon.site_last_seq;
@@ -124,19 +228,27 @@ impl SiteDirectory {
     }
 }
 
-/// Listens for site beacons until aborted.
-pub async fn listen(directory: Rc<SiteDirectory>, client: async_nats::Client) {
-    let mut beacons = match client.subscribe(BEACON_WILDCARD).await {
+/// Hears one site's beacons, in its own account, and answers each one (the site's proof that the hub is there).
+async fn listen(directory: Rc<SiteDirectory>, account: SiteAccount) {
+    let site = account.site.clone();
+    let mut beacons = match account.client.subscribe(beacon_subject(&site)).await {
         Ok(subscription) => subscription,
-        Err(e) => return tracing::error!(error = %e, "cannot subscribe to site beacons"),
+        Err(e) => return tracing::error!(%site, error = %e, "cannot subscribe to the site's beacons"),
     };
     while let Some(message) = beacons.next().await {
         match serde_json::from_slice::<SiteBeacon>(&message.payload) {
-            Ok(beacon) => match crate::site_beacon::site_of_beacon(message.subject.as_str(), &beacon) {
-                Ok(site) => directory.on_beacon(site, beacon).await,
-                Err(why) => tracing::warn!(subject = %message.subject, %why, "beacon refused"),
-            },
-            Err(e) => tracing::warn!(subject = %message.subject, error = %e, "malformed beacon"),
+            Ok(beacon) if beacon.site == site.as_str() => {
+                directory.on_beacon(&account, beacon).await;
+                if let Some(reply) = message.reply {
+                    let _ = account.client.publish(reply, "{}".into()).await;
+                }
+            }
+            Ok(beacon) => tracing::warn!(
+                %site,
+                claimed = %crate::api_types::error::sanitize(&beacon.site, 64),
+                "beacon refused: it names another site"
+            ),
+            Err(e) => tracing::warn!(%site, error = %e, "malformed beacon"),
         }
     }
 }

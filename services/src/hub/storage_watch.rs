@@ -13,7 +13,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// What the server logs when a write hits a full disk.
 const NO_SPACE: &str = "no space left on device";
@@ -29,13 +28,17 @@ pub struct StorageWatch {
     log_offset: Cell<u64>,
     /// Set from the first ENOSPC in the log until the server was restarted with space.
     full: Cell<bool>,
-    restart: RefCell<Option<mpsc::UnboundedSender<()>>>,
+    restart: RefCell<Option<crate::server_supervisor::ServerControl>>,
 }
 
 impl StorageWatch {
     /// Watches the store at `store_dir` through the server log at `log_path`; `restart` asks the supervisor to
     /// restart the server (`None` for an external server the hub does not run).
-    pub fn new(store_dir: PathBuf, log_path: PathBuf, restart: Option<mpsc::UnboundedSender<()>>) -> Self {
+    pub fn new(
+        store_dir: PathBuf,
+        log_path: PathBuf,
+        restart: Option<crate::server_supervisor::ServerControl>,
+    ) -> Self {
         let log_offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
         Self {
             store_dir,
@@ -44,11 +47,6 @@ impl StorageWatch {
             full: Cell::new(false),
             restart: RefCell::new(restart),
         }
-    }
-
-    /// A watch that knows of no store (an external nats-server): never full.
-    pub fn none() -> Self {
-        Self::new(PathBuf::new(), PathBuf::new(), None)
     }
 
     /// `disk full at <store dir>` while the store is out of space.
@@ -103,8 +101,8 @@ impl StorageWatch {
                 used,
                 "space is back on the store; restarting the nats-server so JetStream writes again"
             );
-            if let Some(restart) = self.restart.borrow().as_ref() {
-                let _ = restart.send(());
+            if let Some(server) = self.restart.borrow().as_ref() {
+                server.restart();
             }
             self.full.set(false);
         }

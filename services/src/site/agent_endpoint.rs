@@ -1,11 +1,15 @@
-//! Serves node agents' register and heartbeat requests on the site's own nats-server. A registration is a write
-//! (through the node's actor); a heartbeat is an observation. Replies are read from the projection: the membership
+//! Serves node agents on the site's own nats-server: joins (the join token exchanged for the node's own identity),
+//! registrations and heartbeats. A join and a registration are writes (through the node's actor); a heartbeat is
+//! an observation. The server lets a node's identity publish only its own node's subjects, so a request speaks for
+//! the node its subject names, and a body naming another node is refused. Replies are read from the projection: the membership
 //! the node should apply and the OS image it should be installing — both derived from the log, so a restarted
 //! site answers exactly as before.
 
+use super::node_access::NodeAccess;
 use super::observer::SiteObserver;
 use crate::agent_protocol::{
-    heartbeat_subject, register_subject, AgentMembership, AgentReply, HeartbeatRequest, OsTarget, RegisterRequest,
+    every_node_subject, node_of_subject, AgentMembership, AgentReply, HeartbeatRequest, JoinReply, JoinRequest,
+    OsTarget, RegisterRequest,
 };
 use crate::registries::{dispatch, Registries};
 use actors::node::{Membership, NodeCommand};
@@ -39,9 +43,40 @@ pub struct AgentEndpoint {
     pub observer: Rc<SiteObserver>,
     /// Wakes the site planner when an agent reports something.
     pub planner: Arc<Notify>,
+    /// Who the site's nats-server lets in.
+    pub access: Rc<NodeAccess>,
 }
 
 impl AgentEndpoint {
+    async fn on_join(&self, request: JoinRequest) -> JoinReply {
+        let refused = |error: String| JoinReply {
+            accepted: false,
+            error: Some(crate::api_types::error::sanitize(&error, 512)),
+        };
+        if let Err(e) = fleet_trust::check_public_key::<fleet_trust::User>(&request.public_key) {
+            return refused(format!("not an nkey user public key: {e}"));
+        }
+        let node = AggregateRef::node(&self.site, &request.node_id);
+        let by = format!("join:{}", request.node_id);
+        let command = NodeCommand::IssueIdentity(request.public_key);
+        match dispatch(&self.registries.nodes, node, command, &by).await {
+            Ok(done) => {
+                self.projection.wait_for(&done.positions, Duration::from_secs(2)).await;
+            }
+            Err(e) => return refused(e.to_string()),
+        }
+        match self.access.sync().await {
+            Ok(()) => {
+                tracing::info!(node = %request.node_id, "node joined with its own identity");
+                JoinReply {
+                    accepted: true,
+                    error: None,
+                }
+            }
+            Err(e) => refused(format!("{e:#}")),
+        }
+    }
+
     async fn on_register(&self, request: RegisterRequest) -> AgentReply {
         let node = AggregateRef::node(&self.site, &request.node_id);
         let by = format!("agent:{}", request.node_id);
@@ -99,40 +134,90 @@ impl AgentEndpoint {
 /// Answers agents until the connection closes.
 pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
     let site = endpoint.site.to_string();
-    let (Ok(mut register), Ok(mut heartbeat)) = (
-        client.subscribe(register_subject(&site)).await,
-        client.subscribe(heartbeat_subject(&site)).await,
+    let (Ok(mut register), Ok(mut heartbeat), Ok(mut join)) = (
+        client.subscribe(every_node_subject(&site, "register")).await,
+        client.subscribe(every_node_subject(&site, "heartbeat")).await,
+        client.subscribe(fleet_trust::join_subject(&endpoint.site)).await,
     ) else {
         return tracing::error!(%site, "cannot subscribe to agent subjects");
     };
     loop {
-        let (message, is_register) = tokio::select! {
-            Some(m) = register.next() => (m, true),
-            Some(m) = heartbeat.next() => (m, false),
+        let (message, kind) = tokio::select! {
+            Some(m) = register.next() => (m, Kind::Register),
+            Some(m) = heartbeat.next() => (m, Kind::Heartbeat),
+            Some(m) = join.next() => (m, Kind::Join),
             else => return,
         };
         let Some(reply_to) = message.reply.clone() else {
             continue;
         };
-        let reply = if message.payload.len() > MAX_REQUEST_BYTES {
-            refused(format!(
-                "request of {} bytes exceeds {MAX_REQUEST_BYTES}",
-                message.payload.len()
-            ))
-        } else if is_register {
-            match serde_json::from_slice::<RegisterRequest>(&message.payload) {
-                Ok(request) => endpoint.on_register(request).await,
-                Err(e) => refused(format!("malformed register request: {e}")),
+        let payload = if message.payload.len() > MAX_REQUEST_BYTES {
+            let error = format!("request of {} bytes exceeds {MAX_REQUEST_BYTES}", message.payload.len());
+            match kind {
+                Kind::Join => serde_json::to_vec(&JoinReply {
+                    accepted: false,
+                    error: Some(error),
+                }),
+                _ => serde_json::to_vec(&refused(error)),
             }
         } else {
-            match serde_json::from_slice::<HeartbeatRequest>(&message.payload) {
-                Ok(request) => endpoint.on_heartbeat(request),
-                Err(e) => refused(format!("malformed heartbeat: {e}")),
+            match kind {
+                Kind::Join => {
+                    let reply = match serde_json::from_slice::<JoinRequest>(&message.payload) {
+                        Ok(request) => endpoint.on_join(request).await,
+                        Err(e) => JoinReply {
+                            accepted: false,
+                            error: Some(crate::api_types::error::sanitize(
+                                &format!("malformed join request: {e}"),
+                                512,
+                            )),
+                        },
+                    };
+                    serde_json::to_vec(&reply)
+                }
+                Kind::Register | Kind::Heartbeat => serde_json::to_vec(
+                    &endpoint
+                        .on_node_request(kind, message.subject.as_str(), &message.payload)
+                        .await,
+                ),
             }
         };
-        let payload = serde_json::to_vec(&reply).unwrap_or_default();
-        if let Err(e) = client.publish(reply_to, payload.into()).await {
+        if let Err(e) = client.publish(reply_to, payload.unwrap_or_default().into()).await {
             tracing::warn!(error = %e, "agent reply not sent");
+        }
+    }
+}
+
+/// Which agent request arrived.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Join,
+    Register,
+    Heartbeat,
+}
+
+impl AgentEndpoint {
+    /// A register or heartbeat on `subject`: refused unless its body speaks for the node the subject names.
+    async fn on_node_request(&self, kind: Kind, subject: &str, payload: &[u8]) -> AgentReply {
+        let Some(subject_node) = node_of_subject(subject) else {
+            return refused(format!("no node in the subject {subject}"));
+        };
+        let mismatch = |body: &Token| {
+            refused(format!(
+                "the request names node {body} but was sent as node {subject_node}: a node speaks only for itself"
+            ))
+        };
+        match kind {
+            Kind::Register => match serde_json::from_slice::<RegisterRequest>(payload) {
+                Ok(request) if request.node_id != subject_node => mismatch(&request.node_id),
+                Ok(request) => self.on_register(request).await,
+                Err(e) => refused(format!("malformed register request: {e}")),
+            },
+            _ => match serde_json::from_slice::<HeartbeatRequest>(payload) {
+                Ok(request) if request.node_id != subject_node => mismatch(&request.node_id),
+                Ok(request) => self.on_heartbeat(request),
+                Err(e) => refused(format!("malformed heartbeat: {e}")),
+            },
         }
     }
 }

@@ -1,18 +1,28 @@
-//! Tells the hub this site exists and how far its stream goes, once a second, over the leaf link (core NATS:
-//! fire-and-forget, nothing queues while the link is down). The hub starts sourcing a site on its first beacon.
+//! Tells the hub, once a second over the leaf link, that this site is alive and how far its stream goes — a
+//! request the hub answers through its user in the site's account, so the answer is also the site's proof that the
+//! link to the hub is up. Each time the link comes (back) up, the site's sourced copies (its intents, the image
+//! replica) copy again at once instead of waiting out nats-server's source retry backoff, which grows to tens of
+//! seconds while the hub is unreachable (`replay::resume_source`, DESIGN §7). Nothing queues while the link is
+//! down.
 
 use super::observer::SiteObserver;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};
+use replay::sourcing::IMAGE_BUCKET;
 use replay::Projection;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Sends beacons until aborted.
+/// How long a beacon waits for the hub's answer.
+const ANSWER_WITHIN: Duration = Duration::from_secs(1);
+
+/// Sends beacons until aborted; resumes the site's sources whenever the hub answers again.
 pub async fn beacon(site: Token, observer: Rc<SiteObserver>, projection: Arc<Projection>, client: async_nats::Client) {
+    let js = async_nats::jetstream::new(client.clone());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let stream = subject::site_stream(&site);
+    let mut up = false;
     loop {
         tick.tick().await;
         let beacon = SiteBeacon {
@@ -25,8 +35,20 @@ pub async fn beacon(site: Token, observer: Rc<SiteObserver>, projection: Arc<Pro
         let Ok(payload) = serde_json::to_vec(&beacon) else {
             continue;
         };
-        if let Err(e) = client.publish(beacon_subject(&site), payload.into()).await {
-            tracing::debug!(error = %e, "beacon not sent");
+        let answered = matches!(
+            tokio::time::timeout(ANSWER_WITHIN, client.request(beacon_subject(&site), payload.into())).await,
+            Ok(Ok(_))
+        );
+        if answered && !up {
+            tracing::info!("hub link up: resuming the site's sourced copies");
+            for stream in [subject::INTENT_STREAM.to_string(), format!("OBJ_{IMAGE_BUCKET}")] {
+                if let Err(e) = replay::resume_source(&js, &stream).await {
+                    tracing::warn!(%stream, error = %e, "source not resumed; the server retries on its own");
+                }
+            }
+        } else if !answered && up {
+            tracing::warn!("hub link down: the site keeps working on its own");
         }
+        up = answered;
     }
 }

@@ -9,9 +9,10 @@ mod agent_endpoint;
 mod cluster_runtime;
 mod executor;
 mod hub_beacon;
-mod hub_link;
+mod node_access;
 mod observer;
 mod planner;
+pub mod site_trust;
 
 use crate::cli::SiteArgs;
 use crate::data_dir_lock::DataDirLock;
@@ -24,10 +25,12 @@ use agent_endpoint::AgentEndpoint;
 use anyhow::Context;
 use events::{subject, AggregateRef, Origin, Token};
 use executor::SiteExecutor;
-use nats_process::NatsServer;
+use nats_process::{ClientCredentials, NatsServer};
+use node_access::NodeAccess;
 use observer::SiteObserver;
 use planner::SitePlanner;
 use replay::{LocalStore, Quarantine, StreamPolicy};
+use site_trust::SiteTrust;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,44 +39,54 @@ use tokio::sync::Notify;
 /// Runs a site until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
-    let site = Token::new(args.site_id.clone()).context("--site-id")?;
-    anyhow::ensure!(
-        !crate::site_beacon::RESERVED_SITE_IDS.contains(&site.as_str()),
-        "--site-id {site} is reserved"
-    );
     let zone = SiteZone::new(&args.timezone)
         .map_err(anyhow::Error::msg)
         .context("--timezone")?;
     let image = args.site_image()?;
     // First of all: one site process per data dir.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
+    let trust = SiteTrust::resolve(&args)?;
+    let site = trust.site.clone();
+    let store = LocalStore::open(&args.data_dir.join("site.redb"))?;
+    // The nodes that joined before a restart get in at once, before the projection has caught up.
+    let joined = match store.load_projection() {
+        Ok(Some(fleet)) => node_access::node_keys(&fleet, &site),
+        _ => Vec::new(),
+    };
+    let process_user = trust.process_key.public_key();
+    let auth = NodeAccess::render(&site, &process_user, &trust.join_token, joined.clone())?;
     let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
     let server = NatsServer::builder(site.as_str())
         .jetstream_domain(site.as_str())
         .sync_always()
         .listen_host(&host)
         .client_port(port)
-        .leaf_remote(&args.hub_leaf)
+        .tls(trust.tls.clone())
+        .leaf_remote_to(trust.leaf.clone())
+        .auth_config(&auth)
+        .client_credentials(ClientCredentials::NKeySeed(trust.process_key.seed()))
         .data_dir(args.data_dir.join("nats"))
         .start()
         .await
         .context("starting the site's leaf nats-server")?;
-    tracing::info!(%site, url = %server.client_url(), hub_leaf = %args.hub_leaf, "site nats-server up");
+    tracing::info!(%site, url = %server.client_url(), hub_leaf = %trust.leaf.url, "site nats-server up");
     let client_url = server.client_url();
+    let options = server.connect_options().await?.name(format!("edgefleet-site-{site}"));
     let supervisor = Supervisor::start(server);
-    let client = crate::hub_connection::connect_local(&client_url, &format!("edgefleet-site-{site}")).await?;
+    let client = crate::hub_connection::connect_local(&client_url, options).await?;
     let js = async_nats::jetstream::new(client.clone());
     let policy = StreamPolicy::default();
     replay::ensure_site_stream(&js, &site, &policy).await?;
-    replay::ensure_site_copy_of_intents(&js, &site, &policy).await?;
-    replay::sourcing::ensure_site_image_replica(&js).await?;
+    let intents = fleet_trust::site_intent_sources(&site).iter().map(source).collect();
+    replay::ensure_site_copy_of_intents(&js, intents, &policy).await?;
+    replay::sourcing::ensure_site_image_replica(&js, source(&fleet_trust::site_image_source(&site))).await?;
 
-    let store = LocalStore::open(&args.data_dir.join("site.redb"))?;
     let quarantine = Quarantine::persisted(store.clone());
-    let projection = ProcessProjection::start(js.clone(), store.clone(), quarantine.clone()).await?;
+    let homes = replay::StreamHomes::single(js.clone());
+    let projection = ProcessProjection::start(homes.clone(), store.clone(), quarantine.clone()).await?;
     projection.follow(&subject::site_stream(&site));
     projection.follow(subject::INTENT_STREAM);
-    let registries = Registries::start(client.clone(), Origin::Site(site.clone()), store, quarantine);
+    let registries = Registries::start(homes, Origin::Site(site.clone()), store, quarantine);
     let register = SiteCommand::Register {
         timezone: zone.name().to_string(),
         controller_version: env!("CARGO_PKG_VERSION").into(),
@@ -85,6 +98,14 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     ));
     let observer = Rc::new(SiteObserver::new());
     let wake = Arc::new(Notify::new());
+    let access = Rc::new(NodeAccess::new(
+        site.clone(),
+        process_user,
+        trust.join_token.clone(),
+        projection.projection.clone(),
+        supervisor.control(),
+        joined,
+    ));
     let planner = Rc::new(SitePlanner {
         site: site.clone(),
         image,
@@ -101,11 +122,12 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         projection: projection.projection.clone(),
         observer: observer.clone(),
         planner: wake.clone(),
+        access: access.clone(),
     });
     let tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
+        actix_rt::spawn(node_access::run(access)),
         actix_rt::spawn(planner::run(planner, wake)),
-        actix_rt::spawn(hub_link::watch(client.clone(), js.clone())),
         actix_rt::spawn(hub_beacon::beacon(
             site.clone(),
             observer,
@@ -114,8 +136,12 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         )),
     ];
     println!(
-        "site {site} running: clients on {client_url}, hub link {}",
-        args.hub_leaf
+        "site {site} running: clients on {client_url} (TLS, CA {}), hub link {}\n\
+         nodes join with: edgefleet agent --site-nats {client_url} --ca {} --join-token {} …",
+        trust.agent_ca.display(),
+        trust.leaf.url,
+        trust.agent_ca.display(),
+        trust.join_token_path.display()
     );
     let signal = signals.wait().await;
     tracing::info!(%site, %signal, "stopping");
@@ -126,6 +152,19 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     supervisor.stop().await;
     println!("site {site} stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A stream source through the site account's imports at the hub.
+fn source(spec: &fleet_trust::ExternalSource) -> async_nats::jetstream::stream::Source {
+    async_nats::jetstream::stream::Source {
+        name: spec.stream.clone(),
+        filter_subject: spec.filter_subject.clone(),
+        external: Some(async_nats::jetstream::stream::External {
+            api_prefix: spec.api_prefix.clone(),
+            delivery_prefix: Some(spec.deliver_prefix.clone()),
+        }),
+        ..Default::default()
+    }
 }
 
 impl SiteArgs {

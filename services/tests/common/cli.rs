@@ -5,11 +5,11 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
 
-/// Runs `edgefleet ARGS` with `EDGEFLEET_HUB` pointing at `hub`.
+/// Runs `edgefleet ARGS` pointed at `hub` as its admin (`EDGEFLEET_HUB`, `EDGEFLEET_CREDS`, `EDGEFLEET_CA`).
 pub fn run(hub: &Hub, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
         .args(args)
-        .env("EDGEFLEET_HUB", hub.url())
+        .envs(hub.cli_env())
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .output()
         .expect("edgefleet runs")

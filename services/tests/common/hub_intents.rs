@@ -28,10 +28,9 @@ async fn run<A: Aggregate>(registry: &Reg<A>, aggregate: AggregateRef, command: 
 }
 
 impl HubIntents {
-    /// Connects to the hub at `url`.
-    pub async fn connect(url: &str) -> Self {
-        let js = async_nats::jetstream::new(super::connect(url).await);
-        let log = JetStreamLog::new(js, Quarantine::in_memory());
+    /// Connects to `hub` as its admin, reading the copies of `sites` where the hub keeps them.
+    pub async fn connect(hub: &super::Hub, sites: &[&Token]) -> Self {
+        let log = JetStreamLog::with_homes(hub.stream_homes(sites).await, Quarantine::in_memory());
         let config = ActorConfig::new(Origin::Hub);
         Self {
             nodes: Registry::new(log.clone(), NoSnapshots, config.clone()).start(),

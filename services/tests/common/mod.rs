@@ -1,17 +1,25 @@
 //! Harness for end-to-end fleet tests: real `edgefleet hub|site|agent` processes, each in its own process group
 //! (so `kill -9` takes its nats-server child with it, like a power cut), links through cuttable proxies, and
 //! comparison of the state replayed on both sides of a link.
+//!
+//! Secured as the product is: the harness talks to the hub as its admin (`<hub data>/admin.creds`, TLS from
+//! `<hub data>/ca.pem`), reads a site's copy at the hub as the hub's user in that site's account, adds every site
+//! through the API and starts it from its bundle, talks to a site's server as the site process, and starts agents
+//! with the site's join token.
 #![allow(dead_code)]
 
+pub mod bare_site;
 pub mod cli;
 pub mod hub_intents;
 pub mod process;
+pub mod security;
 pub mod store_fleet;
 
 use actors::AnyAggregate;
+use async_nats::jetstream::Context;
 use events::{AggregateRef, Scope, Token};
 use process::EdgefleetProcess;
-use replay::{FleetState, Quarantine};
+use replay::{FleetState, Quarantine, StreamHomes};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -20,13 +28,33 @@ use testkit::LinkProxy;
 
 pub use testkit::{eventually, eventually_with};
 
-/// Connects a client, retrying while the server comes up.
-pub async fn connect(url: &str) -> async_nats::Client {
-    async_nats::ConnectOptions::new()
+/// Connects to `url` with `options`, retrying while the server comes up.
+pub async fn connect_with(url: &str, options: async_nats::ConnectOptions) -> async_nats::Client {
+    options
         .retry_on_initial_connect()
         .connect(url)
         .await
         .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+}
+
+/// Options for the user of the `.creds` file `creds`, over TLS from the CA `ca`.
+pub async fn creds_options(creds: &Path, ca: &Path) -> async_nats::ConnectOptions {
+    async_nats::ConnectOptions::new()
+        .credentials_file(creds)
+        .await
+        .unwrap_or_else(|e| panic!("credentials {}: {e}", creds.display()))
+        .add_root_certificates(ca.to_path_buf())
+        .require_tls(true)
+}
+
+/// Waits until `path` exists (a file a starting process writes).
+pub async fn file_appears(path: &Path) {
+    eventually(
+        &format!("{} to appear", path.display()),
+        Duration::from_secs(20),
+        || async { path.exists().then_some(()) },
+    )
+    .await;
 }
 
 /// A running `edgefleet hub`.
@@ -81,6 +109,17 @@ impl Hub {
         wait_exit(&mut self.process, timeout).await;
     }
 
+    /// Stops the hub (SIGTERM; it stops its nats-server and releases its data dir).
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts a stopped hub again on the same ports and data.
+    pub async fn start_again(&mut self, dir: &Path) {
+        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
+        self.wait_ready().await;
+    }
+
     /// Starts the hub again on the same ports and data, with no extra environment.
     pub async fn restart(&mut self, dir: &Path) {
         self.process.kill_group();
@@ -102,8 +141,67 @@ impl Hub {
         format!("nats://127.0.0.1:{}", self.client_port)
     }
 
+    /// The hub's admin credentials.
+    pub fn admin_creds(&self) -> PathBuf {
+        self.data_dir.join("admin.creds")
+    }
+
+    /// The CA the hub's certificate comes from.
+    pub fn ca(&self) -> PathBuf {
+        self.data_dir.join("ca.pem")
+    }
+
+    /// The environment that points the CLI at this hub as its admin.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("EDGEFLEET_HUB", self.url()),
+            ("EDGEFLEET_CREDS", self.admin_creds().display().to_string()),
+            ("EDGEFLEET_CA", self.ca().display().to_string()),
+        ]
+    }
+
+    /// A client of the hub as its admin (the HUB account: intents, images, the API).
+    pub async fn client(&self) -> async_nats::Client {
+        file_appears(&self.admin_creds()).await;
+        connect_with(&self.url(), creds_options(&self.admin_creds(), &self.ca()).await).await
+    }
+
+    /// JetStream as the hub's admin.
+    pub async fn js(&self) -> Context {
+        async_nats::jetstream::new(self.client().await)
+    }
+
+    /// JetStream in `site`'s account at the hub (where the hub's copy of its stream lives), as the hub's user there.
+    pub async fn site_js(&self, site: &Token) -> Context {
+        let creds = self
+            .data_dir
+            .join("trust")
+            .join("sites")
+            .join(site.as_str())
+            .join("hub.creds");
+        file_appears(&creds).await;
+        async_nats::jetstream::new(connect_with(&self.url(), creds_options(&creds, &self.ca()).await).await)
+    }
+
+    /// Where the hub holds what it shares with `site`: its intents, and its copy of the site's stream.
+    pub async fn homes(&self, site: &Token) -> Vec<(Context, String)> {
+        vec![
+            (self.js().await, events::subject::INTENT_STREAM.to_string()),
+            (self.site_js(site).await, events::subject::site_stream(site)),
+        ]
+    }
+
+    /// Every stream the hub reads, where it lives (for hub-origin actors in tests).
+    pub async fn stream_homes(&self, sites: &[&Token]) -> StreamHomes {
+        let homes = StreamHomes::single(self.js().await);
+        for site in sites {
+            homes.place(&events::subject::site_stream(site), self.site_js(site).await);
+        }
+        homes
+    }
+
     async fn wait_ready(&self) {
-        let client = connect(&self.url()).await;
+        let client = self.client().await;
         eventually("the hub API", Duration::from_secs(20), || {
             let client = client.clone();
             async move { client.request("ef.api.v1.sites.list", "{}".into()).await.ok() }
@@ -120,12 +218,33 @@ impl Hub {
 
     /// The hub API's answer on `endpoint`, as JSON.
     pub async fn api(&self, endpoint: &str) -> serde_json::Value {
-        let client = connect(&self.url()).await;
+        self.api_with(endpoint, serde_json::json!({})).await
+    }
+
+    /// The hub API's answer on `endpoint` to `body`, as JSON (asked as the hub's admin).
+    pub async fn api_with(&self, endpoint: &str, body: serde_json::Value) -> serde_json::Value {
+        let client = self.client().await;
         let reply = client
-            .request(format!("ef.api.v1.{endpoint}"), "{}".into())
+            .request(format!("ef.api.v1.{endpoint}"), body.to_string().into())
             .await
             .expect("API answers");
         serde_json::from_slice(&reply.payload).expect("API replies JSON")
+    }
+
+    /// Adds `site` to the fleet and writes its bundle into `dir` with `hub_leaf` as the hub's leaf URL.
+    pub async fn add_site(&self, site: &str, dir: &Path, hub_leaf: &str) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgefleet"))
+            .args(["sites", "add", site, "--out"])
+            .arg(dir)
+            .args(["--hub-leaf", hub_leaf])
+            .envs(self.cli_env())
+            .output()
+            .expect("edgefleet runs");
+        assert!(
+            out.status.success(),
+            "sites add {site}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -158,12 +277,12 @@ impl Site {
             .expect("proxy");
         let [client_port] = free_ports::<1>();
         let data_dir = dir.join(id);
+        let bundle = dir.join(format!("{id}-bundle"));
+        hub.add_site(id, &bundle, &link.leaf_url()).await;
         let mut args = vec![
             "site".to_string(),
-            "--site-id".into(),
-            id.into(),
-            "--hub-leaf".into(),
-            link.leaf_url(),
+            "--bundle".into(),
+            bundle.display().to_string(),
             "--listen".into(),
             format!("127.0.0.1:{client_port}"),
             "--data-dir".into(),
@@ -192,6 +311,22 @@ impl Site {
         wait_exit(&mut self.process, timeout).await;
     }
 
+    /// Starts the site again from another bundle (after `sites rotate`), same data.
+    pub async fn restart_with_bundle(&mut self, dir: &Path, bundle: &Path) {
+        let at = self
+            .args
+            .iter()
+            .position(|a| a == "--bundle")
+            .expect("started from a bundle");
+        self.args[at + 1] = bundle.display().to_string();
+        self.restart(dir).await;
+    }
+
+    /// Stops the site process (SIGTERM; it stops its nats-server).
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
     /// Starts the site again with the same arguments and data, with no extra environment.
     pub async fn restart(&mut self, dir: &Path) {
         self.process.kill_group();
@@ -199,9 +334,44 @@ impl Site {
         self.wait_ready().await;
     }
 
+    /// A client of the site's server as the site process (its nkey, TLS from the site's CA).
+    pub async fn client(&self) -> async_nats::Client {
+        let seed_file = self.data_dir.join("site.nk");
+        file_appears(&seed_file).await;
+        let seed = std::fs::read_to_string(&seed_file).expect("the site's key");
+        let options = async_nats::ConnectOptions::new()
+            .nkey(seed.trim().to_string())
+            .add_root_certificates(self.ca())
+            .require_tls(true);
+        connect_with(&self.url(), options).await
+    }
+
+    /// JetStream at the site, as the site process.
+    pub async fn js(&self) -> Context {
+        async_nats::jetstream::new(self.client().await)
+    }
+
+    /// The CA of the site's server (copied into its data dir for agents).
+    pub fn ca(&self) -> PathBuf {
+        self.data_dir.join("ca.pem")
+    }
+
+    /// The site's join token file.
+    pub fn join_token(&self) -> PathBuf {
+        self.data_dir.join("join.token")
+    }
+
+    /// Where the site holds its stream and its copy of the intents.
+    pub async fn homes(&self) -> Vec<(Context, String)> {
+        let js = self.js().await;
+        vec![
+            (js.clone(), events::subject::INTENT_STREAM.to_string()),
+            (js, events::subject::site_stream(&self.id)),
+        ]
+    }
+
     async fn wait_ready(&self) {
-        let client = connect(&self.url()).await;
-        let js = async_nats::jetstream::new(client);
+        let js = self.js().await;
         let stream = events::subject::site_stream(&self.id);
         eventually("the site stream", Duration::from_secs(20), || {
             let js = js.clone();
@@ -225,8 +395,8 @@ impl Site {
             Duration::from_secs(20),
             || async {
                 let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
-                let ok = async_nats::connect(self.url()).await.ok();
-                (!alive && ok.is_some()).then_some(())
+                let listening = std::net::TcpStream::connect(("127.0.0.1", self.client_port)).is_ok();
+                (!alive && listening).then_some(())
             },
         )
         .await;
@@ -268,7 +438,13 @@ pub fn agent(dir: &Path, site: &Site, node: &str) -> EdgefleetProcess {
 
 /// A running `edgefleet agent` with extra environment (e.g. `EDGEFLEET_SIMULATE_UNHEALTHY`).
 pub fn agent_with_env(dir: &Path, site: &Site, node: &str, env: &[(&str, String)]) -> EdgefleetProcess {
-    let args = [
+    let args = agent_args(dir, site, node);
+    process::spawn(&format!("agent-{}-{node}", site.id), dir, &args, env)
+}
+
+/// The arguments of `edgefleet agent` for `node` of `site`: its disk in `dir`, the site's join token and CA.
+pub fn agent_args(dir: &Path, site: &Site, node: &str) -> Vec<String> {
+    vec![
         "agent".to_string(),
         "--site-nats".into(),
         site.url(),
@@ -292,21 +468,21 @@ pub fn agent_with_env(dir: &Path, site: &Site, node: &str, env: &[(&str, String)
             "eth0=02:00:00:00:00:{:02x}",
             node.bytes().map(u32::from).sum::<u32>() % 256
         ),
-    ];
-    process::spawn(&format!("agent-{}-{node}", site.id), dir, &args, env)
+        "--join-token".into(),
+        site.join_token().display().to_string(),
+        "--ca".into(),
+        site.ca().display().to_string(),
+    ]
 }
 
-/// Every aggregate of `site` (and the fleet-wide ones) as replayed from the server at `url`.
-pub async fn replayed(url: &str, site: &Token) -> BTreeMap<AggregateRef, AnyAggregate> {
-    let js = async_nats::jetstream::new(connect(url).await);
+/// Every aggregate of `site` (and the fleet-wide ones) as replayed from `homes` (each stream where it lives).
+pub async fn replayed(homes: &[(Context, String)], site: &Token) -> BTreeMap<AggregateRef, AnyAggregate> {
     let mut fleet = FleetState::new();
-    let streams = [
-        events::subject::INTENT_STREAM.to_string(),
-        events::subject::site_stream(site),
-    ];
-    replay::rebuild_streams(&js, &streams, &mut fleet, &Quarantine::in_memory())
-        .await
-        .expect("replay");
+    for (js, stream) in homes {
+        replay::rebuild_streams(js, std::slice::from_ref(stream), &mut fleet, &Quarantine::in_memory())
+            .await
+            .expect("replay");
+    }
     fleet
         .aggregates
         .into_iter()
@@ -320,8 +496,8 @@ pub async fn converged(hub: &Hub, site: &Site, timeout: Duration) -> (Duration, 
     let started = Instant::now();
     let state = eventually_with(&format!("{} to converge", site.id), timeout, || async {
         let (at_hub, at_site) = (
-            replayed(&hub.url(), &site.id).await,
-            replayed(&site.url(), &site.id).await,
+            replayed(&hub.homes(&site.id).await, &site.id).await,
+            replayed(&site.homes().await, &site.id).await,
         );
         if at_hub == at_site && !at_hub.is_empty() {
             Ok(at_hub)
@@ -347,9 +523,9 @@ fn diff(a: &BTreeMap<AggregateRef, AnyAggregate>, b: &BTreeMap<AggregateRef, Any
     out.join("; ")
 }
 
-/// The node's state as replayed at `url`.
-pub async fn node_state(url: &str, site: &Token, node: &str) -> Option<actors::node::NodeState> {
-    match replayed(url, site)
+/// The node's state as replayed from `homes`.
+pub async fn node_state(homes: &[(Context, String)], site: &Token, node: &str) -> Option<actors::node::NodeState> {
+    match replayed(homes, site)
         .await
         .remove(&AggregateRef::node(site, &testkit::token(node)))
     {

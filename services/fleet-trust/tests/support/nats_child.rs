@@ -34,6 +34,20 @@ impl NatsChild {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Asks the server to re-read its config and the files it names (TLS certificates), as SIGHUP does.
+    pub fn reload(&self) {
+        let binary = nats_process::find_nats_server().expect("nats-server binary");
+        let status = Command::new(binary)
+            .arg("--signal")
+            .arg(format!("reload={}", self.child.id()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run nats-server --signal");
+        assert!(status.success(), "nats-server --signal reload failed: {status}");
+    }
+
     /// The server's log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -21,9 +21,11 @@ pub struct OperatorHub {
     pub client_port: u16,
     /// `nats-leaf://127.0.0.1:<leaf port>` if it listens for leaves.
     pub leaf_url: Option<String>,
+    /// The leafnodes port (meaningful only if `leaf_url` is set).
+    pub leaf_port: u16,
     /// The CA clients must trust, if the client port speaks TLS.
     pub ca: Option<PathBuf>,
-    /// The trust directory the hub was configured from (its `system.creds` and `admin.creds`).
+    /// The trust material the hub was configured from (its `system.creds` and `admin.creds`).
     pub layout: TrustLayout,
 }
 
@@ -36,18 +38,24 @@ pub enum HubTls {
     ClientPort,
     /// A leafnodes port (the client port stays plain).
     LeafPort,
+    /// Both the client port and a leafnodes port, as a fleet's hub runs.
+    ClientAndLeafPorts,
 }
 
-/// A fresh trust root in `<temp dir>/trust` and a hub for it with TLS on `tls`; the temp dir lives as long as the
+/// A fresh trust root with data directory `<temp dir>/hub` and a hub for it with TLS on `tls`; the temp dir lives as long as the
 /// returned [`TempDir`].
 pub async fn hub_in_temp_dir(tls: HubTls) -> (TempDir, TrustRoot, OperatorHub) {
     let dir = tempfile::tempdir().unwrap();
-    let root = TrustRoot::open_or_create(dir.path().join("trust")).unwrap();
+    let root = TrustRoot::open_or_create(dir.path().join("hub")).unwrap();
     let server_tls = || ServerTls::new(root.issue_hub_server_cert(&ServerNames::localhost()).unwrap());
     let hub = match tls {
         HubTls::Nowhere => OperatorHub::start(&root, dir.path(), None, None).await,
         HubTls::ClientPort => OperatorHub::start(&root, dir.path(), Some(&server_tls()), None).await,
         HubTls::LeafPort => OperatorHub::start(&root, dir.path(), None, Some(Some(&server_tls()))).await,
+        HubTls::ClientAndLeafPorts => {
+            let tls = server_tls();
+            OperatorHub::start(&root, dir.path(), Some(&tls), Some(Some(&tls))).await
+        }
     };
     (dir, root, hub)
 }
@@ -85,6 +93,7 @@ impl OperatorHub {
                 client_url: format!("nats://127.0.0.1:{client_port}"),
                 client_port,
                 leaf_url,
+                leaf_port,
                 ca: client_tls.map(|tls| tls.files.ca.clone()),
                 layout: root.layout().clone(),
             };

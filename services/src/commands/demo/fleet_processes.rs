@@ -1,10 +1,18 @@
 //! The demo's fleet as real processes: this same binary run as `edgefleet hub`, `edgefleet site` and
 //! `edgefleet agent`, each a [`ChildProcess`] (own process group, log in the demo directory, tied to the demo's
 //! life), stopped with SIGTERM — each stops its own nats-server — when the demo ends, whatever ends it.
+//!
+//! Secured as a real fleet is: the demo talks to the hub as its admin (`hub/admin.creds`, TLS from `hub/ca.pem`),
+//! adds each site through the API and starts it from its bundle, and each agent joins its site with the site's join
+//! token.
 
+use crate::api_types::fleet_access::{SiteBundleView, SiteIssueRequest};
+use crate::commands::api_client::HubApi;
+use crate::hub_connection::HubAddress;
 use anyhow::Context;
 use nats_process::{free_ports, ChildProcess, LinkProxy};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Runs `edgefleet ARGS` as `name`, output to `dir/<name>.log`.
 fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<ChildProcess> {
@@ -18,8 +26,8 @@ fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<ChildProcess
 pub struct HubProcess {
     /// The process.
     pub process: ChildProcess,
-    /// Client URL.
-    pub url: String,
+    /// Client URL, the admin's credentials and the CA.
+    pub address: HubAddress,
     /// Leafnode port.
     pub leaf_port: u16,
 }
@@ -27,10 +35,11 @@ pub struct HubProcess {
 /// Starts `edgefleet hub` with data in `dir/hub`.
 pub fn start_hub(dir: &Path) -> anyhow::Result<HubProcess> {
     let [client_port, leaf_port] = free_ports::<2>();
+    let data_dir = dir.join("hub");
     let args = vec![
         "hub".into(),
         "--data-dir".into(),
-        dir.join("hub").display().to_string(),
+        data_dir.display().to_string(),
         "--listen".into(),
         format!("127.0.0.1:{client_port}"),
         "--leaf-listen".into(),
@@ -38,7 +47,11 @@ pub fn start_hub(dir: &Path) -> anyhow::Result<HubProcess> {
     ];
     Ok(HubProcess {
         process: spawn("hub", dir, &args)?,
-        url: format!("nats://127.0.0.1:{client_port}"),
+        address: HubAddress {
+            url: Some(format!("nats://127.0.0.1:{client_port}")),
+            creds: Some(data_dir.join("admin.creds")),
+            ca: Some(data_dir.join("ca.pem")),
+        },
         leaf_port,
     })
 }
@@ -65,25 +78,45 @@ impl SiteProcess {
     }
 }
 
-/// Starts `edgefleet site` linked to the hub through a cuttable proxy, and `nodes` agents.
-pub async fn start_site(dir: &Path, hub: &HubProcess, id: &str, nodes: u32) -> anyhow::Result<SiteProcess> {
+/// Adds site `id` to the fleet through the API, starts `edgefleet site` from its bundle, linked to the hub through
+/// a cuttable proxy, and `nodes` agents that join with the site's join token.
+pub async fn start_site(
+    dir: &Path,
+    hub: &HubProcess,
+    api: &HubApi,
+    id: &str,
+    nodes: u32,
+) -> anyhow::Result<SiteProcess> {
     let link = LinkProxy::start(format!("127.0.0.1:{}", hub.leaf_port).parse()?).await?;
+    let request = SiteIssueRequest {
+        id: events::Token::new(id).context("site id")?,
+        tls_names: vec![],
+    };
+    let bundle: SiteBundleView = api.call("sites.add", &request).await?;
+    let bundle_dir = dir.join(format!("{id}-bundle"));
+    crate::commands::resources::write_site_bundle(&bundle_dir, &bundle, &link.leaf_url())?;
     let [client_port] = free_ports::<1>();
     let url = format!("nats://127.0.0.1:{client_port}");
+    let data_dir = dir.join(id);
     let args = vec![
         "site".into(),
-        "--site-id".into(),
-        id.into(),
-        "--hub-leaf".into(),
-        link.leaf_url(),
+        "--bundle".into(),
+        bundle_dir.display().to_string(),
         "--listen".into(),
         format!("127.0.0.1:{client_port}"),
         "--data-dir".into(),
-        dir.join(id).display().to_string(),
+        data_dir.display().to_string(),
         "--silent-after-s".into(),
         "5".into(),
     ];
     let process = spawn(&format!("site-{id}"), dir, &args)?;
+    // The site makes its join token and the CA copy for its agents on its first start.
+    let (join_token, ca) = (data_dir.join("join.token"), data_dir.join("ca.pem"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(join_token.exists() && ca.exists()) {
+        anyhow::ensure!(Instant::now() < deadline, "site {id} made no join token within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut agents = Vec::new();
     for n in 1..=nodes {
         let disk: PathBuf = dir.join(format!("{id}-n{n}.img"));
@@ -103,6 +136,10 @@ pub async fn start_site(dir: &Path, hub: &HubProcess, id: &str, nodes: u32) -> a
             "8".into(),
             "--memory-mib".into(),
             "32768".into(),
+            "--join-token".into(),
+            join_token.display().to_string(),
+            "--ca".into(),
+            ca.display().to_string(),
         ];
         agents.push(spawn(&format!("agent-{id}-n{n}"), dir, &args)?);
     }

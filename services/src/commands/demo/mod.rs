@@ -72,7 +72,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             if !args.once {
                 if let Some(hub) = &fleet.hub {
                     print_how_to_look(
-                        &hub.url,
+                        &hub.address,
                         fleet.sites.first().map(|s| s.id.as_str()).unwrap_or("store-1"),
                     );
                 }
@@ -102,10 +102,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_how_to_look(url: &str, site: &str) {
+fn print_how_to_look(hub: &crate::hub_connection::HubAddress, site: &str) {
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     println!();
-    println!("The fleet keeps running. Point the CLI at it:");
-    println!("  export EDGEFLEET_HUB={url}");
+    println!("The fleet keeps running. Point the CLI at it (as the hub's admin, over TLS):");
+    println!("  export EDGEFLEET_HUB={}", hub.url.as_deref().unwrap_or_default());
+    println!("  export EDGEFLEET_CREDS={}", path(&hub.creds));
+    println!("  export EDGEFLEET_CA={}", path(&hub.ca));
     println!("  edgefleet sites ls; edgefleet nodes ls; edgefleet clusters ls; edgefleet rollouts get r1");
     println!("  edgefleet history node/n1 --site {site}   # or: edgefleet history node/{site}/n1");
     println!("Ctrl-C stops everything and removes the demo's data (unless --keep).");
@@ -118,23 +121,25 @@ async fn tell_the_story(
     fleet: &mut Fleet,
 ) -> anyhow::Result<()> {
     let hub = start_hub(dir)?;
-    let hub_url = hub.url.clone();
+    let address = hub.address.clone();
+    let hub_url = address.url.clone().unwrap_or_default();
     fleet.hub = Some(hub);
     let api = until("the hub API", 30, || async {
-        let api = HubApi::connect(Some(&hub_url)).await.ok()?;
+        let api = HubApi::connect(&address).await.ok()?;
         let _: Vec<SiteView> = api.call("sites.list", &Empty {}).await.ok()?;
         Some(api)
     })
     .await?;
     story.tell(format!(
-        "hub up on {hub_url} (JetStream domain hub, fsync on every write, API `edgefleet` micro service)"
+        "hub up on {hub_url}: its trust root made (operator, accounts, admin credential, fleet CA), TLS and \
+         authentication on every port, JetStream domain hub with fsync on every write"
     ));
 
     for i in 1..=args.sites {
         let hub = fleet.hub.as_ref().context("the hub")?;
         fleet
             .sites
-            .push(start_site(dir, hub, &format!("store-{i}"), args.nodes).await?);
+            .push(start_site(dir, hub, &api, &format!("store-{i}"), args.nodes).await?);
     }
     let site_count = fleet.sites.len();
     until("every site connected", 60, || async {
@@ -147,7 +152,8 @@ async fn tell_the_story(
     })
     .await?;
     story.tell(format!(
-        "{site_count} sites up as leaf nats-servers (JetStream domain = site id); the hub sources each site's stream"
+        "{site_count} sites added (one account each at the hub) and up as leaf nats-servers (JetStream domain = site \
+         id) from their bundles; the hub sources each site's stream"
     ));
     let nodes_total = site_count * args.nodes as usize;
     let unassigned = NodeFilter {
@@ -160,10 +166,11 @@ async fn tell_the_story(
     })
     .await?;
     story.tell(format!(
-        "{nodes_total} node agents registered with their inventory and GPT disk images; all unassigned"
+        "{nodes_total} node agents joined with their site's token, each now with its own identity, and registered \
+         with their inventory and GPT disk images; all unassigned"
     ));
 
-    let js = crate::hub_connection::connect_hub(Some(&hub_url)).await?;
+    let js = address.jetstream().await?;
     let v1 = sample::publish(&api, &js, "2026.11", 1).await?;
     story.tell(format!(
         "profile edge-stack@1 published (OS image edge-os 2026.11, sha256 {}…, k3s, cilium, pos)",

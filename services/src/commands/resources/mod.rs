@@ -8,8 +8,11 @@ pub mod nodes;
 pub mod profiles;
 pub mod quarantine;
 pub mod rollouts;
+mod site_bundle_files;
+pub use site_bundle_files::write as write_site_bundle;
 pub mod sites;
 mod tables;
+pub mod users;
 
 use crate::cli::OutputFormat;
 use api_client::HubApi;
@@ -20,7 +23,7 @@ pub type Outcome = anyhow::Result<ExitCode>;
 
 /// Runs one resource subcommand against the hub API: connect, run, turn a refusal into exit 1.
 pub async fn on_hub<C>(
-    hub: Option<&str>,
+    hub: &crate::hub_connection::HubAddress,
     format: OutputFormat,
     command: C,
     run: impl AsyncFnOnce(&HubApi, OutputFormat, C) -> anyhow::Result<()>,
@@ -30,7 +33,7 @@ pub async fn on_hub<C>(
 }
 
 /// `edgefleet apply -f FILE`.
-pub async fn apply(hub: Option<&str>, file: &str) -> Outcome {
+pub async fn apply(hub: &crate::hub_connection::HubAddress, file: &str) -> Outcome {
     let documents = match manifest::read(file) {
         Ok(documents) => documents,
         Err(e) => {

@@ -1,10 +1,11 @@
-//! `edgefleet sites ls|get|label`.
+//! `edgefleet sites ls|get|label|add|rotate|revoke`.
 
 use super::api_client::HubApi;
 use super::tables::{labels, or_dash, pairs, print_list, print_one, Column};
+use crate::api_types::fleet_access::{SiteBundleView, SiteIssueRequest};
 use crate::api_types::requests::{Empty, Label, SiteRef};
 use crate::api_types::views::{SiteConnection, SiteView};
-use crate::cli::{OutputFormat, SitesCommand};
+use crate::cli::{OutputFormat, SiteIssueArgs, SitesCommand};
 use crate::output::rfc3339_ms;
 
 fn lag(s: &SiteView) -> String {
@@ -48,5 +49,38 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: SitesCommand) -> a
             eprintln!("site/{id} labelled");
             print_one(format, &site, COLUMNS)
         }
+        SitesCommand::Add(args) => issue(api, "sites.add", args).await,
+        SitesCommand::Rotate(args) => issue(api, "sites.rotate", args).await,
+        SitesCommand::Revoke { id } => {
+            let site: SiteView = api.call("sites.revoke", &SiteRef { id: id.clone() }).await?;
+            eprintln!("site/{id} revoked: its link is closed and its credentials refused; its history stays");
+            print_one(format, &site, COLUMNS)
+        }
     }
+}
+
+/// Asks for a site's bundle and writes it into `--out`.
+async fn issue(api: &HubApi, endpoint: &str, args: SiteIssueArgs) -> anyhow::Result<()> {
+    if args.if_missing && fleet_trust::SiteBundlePaths::new(&args.out).leaf_creds().exists() {
+        eprintln!(
+            "site/{}: {} already holds a bundle; nothing to do",
+            args.id,
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let request = SiteIssueRequest {
+        id: args.id.clone(),
+        tls_names: args.tls_names,
+    };
+    let bundle: SiteBundleView = api.call(endpoint, &request).await?;
+    let hub_leaf = args.hub_leaf.unwrap_or_else(|| bundle.hub_leaf_url.clone());
+    super::site_bundle_files::write(&args.out, &bundle, &hub_leaf)?;
+    eprintln!(
+        "site/{} bundle written to {}: start the site with `edgefleet site --bundle {} --data-dir DIR`",
+        args.id,
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `ef.api.v1.clusters.*`: create at a site from `profile@version` + overrides, list, get, delete, upgrade, label.
 
-use super::context::ApiContext;
+use super::context::Call;
 use super::nodes::lifecycle_at;
 use crate::api_types::requests::{ClusterCreate, ClusterFilter, ClusterRef, ClusterUpgrade, Label};
 use crate::api_types::views::ClusterView;
@@ -10,7 +10,7 @@ use events::cluster::ProfileRef;
 use events::{AggregateKind, AggregateRef};
 
 /// Refuses a profile version the hub has not published.
-fn require_profile(context: &ApiContext, profile: &ProfileRef) -> Result<(), ApiError> {
+fn require_profile(context: &Call<'_>, profile: &ProfileRef) -> Result<(), ApiError> {
     if context.read(|fleet| fleet.profile_layers(profile).is_some()) {
         Ok(())
     } else {
@@ -24,21 +24,21 @@ fn exists(state: &ClusterState) -> bool {
     state.spec.profile.is_some() || state.formed()
 }
 
-fn view(context: &ApiContext, aggregate: &AggregateRef, state: &ClusterState) -> ClusterView {
+fn view(context: &Call<'_>, aggregate: &AggregateRef, state: &ClusterState) -> ClusterView {
     ClusterView::new(aggregate.scope.as_str(), aggregate.id.as_str(), state, |node| {
         lifecycle_at(context, &aggregate.scope, node)
     })
 }
 
 /// The cluster's current state from the projection.
-fn state(context: &ApiContext, aggregate: &AggregateRef) -> Option<ClusterState> {
+fn state(context: &Call<'_>, aggregate: &AggregateRef) -> Option<ClusterState> {
     let site = aggregate.scope.site()?;
     context.read(|fleet| fleet.cluster(site, &aggregate.id).cloned())
 }
 
 /// The cluster named by `id` and `site` whose state passes `exists_as`.
 fn resolve_with(
-    context: &ApiContext,
+    context: &Call<'_>,
     request: &ClusterRef,
     exists_as: fn(&ClusterState) -> bool,
 ) -> Result<(AggregateRef, ClusterState), ApiError> {
@@ -50,18 +50,13 @@ fn resolve_with(
 }
 
 /// The existing (not removed) cluster named by `id` and `site`.
-fn resolve(context: &ApiContext, request: &ClusterRef) -> Result<(AggregateRef, ClusterState), ApiError> {
+fn resolve(context: &Call<'_>, request: &ClusterRef) -> Result<(AggregateRef, ClusterState), ApiError> {
     resolve_with(context, request, exists)
 }
 
-/// `clusters.create`: the site must have connected and the profile version must exist.
-pub async fn create(context: &ApiContext, request: ClusterCreate) -> Result<ClusterView, ApiError> {
-    if !context.directory.knows(&request.site) {
-        return Err(ApiError::not_found(format!(
-            "site {} has never connected to this hub",
-            request.site
-        )));
-    }
+/// `clusters.create`: the site must be part of the fleet and the profile version must exist.
+pub async fn create(context: &Call<'_>, request: ClusterCreate) -> Result<ClusterView, ApiError> {
+    super::sites::known(context, &request.site)?;
     require_profile(context, &request.profile)?;
     actors::labels::validate_labels(&request.labels).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let aggregate = AggregateRef::cluster(&request.site, &request.id);
@@ -78,7 +73,7 @@ pub async fn create(context: &ApiContext, request: ClusterCreate) -> Result<Clus
 }
 
 /// `clusters.list`: clusters the site has removed after a deletion are left out unless asked for.
-pub fn list(context: &ApiContext, filter: ClusterFilter) -> Vec<ClusterView> {
+pub fn list(context: &Call<'_>, filter: ClusterFilter) -> Vec<ClusterView> {
     let clusters: Vec<(AggregateRef, ClusterState)> = context.read(|fleet| {
         fleet
             .clusters()
@@ -95,14 +90,14 @@ fn exists_or_removed(state: &ClusterState) -> bool {
 }
 
 /// `clusters.get`: removed clusters too (their history is there).
-pub fn get(context: &ApiContext, request: ClusterRef) -> Result<ClusterView, ApiError> {
+pub fn get(context: &Call<'_>, request: ClusterRef) -> Result<ClusterView, ApiError> {
     let (aggregate, state) = resolve_with(context, &request, exists_or_removed)?;
     Ok(view(context, &aggregate, &state))
 }
 
 /// `clusters.delete`: one intent. The site takes the members out and confirms the removal; the hub planner
 /// unassigns nodes still assigned to the cluster.
-pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<ClusterView, ApiError> {
+pub async fn delete(context: &Call<'_>, request: ClusterRef) -> Result<ClusterView, ApiError> {
     let (aggregate, _) = resolve(context, &request)?;
     let done = context
         .write(&context.hub.clusters, aggregate.clone(), ClusterCommand::Delete)
@@ -111,7 +106,7 @@ pub async fn delete(context: &ApiContext, request: ClusterRef) -> Result<Cluster
 }
 
 /// `clusters.upgrade`: the profile version must exist; the site updates the cluster node by node.
-pub async fn upgrade(context: &ApiContext, request: ClusterUpgrade) -> Result<ClusterView, ApiError> {
+pub async fn upgrade(context: &Call<'_>, request: ClusterUpgrade) -> Result<ClusterView, ApiError> {
     let cluster = ClusterRef {
         id: request.id,
         site: request.site,
@@ -124,7 +119,7 @@ pub async fn upgrade(context: &ApiContext, request: ClusterUpgrade) -> Result<Cl
 }
 
 /// `clusters.label`.
-pub async fn label(context: &ApiContext, request: Label) -> Result<ClusterView, ApiError> {
+pub async fn label(context: &Call<'_>, request: Label) -> Result<ClusterView, ApiError> {
     let cluster = ClusterRef {
         id: request.id,
         site: request.site,

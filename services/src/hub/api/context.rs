@@ -8,6 +8,7 @@ use crate::registries::{dispatch, Reg, Registries};
 use actors::fleet_state::FleetState;
 use actors::{Aggregate, ExecuteError, Executed, LogError};
 use events::{AggregateKind, AggregateRef, Token};
+use fleet_trust::{Caller, TrustRoot};
 use replay::Projection;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -29,22 +30,42 @@ pub struct ApiContext {
     pub planner: Arc<Notify>,
     /// The hub's store and whether it ran out of space.
     pub storage: Rc<StorageWatch>,
+    /// The fleet's trust root: who callers are; sites' and users' credentials.
+    pub trust: Rc<TrustRoot>,
+    /// The leafnode URL sites dial (written into their bundles).
+    pub leaf_url: String,
+    /// The CA sites check the hub against (written into their bundles).
+    pub hub_ca: std::path::PathBuf,
+    /// The log, for histories (every stream where it lives).
+    pub log: replay::JetStreamLog,
 }
 
-impl ApiContext {
-    /// Runs `f` over the projection.
-    pub fn read<R>(&self, f: impl FnOnce(&FleetState) -> R) -> R {
-        self.projection.read(f)
-    }
+/// One request: the shared context and the caller the hub verified.
+pub struct Call<'a> {
+    /// The shared context.
+    pub context: &'a ApiContext,
+    /// Who asked.
+    pub caller: &'a Caller,
+}
 
-    /// Decides `command` on `aggregate` as the operator and waits until the projection shows what was appended.
+impl std::ops::Deref for Call<'_> {
+    type Target = ApiContext;
+
+    fn deref(&self) -> &ApiContext {
+        self.context
+    }
+}
+
+impl Call<'_> {
+    /// Decides `command` on `aggregate` as the caller (history records the caller's name as `by`) and waits until
+    /// the projection shows what was appended.
     pub async fn write<A: Aggregate>(
         &self,
         registry: &Reg<A>,
         aggregate: AggregateRef,
         command: A::Command,
     ) -> Result<Executed<A>, ApiError> {
-        let done = dispatch(registry, aggregate, command, "operator")
+        let done = dispatch(registry, aggregate, command, self.caller.name.as_str())
             .await
             .map_err(|e| self.write_error(e))?;
         if !done.positions.is_empty() {
@@ -52,6 +73,13 @@ impl ApiContext {
             self.planner.notify_one();
         }
         Ok(done)
+    }
+}
+
+impl ApiContext {
+    /// Runs `f` over the projection.
+    pub fn read<R>(&self, f: impl FnOnce(&FleetState) -> R) -> R {
+        self.projection.read(f)
     }
 
     /// An append that failed because the store is full says so; anything else keeps its own code.

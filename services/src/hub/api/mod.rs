@@ -4,20 +4,26 @@
 //! projection shows them, so a client reads its own writes. Every error is a JSON body `{"error":{"code","message"}}`
 //! plus the micro error headers, sanitized and bounded. A malformed or refused request changes nothing.
 
+mod access_errors;
+mod caller;
 mod clusters;
 mod context;
+mod history;
 mod nodes;
 mod profiles;
 mod quarantine;
 mod rollouts;
 mod sites;
+mod users;
 
+use crate::api_types::endpoints::Endpoint;
 use crate::api_types::error::ErrorBody;
 use crate::api_types::{ApiError, ENDPOINTS};
 use actors::rollout::RolloutCommand;
 use async_nats::service::{Service, ServiceExt};
 use bytes::Bytes;
 pub use context::ApiContext;
+use context::Call;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -49,7 +55,7 @@ impl Api {
 pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::Result<Api> {
     let service = client
         .service_builder()
-        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, quarantine")
+        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, quarantine, history, users")
         .start("edgefleet", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("starting the API service: {e}"))?;
@@ -57,9 +63,10 @@ pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::R
     let context = Rc::new(context);
     let mut tasks = Vec::new();
     let requests = Rc::new(std::cell::Cell::new(0u64));
-    for name in ENDPOINTS {
+    for spec in ENDPOINTS {
+        let name = spec.name;
         let mut endpoint = v1
-            .endpoint(*name)
+            .endpoint(name)
             .await
             .map_err(|e| anyhow::anyhow!("endpoint {name}: {e}"))?;
         let (context, requests) = (context.clone(), requests.clone());
@@ -70,7 +77,16 @@ pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::R
                 let span = tracing::info_span!("api", endpoint = name, request = requests.get());
                 actix_rt::spawn(
                     async move {
-                        let result = handle(&context, name, &request.message.payload).await;
+                        let result = match authorize(&context, &request, spec) {
+                            Ok(caller) => {
+                                let call = Call {
+                                    context: &context,
+                                    caller: &caller,
+                                };
+                                handle(&call, name, &request.message.payload).await
+                            }
+                            Err(e) => Err(e),
+                        };
                         if let Err(e) = &result {
                             tracing::debug!(code = e.code, message = %e.message, "refused");
                         }
@@ -82,6 +98,18 @@ pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::R
         }));
     }
     Ok(Api { service, tasks })
+}
+
+/// The request's verified caller, if its role may call `endpoint`.
+fn authorize(
+    context: &ApiContext,
+    request: &async_nats::service::Request,
+    endpoint: &Endpoint,
+) -> Result<fleet_trust::Caller, ApiError> {
+    let caller = caller::caller_of(request.message.headers.as_ref(), &context.trust)?;
+    caller::require(&caller, endpoint.role, endpoint.name)?;
+    tracing::debug!(caller = %caller.name, role = %caller.role, "request");
+    Ok(caller)
 }
 
 /// Parses a request body: `{}` when empty; otherwise a JSON object (not an array, not a scalar), unknown fields
@@ -107,11 +135,14 @@ fn to_json<T: Serialize>(value: T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(|e| ApiError::internal(format!("encoding the reply: {e}")))
 }
 
-async fn handle(context: &ApiContext, endpoint: &str, body: &Bytes) -> Result<serde_json::Value, ApiError> {
+async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serde_json::Value, ApiError> {
     match endpoint {
         "sites.list" => to_json(sites::list(context, parse(body)?)),
         "sites.get" => to_json(sites::get(context, parse(body)?)?),
         "sites.label" => to_json(sites::label(context, parse(body)?).await?),
+        "sites.add" => to_json(sites::add(context, parse(body)?).await?),
+        "sites.rotate" => to_json(sites::rotate(context, parse(body)?).await?),
+        "sites.revoke" => to_json(sites::revoke(context, parse(body)?).await?),
         "nodes.list" => to_json(nodes::list(context, parse(body)?)),
         "nodes.get" => to_json(nodes::get(context, parse(body)?)?),
         "nodes.assign" => to_json(nodes::assign(context, parse(body)?).await?),
@@ -135,6 +166,10 @@ async fn handle(context: &ApiContext, endpoint: &str, body: &Bytes) -> Result<se
         "rollouts.abort" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Abort).await?),
         "quarantine.list" => to_json(quarantine::list(context, parse(body)?)),
         "quarantine.get" => to_json(quarantine::get(context, parse(body)?)?),
+        "history.list" => to_json(history::list(context, parse(body)?).await?),
+        "users.list" => to_json(users::list(context, parse(body)?)?),
+        "users.add" => to_json(users::add(context, parse(body)?).await?),
+        "users.revoke" => to_json(users::revoke(context, parse(body)?).await?),
         other => Err(ApiError::not_found(format!("no endpoint {other}"))),
     }
 }

@@ -1,7 +1,7 @@
 //! `ef.api.v1.nodes.*`: list, get, assign, unassign, reset, label. Reads and checks come from the projection; an
 //! assignment costs one log read (the actor's catch-up) before its append.
 
-use super::context::ApiContext;
+use super::context::Call;
 use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef};
 use crate::api_types::views::NodeView;
 use crate::api_types::ApiError;
@@ -12,7 +12,7 @@ fn site_of(aggregate: &AggregateRef) -> Token {
     aggregate.scope.site().cloned().unwrap_or_else(|| aggregate.id.clone())
 }
 
-fn view(context: &ApiContext, aggregate: &AggregateRef, state: &NodeState) -> NodeView {
+fn view(context: &Call<'_>, aggregate: &AggregateRef, state: &NodeState) -> NodeView {
     let site = site_of(aggregate);
     let heard = context
         .directory
@@ -22,7 +22,7 @@ fn view(context: &ApiContext, aggregate: &AggregateRef, state: &NodeState) -> No
 }
 
 /// The registered node `id` (at `site` if given).
-fn resolve(context: &ApiContext, id: &Token, site: Option<&Token>) -> Result<(AggregateRef, NodeState), ApiError> {
+fn resolve(context: &Call<'_>, id: &Token, site: Option<&Token>) -> Result<(AggregateRef, NodeState), ApiError> {
     let aggregate = context.resolve(AggregateKind::Node, id, site)?;
     let state = context
         .read(|fleet| fleet.node(&site_of(&aggregate), id).cloned())
@@ -32,7 +32,7 @@ fn resolve(context: &ApiContext, id: &Token, site: Option<&Token>) -> Result<(Ag
 }
 
 /// `nodes.list`.
-pub fn list(context: &ApiContext, filter: NodeFilter) -> Vec<NodeView> {
+pub fn list(context: &Call<'_>, filter: NodeFilter) -> Vec<NodeView> {
     let nodes: Vec<(AggregateRef, NodeState)> = context.read(|fleet| {
         fleet
             .nodes()
@@ -49,19 +49,19 @@ pub fn list(context: &ApiContext, filter: NodeFilter) -> Vec<NodeView> {
 }
 
 /// `nodes.get`.
-pub fn get(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
+pub fn get(context: &Call<'_>, request: NodeRef) -> Result<NodeView, ApiError> {
     let (aggregate, state) = resolve(context, &request.id, request.site.as_ref())?;
     Ok(view(context, &aggregate, &state))
 }
 
-async fn command(context: &ApiContext, aggregate: AggregateRef, command: NodeCommand) -> Result<NodeView, ApiError> {
+async fn command(context: &Call<'_>, aggregate: AggregateRef, command: NodeCommand) -> Result<NodeView, ApiError> {
     let done = context.write(&context.hub.nodes, aggregate.clone(), command).await?;
     Ok(view(context, &aggregate, &done.state))
 }
 
 /// `nodes.assign`: the cluster must exist at the node's site (checked in the projection; the site checks again
 /// when it acts, and a node assigned to a cluster deleted meanwhile is unassigned by the hub planner).
-pub async fn assign(context: &ApiContext, request: Assign) -> Result<NodeView, ApiError> {
+pub async fn assign(context: &Call<'_>, request: Assign) -> Result<NodeView, ApiError> {
     let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     let site = site_of(&node);
     let exists = context.read(|fleet| {
@@ -83,25 +83,25 @@ pub async fn assign(context: &ApiContext, request: Assign) -> Result<NodeView, A
 }
 
 /// `nodes.unassign`.
-pub async fn unassign(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
+pub async fn unassign(context: &Call<'_>, request: NodeRef) -> Result<NodeView, ApiError> {
     let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::Unassign).await
 }
 
 /// `nodes.reset`: back to the bootstrap partition.
-pub async fn reset(context: &ApiContext, request: NodeRef) -> Result<NodeView, ApiError> {
+pub async fn reset(context: &Call<'_>, request: NodeRef) -> Result<NodeView, ApiError> {
     let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::Reset).await
 }
 
 /// `nodes.label`: labels are the hub's metadata; they never move the node.
-pub async fn label(context: &ApiContext, request: Label) -> Result<NodeView, ApiError> {
+pub async fn label(context: &Call<'_>, request: Label) -> Result<NodeView, ApiError> {
     let (node, _) = resolve(context, &request.id, request.site.as_ref())?;
     command(context, node, NodeCommand::SetLabels(request.labels)).await
 }
 
 /// Nodes of `scope` (for cluster views).
-pub fn lifecycle_at(context: &ApiContext, scope: &Scope, node: &str) -> Option<actors::node::NodeLifecycle> {
+pub fn lifecycle_at(context: &Call<'_>, scope: &Scope, node: &str) -> Option<actors::node::NodeLifecycle> {
     let site = scope.site()?;
     let node = Token::new(node).ok()?;
     context.read(|fleet| fleet.node(site, &node).map(NodeState::lifecycle))

@@ -1,6 +1,6 @@
 //! `ef.api.v1.profiles.*`: apply (publish a new immutable version when the layers changed), list, get.
 
-use super::context::ApiContext;
+use super::context::Call;
 use crate::api_types::requests::{Empty, ProfileApply, ProfileGet};
 use crate::api_types::views::{ProfileRow, ProfileView};
 use crate::api_types::ApiError;
@@ -8,7 +8,7 @@ use actors::profile::ProfileCommand;
 use events::AggregateRef;
 
 /// `profiles.apply`: validated; identical layers are a no-op returning the existing version.
-pub async fn apply(context: &ApiContext, request: ProfileApply) -> Result<ProfileView, ApiError> {
+pub async fn apply(context: &Call<'_>, request: ProfileApply) -> Result<ProfileView, ApiError> {
     let aggregate = AggregateRef::profile(&request.name);
     let done = context
         .write(
@@ -22,7 +22,7 @@ pub async fn apply(context: &ApiContext, request: ProfileApply) -> Result<Profil
 }
 
 /// `profiles.list`.
-pub fn list(context: &ApiContext, _request: Empty) -> Vec<ProfileRow> {
+pub fn list(context: &Call<'_>, _request: Empty) -> Vec<ProfileRow> {
     context.read(|fleet| {
         fleet
             .profiles()
@@ -41,7 +41,7 @@ pub fn list(context: &ApiContext, _request: Empty) -> Vec<ProfileRow> {
 }
 
 /// `profiles.get`.
-pub fn get(context: &ApiContext, request: ProfileGet) -> Result<ProfileView, ApiError> {
+pub fn get(context: &Call<'_>, request: ProfileGet) -> Result<ProfileView, ApiError> {
     let name = &request.name;
     context
         .read(|fleet| ProfileView::new(name.as_str(), fleet.profile(name)?, request.version, false))

@@ -1,13 +1,13 @@
 //! `ef.api.v1.quarantine.*`: the messages the hub could not read — stream, sequence, subject, reason and first
 //! bytes — so corrupt or forged events are visible, not just WARN lines.
 
-use super::context::ApiContext;
+use super::context::Call;
 use crate::api_types::requests::{QuarantineFilter, QuarantineRef};
 use crate::api_types::views::QuarantineView;
 use crate::api_types::ApiError;
 
 /// `quarantine.list`.
-pub fn list(context: &ApiContext, filter: QuarantineFilter) -> Vec<QuarantineView> {
+pub fn list(context: &Call<'_>, filter: QuarantineFilter) -> Vec<QuarantineView> {
     let stream = filter.site.as_ref().map(events::subject::site_stream);
     context
         .projection
@@ -20,7 +20,7 @@ pub fn list(context: &ApiContext, filter: QuarantineFilter) -> Vec<QuarantineVie
 }
 
 /// `quarantine.get`.
-pub fn get(context: &ApiContext, request: QuarantineRef) -> Result<QuarantineView, ApiError> {
+pub fn get(context: &Call<'_>, request: QuarantineRef) -> Result<QuarantineView, ApiError> {
     context
         .projection
         .quarantine()

@@ -1,7 +1,7 @@
 //! `ef.api.v1.rollouts.*`: create (targets = clusters whose labels, or their site's labels, match the selector),
 //! list, get (with per-cluster progress folded from every site's reports), pause, resume, abort.
 
-use super::context::ApiContext;
+use super::context::Call;
 use crate::api_types::requests::{Empty, RolloutCreate, RolloutRef};
 use crate::api_types::views::RolloutView;
 use crate::api_types::ApiError;
@@ -17,7 +17,7 @@ fn rollout_ref(id: &Token) -> AggregateRef {
     }
 }
 
-fn read(context: &ApiContext, id: &Token) -> Result<RolloutState, ApiError> {
+fn read(context: &Call<'_>, id: &Token) -> Result<RolloutState, ApiError> {
     context
         .read(|fleet| fleet.rollout(id))
         .filter(RolloutState::created)
@@ -25,7 +25,7 @@ fn read(context: &ApiContext, id: &Token) -> Result<RolloutState, ApiError> {
 }
 
 /// `rollouts.create`.
-pub async fn create(context: &ApiContext, request: RolloutCreate) -> Result<RolloutView, ApiError> {
+pub async fn create(context: &Call<'_>, request: RolloutCreate) -> Result<RolloutView, ApiError> {
     let selector = request.selector.clone();
     let targets: Vec<ClusterTarget> = context.read(|fleet| {
         fleet
@@ -64,7 +64,7 @@ pub async fn create(context: &ApiContext, request: RolloutCreate) -> Result<Roll
 }
 
 /// `rollouts.list`.
-pub fn list(context: &ApiContext, _request: Empty) -> Vec<RolloutView> {
+pub fn list(context: &Call<'_>, _request: Empty) -> Vec<RolloutView> {
     context.read(|fleet| {
         fleet
             .rollouts()
@@ -76,13 +76,13 @@ pub fn list(context: &ApiContext, _request: Empty) -> Vec<RolloutView> {
 }
 
 /// `rollouts.get`.
-pub fn get(context: &ApiContext, request: RolloutRef) -> Result<RolloutView, ApiError> {
+pub fn get(context: &Call<'_>, request: RolloutRef) -> Result<RolloutView, ApiError> {
     Ok(RolloutView::new(request.id.as_str(), &read(context, &request.id)?))
 }
 
 /// `rollouts.pause|resume|abort`.
 pub async fn command(
-    context: &ApiContext,
+    context: &Call<'_>,
     request: RolloutRef,
     command: RolloutCommand,
 ) -> Result<RolloutView, ApiError> {

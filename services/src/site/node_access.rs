@@ -1,0 +1,107 @@
+//! Who the site's nats-server lets in: the site process, the join user (password: the site's join token), and one
+//! nkey user per node whose identity the site's log holds — a planner over the projection. When the set of node
+//! identities changes (a node joined, a reset revoked one), the server's auth config is rendered again and
+//! reloaded; a revoked node's connection is closed by the server. Nothing here is kept that a restart would need:
+//! the set is read from the log.
+
+use crate::server_supervisor::ServerControl;
+use events::Token;
+use fleet_trust::{JoinedNode, SiteServerAuth};
+use replay::Projection;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// The node identities the server lets in, in order.
+type NodeKeys = Vec<JoinedNode>;
+
+/// Keeps the site's nats-server's users in step with the log.
+pub struct NodeAccess {
+    site: Token,
+    process_user: String,
+    join_token: String,
+    projection: Arc<Projection>,
+    server: ServerControl,
+    applied: RefCell<Option<NodeKeys>>,
+    applying: tokio::sync::Mutex<()>,
+}
+
+impl NodeAccess {
+    /// Access for `site`, whose server was started with `initial` node keys.
+    pub fn new(
+        site: Token,
+        process_user: String,
+        join_token: String,
+        projection: Arc<Projection>,
+        server: ServerControl,
+        initial: NodeKeys,
+    ) -> Self {
+        Self {
+            site,
+            process_user,
+            join_token,
+            projection,
+            server,
+            applied: RefCell::new(Some(initial)),
+            applying: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The server's auth config for `nodes`.
+    pub fn render(site: &Token, process_user: &str, join_token: &str, nodes: NodeKeys) -> anyhow::Result<String> {
+        let auth = SiteServerAuth {
+            site: site.clone(),
+            process_user: process_user.to_owned(),
+            join_password: join_token.to_owned(),
+            nodes,
+        };
+        Ok(auth.render()?)
+    }
+
+    /// The node identities the log holds for this site.
+    pub fn wanted(&self) -> NodeKeys {
+        self.projection.read(|fleet| node_keys(fleet, &self.site))
+    }
+
+    /// Reloads the server if the log's node identities differ from what it runs with; returns once the server
+    /// applied them.
+    pub async fn sync(&self) -> anyhow::Result<()> {
+        let _one_at_a_time = self.applying.lock().await;
+        let wanted = self.wanted();
+        if self.applied.borrow().as_ref() == Some(&wanted) {
+            return Ok(());
+        }
+        let config = Self::render(&self.site, &self.process_user, &self.join_token, wanted.clone())?;
+        self.server.reload_auth(config).await?;
+        tracing::info!(site = %self.site, nodes = wanted.len(), "node identities applied to the site's nats-server");
+        *self.applied.borrow_mut() = Some(wanted);
+        Ok(())
+    }
+}
+
+/// The node identities `fleet` holds for `site`.
+pub fn node_keys(fleet: &actors::fleet_state::FleetState, site: &Token) -> NodeKeys {
+    fleet
+        .nodes_at(site)
+        .filter_map(|(id, node)| {
+            Some(JoinedNode {
+                node: id.clone(),
+                public_key: node.status.identity.clone()?,
+            })
+        })
+        .collect()
+}
+
+/// Applies changes until aborted.
+pub async fn run(access: std::rc::Rc<NodeAccess>) {
+    let mut changes = access.projection.changes();
+    loop {
+        if let Err(e) = access.sync().await {
+            tracing::error!(error = %e, "node identities not applied to the site's nats-server; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
