@@ -11,8 +11,8 @@ use async_nats::RequestErrorKind;
 use fleet_trust::{join_subject, IMAGE_BUCKET};
 use site_auth_support::{
     ask_honestly, ask_with_reply, asks_of_n1, asks_of_the_join_user, create_site_stream, image_bucket_with,
-    image_bytes, next_request, no_violations, respond, store_marker, stored_subjects, wait_until_stored,
-    DirectGetReader, SiteFixture, JOIN_PASSWORD,
+    image_bytes, next_request, no_violations, requests_before_marker, respond, store_marker, stored_subjects,
+    wait_until_stored, DirectGetReader, SiteFixture, JOIN_PASSWORD,
 };
 
 /// The stream of the image bucket.
@@ -46,18 +46,7 @@ async fn a_request_reaches_the_site_process_once_under_its_own_subject_and_is_an
         assert_eq!(&answer.payload[..], b"welcome");
     }
     // Published by the site process after every answer reached its requester: a second copy arrives before it.
-    process
-        .publish(marker.clone(), "marker".into())
-        .await
-        .expect("publish the marker");
-    let mut received = Vec::new();
-    loop {
-        let request = next_request(&mut agent_requests).await;
-        if request.subject == marker {
-            break;
-        }
-        received.push(request);
-    }
+    let received = requests_before_marker(&process, &mut agent_requests, &marker).await;
 
     let seen: Vec<(&str, &[u8])> = received
         .iter()
@@ -132,18 +121,11 @@ async fn an_answer_sent_to_another_nodes_request_subject_never_reaches_the_site_
     ask_honestly(&n1.client, &node_asks).await;
     ask_honestly(&joining.client, &join_asks).await;
     // Published by the site process after it answered everything: an answer that crossed back arrives before it.
-    process
-        .publish(marker.clone(), "marker".into())
+    let mut received: Vec<String> = requests_before_marker(&process, &mut agent_requests, &marker)
         .await
-        .expect("publish the marker");
-    let mut received = Vec::new();
-    loop {
-        let request = next_request(&mut agent_requests).await;
-        if request.subject == marker {
-            break;
-        }
-        received.push(request.subject);
-    }
+        .into_iter()
+        .map(|r| r.subject)
+        .collect();
 
     received.sort();
     let (join, n1_heartbeat) = (join_subject(&site.site), format!("ef.agent.{}.n1.heartbeat", site.site));

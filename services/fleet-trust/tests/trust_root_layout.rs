@@ -81,12 +81,9 @@ fn the_built_in_admin_is_recorded_like_every_operator() {
     assert_eq!(admin.revoked_at_s, None);
 }
 
-#[test]
-fn a_later_start_loads_the_same_keys_and_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = TrustRoot::open_or_create(dir.path()).unwrap();
-    let layout = first.layout();
-    let before: Vec<Vec<u8>> = [
+/// The bytes of the files a later start must keep as they are.
+fn kept_files(layout: &fleet_trust::TrustLayout) -> Vec<Vec<u8>> {
+    [
         layout.admin_creds(),
         layout.hub_creds(),
         layout.ca_bundle(),
@@ -94,7 +91,15 @@ fn a_later_start_loads_the_same_keys_and_credentials() {
     ]
     .iter()
     .map(|path| std::fs::read(path).unwrap())
-    .collect();
+    .collect()
+}
+
+#[test]
+fn a_later_start_loads_the_same_keys_and_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = TrustRoot::open_or_create(dir.path()).unwrap();
+    let layout = first.layout();
+    let before = kept_files(layout);
 
     let second = TrustRoot::open_or_create(dir.path()).unwrap();
 
@@ -103,15 +108,7 @@ fn a_later_start_loads_the_same_keys_and_credentials() {
     assert_eq!(second.api_account_public_key(), first.api_account_public_key());
     assert_eq!(second.ops_account_public_key(), first.ops_account_public_key());
     let layout = second.layout();
-    let after: Vec<Vec<u8>> = [
-        layout.admin_creds(),
-        layout.hub_creds(),
-        layout.ca_bundle(),
-        layout.ca_cert(),
-    ]
-    .iter()
-    .map(|path| std::fs::read(path).unwrap())
-    .collect();
+    let after = kept_files(layout);
     assert_eq!(after, before);
 }
 

@@ -152,6 +152,17 @@ fn unbracketed(host: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// A site's config: clients on port 4223, no leafnode listen port.
+    fn render_leaf_site(settings: &Settings) -> String {
+        render_with(
+            settings,
+            Ports {
+                client: 4223,
+                leaf: None,
+            },
+        )
+    }
+
     fn render_with(settings: &Settings, ports: Ports) -> String {
         let paths = Paths {
             ports_dir: Path::new("/srv/hub/ports"),
@@ -212,13 +223,7 @@ mod tests {
             LeafRemote::new("nats-leaf://backup:7422"),
         ];
         settings.extra_config = "max_payload: 4096\n".to_owned();
-        let config = render_with(
-            &settings,
-            Ports {
-                client: 4223,
-                leaf: None,
-            },
-        );
+        let config = render_leaf_site(&settings);
 
         assert!(
             config.contains(
@@ -275,13 +280,7 @@ mod tests {
         let mut settings = Settings::new("site-a");
         settings.tls = Some(tls_files());
         settings.leaf_remotes = vec![LeafRemote::new("nats-leaf://hub:7422")];
-        let config = render_with(
-            &settings,
-            Ports {
-                client: 4223,
-                leaf: None,
-            },
-        );
+        let config = render_leaf_site(&settings);
 
         assert_eq!(config.matches("tls {").count(), 1, "{config}");
         assert!(
@@ -299,13 +298,7 @@ mod tests {
             local_account: Some("SITE".to_owned()),
             ca: Some("/site/ca.pem".into()),
         }];
-        let config = render_with(
-            &settings,
-            Ports {
-                client: 4223,
-                leaf: None,
-            },
-        );
+        let config = render_leaf_site(&settings);
 
         assert!(
             config.contains(

@@ -23,7 +23,7 @@ pub use agent_asks::{
 };
 pub use direct_get_reader::DirectGetReader;
 pub use image_bucket::{image_bucket_with, image_bytes, CHUNK_BYTES};
-pub use responder::{next_request, respond, Received};
+pub use responder::{next_request, requests_before_marker, respond, Received};
 pub use server_trace::{published_by, subject_matches};
 pub use site_clients::{connect_watched, expect_disconnected, expect_violation, no_violations, Watched};
 pub use site_fixture::{SiteFixture, JOIN_PASSWORD, NODES};

@@ -48,3 +48,24 @@ pub async fn next_request(received: &mut mpsc::UnboundedReceiver<Received>) -> R
         .expect("the responder received nothing in time")
         .expect("the responder stopped")
 }
+
+/// Publishes `marker` as `process` and returns every request received before it: the server handles one client's
+/// messages in order, so whatever would arrive from earlier asks arrives before the marker.
+pub async fn requests_before_marker(
+    process: &async_nats::Client,
+    received: &mut mpsc::UnboundedReceiver<Received>,
+    marker: &str,
+) -> Vec<Received> {
+    process
+        .publish(marker.to_owned(), "marker".into())
+        .await
+        .expect("publish the marker");
+    let mut before = Vec::new();
+    loop {
+        let request = next_request(received).await;
+        if request.subject == marker {
+            return before;
+        }
+        before.push(request);
+    }
+}
