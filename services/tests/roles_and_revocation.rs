@@ -142,6 +142,33 @@ async fn a_node_speaks_only_for_itself_and_a_reset_gives_it_a_new_identity() {
         "{reply}"
     );
 
+    // Someone holding the join token cannot give another node n1's key (which would lock n1 out).
+    let token = std::fs::read_to_string(site.join_token()).expect("the join token");
+    let joiner = async_nats::ConnectOptions::new()
+        .user_and_password(fleet_trust::JOIN_USER.into(), token.trim().into())
+        .custom_inbox_prefix(fleet_trust::JOIN_INBOX_PREFIX)
+        .add_root_certificates(site.ca())
+        .require_tls(true)
+        .connect(site.url())
+        .await
+        .expect("the join user connects");
+    let n1_key = fleet_trust::UserKey::from_seed(seed.trim())
+        .expect("n1's key")
+        .public_key();
+    let join = serde_json::json!({"node_id": "n9", "public_key": n1_key});
+    let answer = joiner
+        .request("ef.agent.store-2.join", join.to_string().into())
+        .await
+        .expect("the site answers");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("json");
+    assert_eq!(answer["accepted"], false, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("node n1's identity")),
+        "{answer}"
+    );
+
     // A reset revokes n1's identity; the agent joins again with a new one and the old key is refused.
     let first = common::cli::json(&hub, &["nodes", "get", "n1", "--site", "store-2"]);
     common::cli::ok(&hub, &["nodes", "reset", "n1", "--site", "store-2"]);

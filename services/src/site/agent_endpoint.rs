@@ -45,6 +45,8 @@ pub struct AgentEndpoint {
     pub planner: Arc<Notify>,
     /// Who the site's nats-server lets in.
     pub access: Rc<NodeAccess>,
+    /// Held while a join is checked and written.
+    pub joins: tokio::sync::Mutex<()>,
 }
 
 impl AgentEndpoint {
@@ -55,6 +57,19 @@ impl AgentEndpoint {
         };
         if let Err(e) = fleet_trust::check_public_key::<fleet_trust::User>(&request.public_key) {
             return refused(format!("not an nkey user public key: {e}"));
+        }
+        // One join at a time: the key check below and the write must not interleave with another join's.
+        let _one_join_at_a_time = self.joins.lock().await;
+        let taken_by = self.projection.read(|fleet| {
+            super::node_access::node_keys(fleet, &self.site)
+                .into_iter()
+                .find(|joined| joined.public_key == request.public_key && joined.node != request.node_id)
+                .map(|joined| joined.node)
+        });
+        if let Some(other) = taken_by {
+            return refused(format!(
+                "that key is node {other}'s identity; every node joins with a key of its own"
+            ));
         }
         let node = AggregateRef::node(&self.site, &request.node_id);
         let by = format!("join:{}", request.node_id);

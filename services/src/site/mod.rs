@@ -123,6 +123,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         observer: observer.clone(),
         planner: wake.clone(),
         access: access.clone(),
+        joins: tokio::sync::Mutex::new(()),
     });
     let tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),

@@ -78,9 +78,10 @@ impl NodeAccess {
     }
 }
 
-/// The node identities `fleet` holds for `site`.
+/// The node identities `fleet` holds for `site`. A key held by two nodes (joins are checked one at a time, so only
+/// a log written some other way could hold one) lets neither in: the server could not tell them apart.
 pub fn node_keys(fleet: &actors::fleet_state::FleetState, site: &Token) -> NodeKeys {
-    fleet
+    let joined: NodeKeys = fleet
         .nodes_at(site)
         .filter_map(|(id, node)| {
             Some(JoinedNode {
@@ -88,7 +89,9 @@ pub fn node_keys(fleet: &actors::fleet_state::FleetState, site: &Token) -> NodeK
                 public_key: node.status.identity.clone()?,
             })
         })
-        .collect()
+        .collect();
+    let shared = |key: &str| joined.iter().filter(|j| j.public_key == key).count() > 1;
+    joined.iter().filter(|j| !shared(&j.public_key)).cloned().collect()
 }
 
 /// Applies changes until aborted.
