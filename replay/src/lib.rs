@@ -33,4 +33,6 @@ pub use sourcing::{
     ensure_hub_copy_of_site, ensure_site_copy_of_intents, resume_source, source_status, SourceStatus, HUB_DOMAIN,
 };
 pub use stream_homes::StreamHomes;
-pub use stream_setup::{ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError};
+pub use stream_setup::{
+    ensure_intent_stream, ensure_site_stream, StreamPolicy, StreamSetupError, DEFAULT_SITE_MAX_BYTES,
+};

@@ -3,10 +3,15 @@
 //! Durability: these are the streams that hold history, so servers holding them run with
 //! `jetstream { sync_interval: always }` (fsync per write; see docs/ARCHITECTURE.md for the measured cost).
 
-use async_nats::jetstream::context::Context;
+use async_nats::jetstream::context::{Context, CreateStreamErrorKind};
 use async_nats::jetstream::stream::{Config, DiscardPolicy, RetentionPolicy, StorageType};
+use async_nats::jetstream::ErrorCode;
 use events::{subject, Token};
 use std::time::Duration;
+
+/// The default byte cap of a site stream: 1 GiB, some three million events of a few hundred bytes — years of a
+/// busy site's history — while fitting a small edge disk (JetStream reserves it when the stream is created).
+pub const DEFAULT_SITE_MAX_BYTES: i64 = 1 << 30;
 
 /// Retention and dedup settings for the event streams.
 #[derive(Clone, Debug)]
@@ -14,7 +19,8 @@ pub struct StreamPolicy {
     /// How long a site keeps its own events: far beyond the longest outage promised, so hub sourcing can always
     /// resume from where it stopped.
     pub site_max_age: Duration,
-    /// Byte cap of a site stream (-1 = none).
+    /// Byte cap of a site stream (-1 = none). JetStream reserves it up front from the store's limit (by default
+    /// 75% of the disk free when the server started), so it must fit the site's disk.
     pub site_max_bytes: i64,
     /// Window in which a retried append with the same event id is deduplicated.
     pub duplicate_window: Duration,
@@ -24,7 +30,7 @@ impl Default for StreamPolicy {
     fn default() -> Self {
         Self {
             site_max_age: Duration::from_secs(90 * 24 * 3600),
-            site_max_bytes: 8 * 1024 * 1024 * 1024,
+            site_max_bytes: DEFAULT_SITE_MAX_BYTES,
             duplicate_window: Duration::from_secs(10 * 60),
         }
     }
@@ -41,18 +47,74 @@ pub enum StreamSetupError {
         /// Server message.
         reason: String,
     },
+    /// The server's store cannot reserve the stream's byte cap.
+    #[error(
+        "no room for stream {stream}: its byte cap of {max_bytes} bytes does not fit what the server's store has left \
+         (JetStream reserves a stream's cap up front, from 75% of the disk free when the server started unless \
+         max_file_store says otherwise); free disk space or give the stream a smaller cap"
+    )]
+    NoRoom {
+        /// The stream.
+        stream: String,
+        /// The cap asked for.
+        max_bytes: i64,
+    },
+    /// The stream already holds more than the new byte cap: applying it would discard the oldest events.
+    #[error(
+        "stream {stream} holds {held_bytes} bytes, more than the byte cap of {max_bytes} bytes it was given; \
+         lowering the cap would discard its oldest events, so it is left as it is — give a cap of at least \
+         {held_bytes} bytes"
+    )]
+    WouldDiscard {
+        /// The stream.
+        stream: String,
+        /// Bytes it holds.
+        held_bytes: u64,
+        /// The cap asked for.
+        max_bytes: i64,
+    },
 }
 
 /// Creates the stream, or updates it to `config` if it exists (idempotent start-up).
 pub(crate) async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
     let stream = config.name.clone();
-    js.create_or_update_stream(config)
+    let max_bytes = config.max_bytes;
+    js.create_or_update_stream(config).await.map(|_| ()).map_err(|e| {
+        let no_room = matches!(e.kind(), CreateStreamErrorKind::JetStream(ref js_error)
+            if js_error.error_code() == ErrorCode::STORAGE_RESOURCES_EXCEEDED);
+        if no_room {
+            StreamSetupError::NoRoom { stream, max_bytes }
+        } else {
+            StreamSetupError::Failed {
+                stream,
+                reason: e.to_string(),
+            }
+        }
+    })
+}
+
+/// Refuses a byte cap below what `stream` already holds (a smaller cap would silently discard its oldest events).
+async fn refuse_discarding_cap(js: &Context, stream: &str, max_bytes: i64) -> Result<(), StreamSetupError> {
+    let Ok(mut handle) = js.get_stream(stream).await else {
+        return Ok(()); // not there yet: created below
+    };
+    let held_bytes = handle
+        .info()
         .await
-        .map(|_| ())
         .map_err(|e| StreamSetupError::Failed {
-            stream,
+            stream: stream.to_string(),
             reason: e.to_string(),
-        })
+        })?
+        .state
+        .bytes;
+    match u64::try_from(max_bytes) {
+        Ok(cap) if cap < held_bytes => Err(StreamSetupError::WouldDiscard {
+            stream: stream.to_string(),
+            held_bytes,
+            max_bytes,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The hub's intent stream `EF_INTENT` (`ef.intent.>`): kept forever; intents are small and are the history.
@@ -73,7 +135,10 @@ pub async fn ensure_intent_stream(js: &Context, policy: &StreamPolicy) -> Result
 }
 
 /// A site's own stream `EF_SITE_<site>` (`ef.site.<site>.>`), written only at that site.
+/// Refuses a cap smaller than what the stream already holds ([`StreamSetupError::WouldDiscard`]) and says so
+/// plainly when the store cannot reserve the cap ([`StreamSetupError::NoRoom`]).
 pub async fn ensure_site_stream(js: &Context, site: &Token, policy: &StreamPolicy) -> Result<(), StreamSetupError> {
+    refuse_discarding_cap(js, &subject::site_stream(site), policy.site_max_bytes).await?;
     create_or_update(
         js,
         Config {

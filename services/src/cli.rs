@@ -537,6 +537,11 @@ pub struct SiteArgs {
     /// A node is silent after this many seconds without a heartbeat.
     #[arg(long, default_value_t = 10)]
     pub silent_after_s: u64,
+    /// Byte cap of the site's own event stream (oldest events go first when full; 90 days are kept either way).
+    /// JetStream reserves it on the site's disk when the stream is created; never lowered below what it holds.
+    #[arg(long, env = "EDGEFLEET_EVENTS_MAX_BYTES", default_value_t = replay::DEFAULT_SITE_MAX_BYTES,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub events_max_bytes: i64,
 }
 
 /// `edgefleet agent`.

@@ -124,6 +124,13 @@ impl NatsServerBuilder {
         self
     }
 
+    /// Lets JetStream keep at most `bytes` on disk (`max_file_store`) instead of 75% of the disk free at start.
+    /// Streams reserve their byte caps from it.
+    pub fn max_file_store(mut self, bytes: u64) -> Self {
+        self.settings.max_file_store = Some(bytes);
+        self
+    }
+
     /// Uses `dir` for config, log, ports file and JetStream store instead of a fresh temp dir;
     /// `dir` is created if missing and kept when the server is dropped, so a later server can
     /// reopen the same store.

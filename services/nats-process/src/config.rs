@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) auth_config: AuthConfig,
     /// `sync_interval: always`.
     pub(crate) sync_always: bool,
+    /// `max_file_store`: what JetStream may keep on disk (the server's default: 75% of the disk free at start).
+    pub(crate) max_file_store: Option<u64>,
     /// Appended verbatim.
     pub(crate) extra_config: String,
 }
@@ -48,6 +50,7 @@ impl Settings {
             leaf_remotes: Vec::new(),
             auth_config: AuthConfig::default(),
             sync_always: false,
+            max_file_store: None,
             extra_config: String::new(),
         }
     }
@@ -94,6 +97,9 @@ pub(crate) fn render(settings: &Settings, ports: Ports, paths: Paths<'_>) -> Str
     }
     if settings.sync_always {
         lines.push("  sync_interval: always".to_owned());
+    }
+    if let Some(bytes) = settings.max_file_store {
+        lines.push(format!("  max_file_store: {bytes}"));
     }
     lines.push("}".to_owned());
     if ports.leaf.is_some() || !settings.leaf_remotes.is_empty() {
@@ -197,6 +203,7 @@ mod tests {
         settings.jetstream_domain = Some("hub".to_owned());
         settings.leaf_listen = true;
         settings.sync_always = true;
+        settings.max_file_store = Some(2 << 30);
         let config = render_with(
             &settings,
             Ports {
@@ -208,6 +215,7 @@ mod tests {
         assert!(config.contains("listen: \"0.0.0.0:4222\"\n"), "{config}");
         assert!(config.contains("  domain: \"hub\"\n"), "{config}");
         assert!(config.contains("  sync_interval: always\n"), "{config}");
+        assert!(config.contains("  max_file_store: 2147483648\n"), "{config}");
         assert!(
             config.contains("leafnodes {\n  listen: \"0.0.0.0:7422\"\n  no_advertise: true\n}"),
             "{config}"

@@ -75,8 +75,16 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let supervisor = Supervisor::start(server);
     let client = crate::hub_connection::connect_local(&client_url, options).await?;
     let js = async_nats::jetstream::new(client.clone());
-    let policy = StreamPolicy::default();
-    replay::ensure_site_stream(&js, &site, &policy).await?;
+    let policy = StreamPolicy {
+        site_max_bytes: args.events_max_bytes,
+        ..StreamPolicy::default()
+    };
+    replay::ensure_site_stream(&js, &site, &policy).await.with_context(|| {
+        format!(
+            "setting up the site's event stream (--events-max-bytes {})",
+            args.events_max_bytes
+        )
+    })?;
     let intents = fleet_trust::site_intent_sources(&site).iter().map(source).collect();
     replay::ensure_site_copy_of_intents(&js, intents, &policy).await?;
     replay::sourcing::ensure_site_image_replica(&js, source(&fleet_trust::site_image_source(&site))).await?;
