@@ -1,7 +1,9 @@
 //! Behaviour of the node disk image through its public API (no external tools; see `disk_tools.rs` for those).
 
+mod noise;
 use node_agent::disk_layout::SECTOR_BYTES;
 use node_agent::{ensure_disk_image, DiskImage, DiskImageError, DiskLayout, DATA, ROOT_A, ROOT_B};
+use noise::noise;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -13,18 +15,6 @@ fn fresh() -> (tempfile::TempDir, PathBuf, DiskImage) {
     let path = dir.path().join("node/disk.img");
     let image = ensure_disk_image(&path, &DiskLayout::default()).expect("create image");
     (dir, path, image)
-}
-
-/// Deterministic bytes that are neither zero nor a repeating pattern (xorshift).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
 }
 
 fn patch(path: &Path, offset: u64, bytes: &[u8]) {

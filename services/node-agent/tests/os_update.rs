@@ -1,11 +1,13 @@
 //! The OS update sequence on real image files: success, failed health check, refused images, crashes between
 //! steps, and the guarantee that `DATA` is never written.
 
+mod noise;
 use ed25519_dalek::{Signer, SigningKey};
 use node_agent::{
     ensure_disk_image, sha256_hex, BootSlots, DiskImage, DiskLayout, ImageVerifyError, OsUpdate, OsUpdateError, Slot,
     SlotAttributes, UpdateOutcome, UpdateStep, UpdateTarget, DATA, ROOT_B,
 };
+use noise::noise;
 
 const MIB: usize = 1024 * 1024;
 
@@ -52,18 +54,6 @@ impl Node {
         let after = self.image.read_partition(DATA).expect("read DATA");
         assert!(after == self.data_before, "DATA was modified by the update");
     }
-}
-
-/// Deterministic bytes that are neither zero nor a repeating pattern (xorshift).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
 }
 
 /// A 3 MiB + 123 byte OS image (not a sector multiple) and its release target.
