@@ -35,14 +35,19 @@ impl FleetState {
     /// Applies one recorded event; a sequence already applied for its aggregate is skipped (duplicate delivery).
     pub fn apply(&mut self, recorded: &Recorded) {
         let aggregate = &recorded.envelope.aggregate;
-        let entry = self
-            .aggregates
-            .entry(aggregate.clone())
-            .or_insert_with(|| AggregateEntry {
+        // Look up before inserting: most events are about an aggregate already known, and the key is cloned only
+        // for a new one.
+        if !self.aggregates.contains_key(aggregate) {
+            let fresh = AggregateEntry {
                 state: AnyAggregate::new(aggregate.kind),
                 positions: Positions::default(),
                 events: 0,
-            });
+            };
+            self.aggregates.insert(aggregate.clone(), fresh);
+        }
+        let Some(entry) = self.aggregates.get_mut(aggregate) else {
+            return;
+        };
         if recorded.seq > entry.positions.get(&recorded.stream) {
             // The decoder checked payload kind against aggregate kind, so this cannot mismatch.
             if let Err(e) = entry.state.apply(&recorded.envelope) {

@@ -55,7 +55,7 @@ pub async fn export_stream(js: &Context, stream: &str) -> Result<Vec<LogRecord>,
     let mut records = Vec::new();
     read_range(js, stream, None, 1, last, |m| {
         records.push(LogRecord {
-            subject: m.subject,
+            subject: m.subject.to_string(),
             msg_id: m.msg_id,
             seq: m.seq,
             payload: m.payload.to_vec(),

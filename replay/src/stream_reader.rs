@@ -18,7 +18,7 @@ pub struct RawMessage {
     /// Stream sequence.
     pub seq: u64,
     /// Subject.
-    pub subject: String,
+    pub subject: async_nats::Subject,
     /// `Nats-Msg-Id` header, if present.
     pub msg_id: Option<String>,
     /// Server time of the append, milliseconds since the epoch.
@@ -109,41 +109,106 @@ pub async fn read_range(
     until_seq: u64,
     mut on_message: impl FnMut(RawMessage),
 ) -> Result<u64, ReadError> {
-    if until_seq < start_seq.max(1) {
-        return Ok(0);
+    let mut reader = RangeReader::open(js, stream, filter, start_seq, until_seq).await?;
+    while let Some(message) = reader.next().await? {
+        on_message(message);
     }
-    let handle = js
-        .get_stream_no_info(stream)
-        .await
-        .map_err(|e| unavailable(stream, e))?;
-    let config = OrderedConfig {
-        filter_subject: filter.unwrap_or_default().to_string(),
-        deliver_policy: DeliverPolicy::ByStartSequence {
-            start_sequence: start_seq.max(1),
-        },
-        ..Default::default()
-    };
-    let consumer = handle
-        .create_consumer(config)
-        .await
-        .map_err(|e| unavailable(stream, e))?;
-    let mut messages = consumer.messages().await.map_err(|e| unavailable(stream, e))?;
-    let mut highest = 0;
-    loop {
-        let next = match tokio::time::timeout(IDLE_TIMEOUT, messages.next()).await {
-            Ok(Some(next)) => next.map_err(|e| unavailable(stream, e))?,
-            Ok(None) => break,
-            Err(_) => {
-                tracing::warn!(
-                    stream,
-                    start_seq,
-                    until_seq,
-                    highest,
-                    "range read idle; treating as exhausted"
-                );
-                break;
+    Ok(reader.highest())
+}
+
+/// An ordered read of one range of a stream, message by message.
+pub struct RangeReader {
+    stream: String,
+    start_seq: u64,
+    until_seq: u64,
+    messages: Option<async_nats::jetstream::consumer::pull::Ordered>,
+    highest: u64,
+    /// Fires at most every [`IDLE_TIMEOUT`]; the read gives up only if nothing arrived since `last_progress`
+    /// (re-arming a timer per message would cost more than the rest of the read).
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last_progress: tokio::time::Instant,
+}
+
+impl RangeReader {
+    /// Starts reading `stream` (only `filter`, if given) from `start_seq` through `until_seq`.
+    pub async fn open(
+        js: &Context,
+        stream: &str,
+        filter: Option<&str>,
+        start_seq: u64,
+        until_seq: u64,
+    ) -> Result<Self, ReadError> {
+        let mut reader = Self {
+            stream: stream.to_string(),
+            start_seq,
+            until_seq,
+            messages: None,
+            highest: 0,
+            idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
+            last_progress: tokio::time::Instant::now(),
+        };
+        if until_seq < start_seq.max(1) {
+            return Ok(reader);
+        }
+        let handle = js
+            .get_stream_no_info(stream)
+            .await
+            .map_err(|e| unavailable(stream, e))?;
+        let config = OrderedConfig {
+            filter_subject: filter.unwrap_or_default().to_string(),
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: start_seq.max(1),
+            },
+            ..Default::default()
+        };
+        let consumer = handle
+            .create_consumer(config)
+            .await
+            .map_err(|e| unavailable(stream, e))?;
+        reader.messages = Some(consumer.messages().await.map_err(|e| unavailable(stream, e))?);
+        Ok(reader)
+    }
+
+    /// The highest sequence delivered so far (0 if none).
+    pub fn highest(&self) -> u64 {
+        self.highest
+    }
+
+    /// The next message of the range, or `None` once the range is read.
+    pub async fn next(&mut self) -> Result<Option<RawMessage>, ReadError> {
+        let stream = self.stream.as_str();
+        let Some(messages) = self.messages.as_mut() else {
+            return Ok(None);
+        };
+        let next = loop {
+            tokio::select! {
+                biased;
+                next = messages.next() => match next {
+                    Some(next) => break next.map_err(|e| unavailable(stream, e))?,
+                    None => {
+                        self.messages = None;
+                        return Ok(None);
+                    }
+                },
+                () = &mut self.idle => {
+                    let quiet_until = self.last_progress + IDLE_TIMEOUT;
+                    if tokio::time::Instant::now() < quiet_until {
+                        self.idle.as_mut().reset(quiet_until);
+                        continue;
+                    }
+                    tracing::warn!(
+                        stream,
+                        start_seq = self.start_seq,
+                        until_seq = self.until_seq,
+                        highest = self.highest,
+                        "range read idle; treating as exhausted"
+                    );
+                    self.messages = None;
+                    return Ok(None);
+                }
             }
         };
+        self.last_progress = tokio::time::Instant::now();
         let (seq, pending, stored_unix_ms) = {
             let info = next.info().map_err(|e| unavailable(stream, e))?;
             let stored = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
@@ -155,17 +220,16 @@ pub async fn read_range(
             .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
             .map(|v| v.as_str().to_string());
         let message = next.message;
-        on_message(RawMessage {
+        self.highest = seq;
+        if seq >= self.until_seq || pending == 0 {
+            self.messages = None; // the range is read: the consumer goes with it
+        }
+        Ok(Some(RawMessage {
             seq,
-            subject: message.subject.to_string(),
+            subject: message.subject,
             msg_id,
             stored_unix_ms,
             payload: message.payload,
-        });
-        highest = seq;
-        if seq >= until_seq || pending == 0 {
-            break;
-        }
+        }))
     }
-    Ok(highest)
 }
