@@ -30,7 +30,8 @@ pub use projection_store::restore_projection;
 pub use quarantine::{Quarantine, QuarantinedMessage};
 pub use rebuild::{rebuild_streams, RebuildError, RebuildReport};
 pub use sourcing::{
-    ensure_hub_copy_of_site, ensure_site_copy_of_intents, resume_source, source_status, SourceStatus, HUB_DOMAIN,
+    ensure_hub_copy_of_site, ensure_site_copy_of_intents, resume_source, source_status, SourceStatus,
+    HUB_COPY_DURABILITY, HUB_DOMAIN,
 };
 pub use stream_homes::StreamHomes;
 pub use stream_setup::{

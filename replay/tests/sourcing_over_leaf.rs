@@ -149,3 +149,48 @@ async fn site_events_reach_the_hub_and_each_site_gets_only_its_intents() {
     assert_eq!(status.copied_messages, 1);
     let _: Token = token("s1");
 }
+
+#[tokio::test]
+async fn the_hub_copies_a_site_without_fsync_per_write_and_an_older_copy_keeps_its_mode() {
+    use async_nats::jetstream::stream::PersistenceMode;
+    // Given a hub whose own streams fsync every write
+    let hub = NatsServer::hub().await.expect("hub");
+    let hub_js = js(&hub).await;
+    let policy = StreamPolicy::default();
+
+    // When it makes its copy of store-1's stream
+    replay::ensure_hub_copy_of_site(&hub_js, &token("store-1"), &policy)
+        .await
+        .expect("copy");
+
+    // Then the copy is written asynchronously (it can always be copied again from the site)
+    let mode = |name: &'static str| {
+        let hub_js = hub_js.clone();
+        async move {
+            let mut stream = hub_js.get_stream(name).await.expect("stream");
+            stream.info().await.expect("info").config.persist_mode
+        }
+    };
+    assert_eq!(mode("EF_SITE_store-1").await, Some(PersistenceMode::Async));
+
+    // And a copy made before, with the default mode (which cannot change after creation), keeps it: set-up works
+    hub_js
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: "EF_SITE_store-2".into(),
+            sources: Some(vec![async_nats::jetstream::stream::Source {
+                name: "EF_SITE_store-2".into(),
+                external: Some(async_nats::jetstream::stream::External {
+                    api_prefix: "$JS.store-2.API".into(),
+                    delivery_prefix: None,
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+        .await
+        .expect("an older copy");
+    replay::ensure_hub_copy_of_site(&hub_js, &token("store-2"), &policy)
+        .await
+        .expect("set-up of an older copy");
+    assert_ne!(mode("EF_SITE_store-2").await, Some(PersistenceMode::Async));
+}
