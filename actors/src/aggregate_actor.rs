@@ -275,7 +275,9 @@ pub(crate) fn apply_recorded<A: Aggregate>(
             }
         }
         clock.observe(r.envelope.hlc);
-        positions.advance(&r.stream, r.seq);
+        if r.last_in_message {
+            positions.advance(&r.stream, r.seq);
+        }
     }
 }
 

@@ -31,16 +31,40 @@ impl Positions {
 }
 
 /// One event as read from the log, with where it was read.
+///
+/// The events of one decision share one message, so they share `seq`; all but the last of them have
+/// `last_in_message: false`, and a reader moves its position to `seq` only after the last (a message is applied
+/// whole, or — read again — skipped whole).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recorded {
     /// Stream it was read from.
     pub stream: String,
-    /// Its sequence in that stream.
+    /// The sequence of its message in that stream.
     pub seq: u64,
     /// Server time of the append, milliseconds since the epoch (0 when unknown).
     pub stored_unix_ms: u64,
     /// The event.
     pub envelope: Envelope,
+    /// False for every event of a decision but its last.
+    pub last_in_message: bool,
+}
+
+impl Recorded {
+    /// The events of one message as read at `seq` of `stream`, in order.
+    pub fn of_message(stream: &str, seq: u64, stored_unix_ms: u64, envelopes: Vec<Envelope>) -> Vec<Recorded> {
+        let count = envelopes.len();
+        envelopes
+            .into_iter()
+            .enumerate()
+            .map(|(i, envelope)| Recorded {
+                stream: stream.to_string(),
+                seq,
+                stored_unix_ms,
+                envelope,
+                last_in_message: i + 1 == count,
+            })
+            .collect()
+    }
 }
 
 /// What a read returned: the decodable events, and how far each stream was scanned (quarantined messages

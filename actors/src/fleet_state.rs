@@ -53,10 +53,14 @@ impl FleetState {
             if let Err(e) = entry.state.apply(&recorded.envelope) {
                 tracing::error!(stream = %recorded.stream, seq = recorded.seq, error = %e, "event not applied");
             }
-            entry.positions.advance(&recorded.stream, recorded.seq);
+            if recorded.last_in_message {
+                entry.positions.advance(&recorded.stream, recorded.seq);
+            }
             entry.events += 1;
         }
-        self.mark_scanned(&recorded.stream, recorded.seq);
+        if recorded.last_in_message {
+            self.mark_scanned(&recorded.stream, recorded.seq);
+        }
     }
 
     /// Records that `stream` was read through `seq` (also past quarantined messages).

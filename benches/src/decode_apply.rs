@@ -54,6 +54,7 @@ pub fn run(encoded: &[EncodedEvent], subjects: &[String], stream: &str) -> anyho
             seq: i as u64 + 1,
             stored_unix_ms: 0,
             envelope,
+            last_in_message: true,
         });
     }
     let decode_apply = started.elapsed();
@@ -86,7 +87,7 @@ pub fn run(encoded: &[EncodedEvent], subjects: &[String], stream: &str) -> anyho
         let seq = i as u64 + 1;
         let subject = &subjects[event.node as usize];
         match decode_message(&quarantine, stream, seq, subject, 0, black_box(&event.bytes)) {
-            Some(recorded) => fleet.apply(&recorded),
+            Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
             None => fleet.mark_scanned(stream, seq),
         }
     }

@@ -1,11 +1,12 @@
 //! edgefleet-bench: how fast events decode and apply in memory, and how close `replay::rebuild_streams` comes to a
 //! raw JetStream read of the same 1,000,000-event stream (DESIGN §8: "replay must run near the raw read rate").
 //!
-//! With `--all` it also measures hub ingest with fsync per write, memory per actor, catch-up after a cut, sourcing
+//! With `--all` it also measures hub ingest with fsync per write, the cost of atomic decisions, memory per actor, catch-up after a cut, sourcing
 //! fan-in and rollout orchestration (see benches/README.md).
 //!
 //! Prints figures; asserts only correctness (every event applied, none quarantined), never speed.
 
+mod decisions;
 mod decode_apply;
 mod figures;
 mod ingest;
@@ -107,6 +108,8 @@ enum Part {
     Replay,
     /// Hub ingest of liveness transitions, fsync per write.
     Ingest,
+    /// Decisions of several events: one message each (atomic) against one message per event.
+    Decisions,
     /// RSS per live and per passivated actor.
     Memory,
     /// Catch-up of a site's backlog after a leaf-link cut.
@@ -152,6 +155,9 @@ fn main() -> anyhow::Result<()> {
         if interruptible(&runtime, "ingest", ingest::run(&options))? {
             return Ok(());
         }
+    }
+    if args.runs(Part::Decisions) && interruptible(&runtime, "decisions", decisions::run())? {
+        return Ok(());
     }
     if args.runs(Part::Memory) {
         memory::run(args.memory_actors)?;

@@ -20,7 +20,7 @@ pub mod subject;
 pub mod token;
 
 pub use aggregate::{AggregateKind, AggregateRef, Scope};
-pub use codec::{decode, encode, DecodeError, SCHEMA_VERSION};
+pub use codec::{decode, decode_message, encode, encode_decision, DecodeError, SCHEMA_VERSION};
 pub use envelope::Envelope;
 pub use event_id::EventId;
 pub use hlc::{Hlc, HlcClock};

@@ -5,7 +5,8 @@ use events::cluster::{ClusterEvent, ProfileRef};
 use events::node::{Disk, Inventory, Nic, NodeEvent, NodeRole};
 use events::site::SiteEvent;
 use events::{
-    decode, encode, AggregateKind, AggregateRef, DecodeError, Envelope, EventId, Hlc, Origin, Payload, Scope, Token,
+    decode, decode_message, encode, encode_decision, AggregateKind, AggregateRef, DecodeError, Envelope, EventId, Hlc,
+    Origin, Payload, Scope, Token,
 };
 use proptest::prelude::*;
 
@@ -139,6 +140,33 @@ proptest! {
     }
 
     #[test]
+    fn a_decision_decodes_whole_and_in_order(first in envelope(), ids in proptest::collection::vec(any::<u128>(), 1..6)) {
+        // The events of one decision: one aggregate, one origin.
+        let decision: Vec<Envelope> = std::iter::once(first.clone())
+            .chain(ids.into_iter().map(|id| Envelope { id: EventId(id), ..first.clone() }))
+            .collect();
+        prop_assert_eq!(decode_message(&encode_decision(&decision)), Ok(decision));
+    }
+
+    #[test]
+    fn a_cut_or_flipped_decision_never_panics(first in envelope(), index in any::<prop::sample::Index>(), mask in 1u8..=255) {
+        let decision = vec![first.clone(), Envelope { id: EventId(7), ..first }];
+        let mut bytes = encode_decision(&decision);
+        for cut in 0..bytes.len() {
+            prop_assert!(decode_message(&bytes[..cut]).is_err());
+        }
+        let i = index.index(bytes.len());
+        bytes[i] ^= mask;
+        let _ = decode_message(&bytes);
+        let _ = decode(&bytes);
+    }
+
+    #[test]
+    fn random_bytes_never_panic_the_message_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = decode_message(&bytes);
+    }
+
+    #[test]
     fn every_truncation_is_an_error(envelope in envelope()) {
         let bytes = encode(&envelope);
         for cut in 0..bytes.len() {
@@ -208,4 +236,40 @@ fn a_site_writing_an_intent_is_invalid() {
         payload: NodeEvent::Unassigned { generation: 1 }.into(),
     };
     assert!(matches!(decode(&encode(&envelope)), Err(DecodeError::Invalid(_))));
+}
+
+#[test]
+fn a_decision_mixing_two_aggregates_or_holding_one_event_is_refused() {
+    let node = |n: &str, id: u128| Envelope {
+        id: EventId(id),
+        aggregate: AggregateRef::node(&Token::new("a").expect("t"), &Token::new(n).expect("t")),
+        origin: Origin::Site(Token::new("a").expect("t")),
+        hlc: Hlc::default(),
+        by: None,
+        payload: NodeEvent::CameBack.into(),
+    };
+    let mixed = encode_decision(&[node("n1", 1), node("n2", 2)]);
+    assert!(
+        matches!(decode_message(&mixed), Err(DecodeError::InvalidDecision(ref why)) if why.contains("node/a/n2")),
+        "{:?}",
+        decode_message(&mixed)
+    );
+    // A frame of one event is not what the writer makes (it writes a plain envelope): refused.
+    let mut one = encode_decision(&[node("n1", 1), node("n1", 2)]);
+    let single_frame = {
+        let mut frame = one[..4].to_vec();
+        frame.extend(postcard::to_allocvec(&vec![node("n1", 1)]).expect("encode"));
+        frame
+    };
+    assert!(matches!(
+        decode_message(&single_frame),
+        Err(DecodeError::InvalidDecision(_))
+    ));
+    // A plain decoder refuses a frame by its version, so a reader too old for frames quarantines it.
+    assert!(matches!(
+        decode(&one),
+        Err(DecodeError::UnknownVersion { found: 0x8001 })
+    ));
+    one.truncate(4);
+    assert!(decode_message(&one).is_err());
 }

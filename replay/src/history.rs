@@ -62,8 +62,13 @@ pub fn merge_by_time(records: Vec<Recorded>) -> Vec<Recorded> {
             .min_by_key(|(_, key)| *key)
             .map(|(i, _)| i);
         let Some(lane) = next else { break };
-        if let Some(r) = lanes[lane].pop_front() {
+        // The events of one decision (one message) stay together.
+        while let Some(r) = lanes[lane].pop_front() {
+            let last = r.last_in_message;
             merged.push(r);
+            if last {
+                break;
+            }
         }
     }
     merged
@@ -88,17 +93,22 @@ pub async fn history(log: &JetStreamLog, aggregate: &AggregateRef) -> Result<Vec
 /// The aggregate's state at `at`, folded from its history.
 pub fn state_at(aggregate: &AggregateRef, history: &[HistoryEntry], at: At) -> AnyAggregate {
     let mut state = AnyAggregate::new(aggregate.kind);
+    // A decision is never shown half applied: once one of its events is in, the rest of its message is too.
+    let mut finishing: Option<(&str, u64)> = None;
     for entry in history {
-        let include = match at {
-            At::Seq(n) => entry.number <= n,
-            At::UnixMs(ms) => entry.recorded.envelope.hlc.physical_ms <= ms,
-        };
+        let rest_of_decision = finishing == Some((entry.recorded.stream.as_str(), entry.recorded.seq));
+        let include = rest_of_decision
+            || match at {
+                At::Seq(n) => entry.number <= n,
+                At::UnixMs(ms) => entry.recorded.envelope.hlc.physical_ms <= ms,
+            };
         if !include {
             break;
         }
         if let Err(e) = state.apply(&entry.recorded.envelope) {
             tracing::error!(error = %e, "history event not applied");
         }
+        finishing = (!entry.recorded.last_in_message).then_some((entry.recorded.stream.as_str(), entry.recorded.seq));
     }
     state
 }

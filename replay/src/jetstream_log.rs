@@ -78,28 +78,27 @@ fn unavailable(e: ReadError) -> LogError {
 }
 
 impl JetStreamLog {
-    /// Sequences of the longest prefix of `events` already stored on `subject` right after `expected`.
+    /// The sequence of the message right after `expected` on `subject`, if it carries `msg_id`.
     async fn already_stored(
         &self,
         stream: &str,
         subject: &str,
         expected: u64,
-        events: &[Envelope],
-    ) -> Result<Vec<u64>, LogError> {
+        msg_id: &str,
+    ) -> Result<Option<u64>, LogError> {
         let js = self.homes.of(stream);
         let Some(last) = last_seq_on_subject(&js, stream, subject).await.map_err(unavailable)? else {
-            return Ok(vec![]);
+            return Ok(None);
         };
-        let mut stored = Vec::new();
-        read_range(&js, stream, Some(subject), expected + 1, last, |m| stored.push(m))
-            .await
-            .map_err(unavailable)?;
-        Ok(stored
-            .iter()
-            .zip(events)
-            .take_while(|(m, e)| m.msg_id.as_deref() == Some(e.msg_id().as_str()))
-            .map(|(m, _)| m.seq)
-            .collect())
+        let mut next = None;
+        read_range(&js, stream, Some(subject), expected + 1, last, |m| {
+            if next.is_none() {
+                next = Some(m);
+            }
+        })
+        .await
+        .map_err(unavailable)?;
+        Ok(next.filter(|m| m.msg_id.as_deref() == Some(msg_id)).map(|m| m.seq))
     }
 }
 
@@ -118,7 +117,7 @@ impl JetStreamLog {
             .await
             .map_err(unavailable)?;
         for m in raw {
-            if let Some(recorded) = decode_message(
+            if let Some(events) = decode_message(
                 &self.quarantine,
                 stream,
                 m.seq,
@@ -126,7 +125,7 @@ impl JetStreamLog {
                 m.stored_unix_ms,
                 &m.payload,
             ) {
-                tail.records.push(recorded);
+                tail.records.extend(events);
             }
         }
         tail.scanned.advance(stream, highest);
@@ -190,43 +189,46 @@ impl EventLog for JetStreamLog {
                 aggregate: aggregate.clone(),
             });
         };
-        let mut expected = expected_last;
-        let mut written = Vec::with_capacity(events.len());
-        let mut next = 0;
-        while next < events.len() {
-            let envelope = &events[next];
-            debug_assert_eq!(&envelope.aggregate, aggregate, "append of a foreign aggregate's event");
-            let message = PublishMessage::build()
-                .payload(events::encode(envelope).into())
-                .message_id(envelope.msg_id())
-                .expected_last_subject_sequence(expected);
-            let acked = match self.homes.of(&stream).send_publish(subject.clone(), message).await {
-                Ok(ack) => ack.await,
-                Err(e) => Err(e),
-            };
-            match acked {
-                Ok(ack) => {
-                    expected = ack.sequence;
-                    written.push((stream.clone(), ack.sequence));
-                    next += 1;
-                }
-                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
-                    // The server checks the expected sequence before deduplicating, so a retry whose first try
-                    // was stored (ack lost) lands here. It is ours if the events after `expected` carry our ids.
-                    let ours = self
-                        .already_stored(&stream, &subject, expected, &events[next..])
-                        .await?;
-                    if ours.is_empty() {
-                        return Err(LogError::Conflict { subject, expected });
+        debug_assert!(
+            events.iter().all(|e| &e.aggregate == aggregate),
+            "append of a foreign aggregate's event"
+        );
+        let Some(first) = events.first() else {
+            return Ok(vec![]);
+        };
+        // One decision, one message: every event of it is stored, or none (see `events::encode_decision`).
+        let message = PublishMessage::build()
+            .payload(events::encode_decision(events).into())
+            .message_id(first.msg_id())
+            .expected_last_subject_sequence(expected_last);
+        let acked = match self.homes.of(&stream).send_publish(subject.clone(), message).await {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
+        let seq = match acked {
+            Ok(ack) => ack.sequence,
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                // The server checks the expected sequence before deduplicating, so a retry whose first try was
+                // stored (ack lost) lands here. It is ours if the message after `expected_last` carries our id.
+                match self
+                    .already_stored(&stream, &subject, expected_last, &first.msg_id())
+                    .await?
+                {
+                    Some(seq) => {
+                        tracing::debug!(%subject, seq, "retried append was already stored");
+                        seq
                     }
-                    tracing::debug!(%subject, count = ours.len(), "retried append was already stored");
-                    next += ours.len();
-                    expected = ours.last().copied().unwrap_or(expected);
-                    written.extend(ours.into_iter().map(|seq| (stream.clone(), seq)));
+                    None => {
+                        return Err(LogError::Conflict {
+                            subject,
+                            expected: expected_last,
+                        })
+                    }
                 }
-                Err(e) => return Err(publish_error(&subject, e.kind(), e.to_string())),
             }
-        }
+            Err(e) => return Err(publish_error(&subject, e.kind(), e.to_string())),
+        };
+        let written = events.iter().map(|_| (stream.clone(), seq)).collect();
         Ok(written)
     }
 }

@@ -131,7 +131,7 @@ pub fn fold_records(records: &[LogRecord], quarantine: &Quarantine) -> FleetStat
             Err(_) => "unknown".into(),
         };
         match decode_message(quarantine, &stream, record.seq, &record.subject, 0, &record.payload) {
-            Some(recorded) => fleet.apply(&recorded),
+            Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
             None => fleet.mark_scanned(&stream, record.seq),
         }
     }

@@ -4,9 +4,10 @@ use crate::quarantine::{Quarantine, QuarantinedMessage};
 use actors::Recorded;
 use events::subject;
 
-/// Decodes `payload` read from `stream` at `seq`; on failure records it in `quarantine` and returns `None`.
+/// Decodes `payload` read from `stream` at `seq` into its events (one, or every event of one decision); on failure
+/// records it in `quarantine` and returns `None`.
 ///
-/// Beyond the codec's own checks, the event must sit on the subject its aggregate and writer belong on — a valid
+/// Beyond the codec's own checks, the events must sit on the subject their aggregate and writer belong on — a valid
 /// event published on a foreign subject is as suspect as corrupt bytes.
 pub fn decode_message(
     quarantine: &Quarantine,
@@ -15,22 +16,20 @@ pub fn decode_message(
     subject_str: &str,
     stored_unix_ms: u64,
     payload: &[u8],
-) -> Option<Recorded> {
-    let reason = match events::decode(payload) {
-        Ok(envelope) => {
-            if subject::is_subject_of(subject_str, envelope.origin.writer(), &envelope.aggregate) {
-                return Some(Recorded {
-                    stream: stream.to_string(),
-                    seq,
-                    stored_unix_ms,
-                    envelope,
-                });
+) -> Option<Vec<Recorded>> {
+    let reason = match events::decode_message(payload) {
+        Ok(envelopes) => match envelopes.first() {
+            // A frame holds one aggregate's events from one origin (checked by the codec), so the first speaks
+            // for all.
+            Some(first) if subject::is_subject_of(subject_str, first.origin.writer(), &first.aggregate) => {
+                return Some(Recorded::of_message(stream, seq, stored_unix_ms, envelopes));
             }
-            format!(
+            Some(first) => format!(
                 "event for {} from {} published on foreign subject",
-                envelope.aggregate, envelope.origin
-            )
-        }
+                first.aggregate, first.origin
+            ),
+            None => "a message without events".to_string(),
+        },
         Err(e) => e.to_string(),
     };
     quarantine.record(QuarantinedMessage::new(stream, seq, subject_str, reason, payload));

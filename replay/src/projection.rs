@@ -115,7 +115,7 @@ impl Projection {
                 return; // already applied (a consumer restarted behind what was applied)
             }
             match decode_message(&self.quarantine, stream, seq, subject, stored_unix_ms, payload) {
-                Some(recorded) => fleet.apply(&recorded),
+                Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
                 None => fleet.mark_scanned(stream, seq),
             }
         }

@@ -128,7 +128,7 @@ fn apply_batch(fleet: &mut FleetState, quarantine: &Quarantine, batch: Batch) {
     let stream = batch.stream.as_str();
     for m in batch.messages {
         match decode_message(quarantine, stream, m.seq, &m.subject, m.stored_unix_ms, &m.payload) {
-            Some(recorded) => fleet.apply(&recorded),
+            Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
             None => fleet.mark_scanned(stream, m.seq),
         }
     }

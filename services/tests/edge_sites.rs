@@ -341,7 +341,7 @@ async fn a_long_cut_with_100000_site_events_catches_up() {
     .await;
     let catch_up = healed.elapsed();
     eprintln!(
-        "FIGURE catch-up after a cut holding {events_during_cut} site events: {:.2} s ({:.0} events/s; written at the site in {write_s:.1} s, fsync per write on both sides)",
+        "FIGURE catch-up after a cut holding {events_during_cut} site events: {:.2} s ({:.0} events/s; written at the site in {write_s:.1} s, fsync per write at the site, the hub copy asynchronous)",
         catch_up.as_secs_f64(),
         events_during_cut as f64 / catch_up.as_secs_f64()
     );

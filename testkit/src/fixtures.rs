@@ -122,18 +122,19 @@ impl FixtureLog {
     pub fn fleet(&self) -> actors::fleet_state::FleetState {
         let mut fleet = actors::fleet_state::FleetState::new();
         for record in &self.records {
-            let Ok(envelope) = events::decode(&record.payload) else {
+            let Ok(envelopes) = events::decode_message(&record.payload) else {
                 continue;
             };
-            let Some(stream) = subject::stream(envelope.origin.writer(), &envelope.aggregate) else {
+            let Some(first) = envelopes.first() else {
                 continue;
             };
-            fleet.apply(&actors::Recorded {
-                stream,
-                seq: record.seq,
-                stored_unix_ms: envelope.hlc.physical_ms,
-                envelope,
-            });
+            let Some(stream) = subject::stream(first.origin.writer(), &first.aggregate) else {
+                continue;
+            };
+            let stored_unix_ms = first.hlc.physical_ms;
+            for recorded in actors::Recorded::of_message(&stream, record.seq, stored_unix_ms, envelopes) {
+                fleet.apply(&recorded);
+            }
         }
         fleet
     }
