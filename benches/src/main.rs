@@ -9,6 +9,7 @@
 mod decisions;
 mod decode_apply;
 mod figures;
+mod fleet_scale;
 mod ingest;
 mod machine;
 mod memory;
@@ -87,6 +88,12 @@ struct Args {
     /// Rollout: waves.
     #[arg(long, default_value = "1,10%,50%,100%")]
     rollout_waves: String,
+    /// Fleet scale: site streams at the hub.
+    #[arg(long, default_value_t = 1000)]
+    fleet_sites: u32,
+    /// Fleet scale: nodes per site.
+    #[arg(long, default_value_t = 100)]
+    fleet_nodes: u32,
 }
 
 impl Args {
@@ -118,6 +125,8 @@ enum Part {
     Fanin,
     /// Rollout orchestration over simulated clusters.
     Rollout,
+    /// A thousand sites at the hub's projection: build, memory, restart, nodes ls / sites ls.
+    Fleet,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -174,6 +183,15 @@ fn main() -> anyhow::Result<()> {
     }
     if args.runs(Part::Rollout) {
         rollout_orchestration::run(args.rollout_clusters, args.rollout_sites, &args.rollout_waves)?;
+    }
+    if args.runs(Part::Fleet) {
+        let fleet = fleet_scale::FleetScale {
+            sites: args.fleet_sites,
+            nodes_per_site: args.fleet_nodes,
+        };
+        if interruptible(&runtime, "fleet scale", fleet.run())? {
+            return Ok(());
+        }
     }
 
     println!("total wall time: {}", secs(started.elapsed()));

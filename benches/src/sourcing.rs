@@ -5,8 +5,9 @@ use crate::stream_load::{load, LoadOptions};
 use crate::workload::Workload;
 use anyhow::{bail, Context as _};
 use async_nats::jetstream::context::Context;
-use async_nats::jetstream::stream::{Config, External, RetentionPolicy, Source, StorageType};
+use async_nats::jetstream::stream::{Config, External, PersistenceMode, RetentionPolicy, Source, StorageType};
 use events::subject;
+use futures::StreamExt as _;
 use replay::StreamPolicy;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -39,6 +40,8 @@ async fn messages(js: &Context, stream: &str) -> u64 {
 struct CopyTimes {
     /// Until the first message showed in any copy (leaf reconnect and source retry).
     first: Duration,
+    /// Until every copy had begun to copy.
+    all_started: Duration,
     /// Until every copy was full.
     all: Duration,
 }
@@ -51,14 +54,19 @@ async fn wait_for_copies(
     deadline: Duration,
 ) -> anyhow::Result<CopyTimes> {
     let mut pending: BTreeSet<String> = streams.into_iter().collect();
+    let mut not_started = pending.clone();
     let started = Instant::now();
     let mut first = None;
+    let mut all_started = None;
     while !pending.is_empty() {
         let mut done = Vec::new();
         for stream in &pending {
             let held = messages(js, stream).await;
             if held > 0 && first.is_none() {
                 first = Some(started.elapsed());
+            }
+            if held > 0 && not_started.remove(stream) && not_started.is_empty() {
+                all_started = Some(started.elapsed());
             }
             if held > expected {
                 bail!("{stream} holds {held} messages, more than the {expected} written");
@@ -86,6 +94,7 @@ async fn wait_for_copies(
     let all = started.elapsed();
     Ok(CopyTimes {
         first: first.unwrap_or(all),
+        all_started: all_started.unwrap_or(all),
         all,
     })
 }
@@ -109,8 +118,12 @@ async fn resume_when_answering(js: &Context, domain: &str, streams: &[&str]) -> 
         tokio::time::sleep(POLL).await;
     }
     let answered = started.elapsed();
-    for stream in streams {
-        replay::resume_source(js, stream).await?;
+    // The hub resumes each site's copy from that site's own beacon listener, so many at once.
+    let mut resumes = futures::stream::iter(streams)
+        .map(|stream| replay::resume_source(js, stream))
+        .buffer_unordered(32);
+    while let Some(resumed) = resumes.next().await {
+        resumed?;
     }
     Ok(answered)
 }
@@ -234,6 +247,7 @@ pub async fn fanin(n: u32, k: u64) -> anyhow::Result<()> {
                 retention: RetentionPolicy::Limits,
                 duplicate_window: policy.duplicate_window,
                 allow_direct: true,
+                persist_mode: Some(PersistenceMode::Async),
                 sources: Some(vec![Source {
                     name: stream.clone(),
                     external: Some(External {
@@ -251,21 +265,28 @@ pub async fn fanin(n: u32, k: u64) -> anyhow::Result<()> {
     let written = write_started.elapsed();
     let healed = Instant::now();
     proxy.heal();
-    let times = wait_for_copies(&hub_js, streams, k, Duration::from_secs(900)).await?;
+    let names: Vec<&str> = streams.iter().map(String::as_str).collect();
+    let answered = resume_when_answering(&hub_js, "fleet", &names).await?;
+    let resumed = healed.elapsed();
+    let times = wait_for_copies(&hub_js, streams.clone(), k, Duration::from_secs(900)).await?;
     let took = healed.elapsed();
     let copying = times.all.saturating_sub(times.first);
     let total = u64::from(n) * k;
     println!(
         "sourcing fan-in, {} site streams x {} events: {} events in {} = {} events/s from heal to every copy \
-         full; of that {} until the first message arrived, then {} = {} events/s  (one leaf server in domain \
-         fleet, hub copies sourced via $JS.fleet.API, default fsync interval to isolate sourcing; streams written \
-         and copies created while cut in {})",
+         full; every copy had begun {} after the heal (the leaf answered at {}, all {} copies resumed by {}), \
+         then {} = {} events/s  (one leaf server in domain fleet, hub copies sourced via $JS.fleet.API with \
+         persist_mode async, default fsync interval to isolate sourcing; streams written and copies created while \
+         cut in {})",
         count(u64::from(n)),
         count(k),
         count(total),
         secs(took),
         rate(total, took),
-        secs(times.first),
+        secs(resumed + times.all_started),
+        secs(answered),
+        count(u64::from(n)),
+        secs(resumed),
         secs(copying),
         rate(total, copying),
         secs(written),

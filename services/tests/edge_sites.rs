@@ -491,3 +491,34 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn a_hub_copy_that_stops_copying_is_found_stalled_by_sequences_and_resumed() {
+    // Given a connected site whose copy at the hub holds all of its events
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::start(dir.path()).await;
+    let site = Site::start(dir.path(), &hub, "kiosk", &[]).await;
+    write_site_events(&site, 10).await;
+    converged(&hub, &site, CONVERGE).await;
+
+    // When the copy's source goes away without a word (as a stalled source does: no error, a lag of 0) and the
+    // site writes on
+    let js = hub.site_js(&site.id).await;
+    let mut copy = js.get_stream("EF_SITE_kiosk").await.expect("copy");
+    let mut config = copy.info().await.expect("info").config.clone();
+    config.sources = Some(vec![]);
+    js.update_stream(&config).await.expect("source removed");
+    write_site_events(&site, 50).await;
+
+    // Then the hub sees the copy behind the site's beacon and standing still, says so, and sets it up again
+    eventually("the hub reports the stalled copy", Duration::from_secs(40), || async {
+        let log = hub.process.log_text();
+        log.contains("copy of the site's stream stalled").then_some(())
+    })
+    .await;
+    let (_, state) = converged(&hub, &site, CONVERGE).await;
+    assert!(state.len() >= 50, "{} aggregates", state.len());
+    let view = hub.api_with("sites.get", serde_json::json!({"id": "kiosk"})).await;
+    assert_eq!(view["copy"], "caught-up", "{view}");
+    assert_eq!(view["replication_lag"], 0, "{view}");
+}

@@ -159,6 +159,29 @@ impl ClusterView {
     }
 }
 
+/// How the hub's copy of a site's stream is doing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CopyHealth {
+    /// The copy holds everything the site's last beacon said it has.
+    #[default]
+    CaughtUp,
+    /// Behind, and moving (or not behind long enough to tell).
+    Copying,
+    /// Behind, and not moving for `hub::copy_watch::STALLED_AFTER` while the site is connected.
+    Stalled,
+}
+
+impl std::fmt::Display for CopyHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CopyHealth::CaughtUp => "caught-up",
+            CopyHealth::Copying => "copying",
+            CopyHealth::Stalled => "stalled",
+        })
+    }
+}
+
 /// A site's link as the hub sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -197,6 +220,10 @@ pub struct SiteView {
     pub replication_lag: u64,
     /// Site events the hub holds.
     pub copied_events: u64,
+    /// How the hub's copy of the site's stream is doing: `caught-up`, `copying`, or `stalled` (behind the site and
+    /// not moving while the site is connected; the hub then sets the copy up again).
+    #[serde(default)]
+    pub copy: CopyHealth,
     /// Messages of the site's stream the hub could not read and quarantined.
     pub quarantined: u64,
     /// Operator labels.

@@ -7,6 +7,7 @@
 //! after a restart lives only in memory.
 
 mod api;
+pub mod copy_watch;
 pub mod hub_server;
 mod planner;
 mod site_accounts;

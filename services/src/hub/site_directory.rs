@@ -7,6 +7,7 @@
 //! A beacon can only come from the site itself: only that site's leaf credential may publish on its beacon subject
 //! in its account, and the hub listens for each site on that site's account alone.
 
+use super::copy_watch::{self, CopyHealth, CopyProgress};
 use super::site_accounts::{self, SiteAccount};
 use crate::process_projection::ProcessProjection;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
@@ -36,6 +37,8 @@ pub struct SiteLink {
     pub node_heartbeat_ms_ago: BTreeMap<String, u64>,
     /// True once the site's credentials were revoked (`edgefleet sites revoke`).
     pub revoked: bool,
+    /// How far the hub's copy of the site's stream went, and when it last moved.
+    pub copy: Option<CopyProgress>,
 }
 
 impl SiteLink {
@@ -43,6 +46,12 @@ impl SiteLink {
     pub fn connected(&self) -> bool {
         self.last_seen
             .is_some_and(|at| (at.elapsed().as_millis() as u64) < CONNECTED_WITHIN_MS)
+    }
+
+    /// How the hub's copy of the site's stream is doing, now that it holds `copied`.
+    pub fn copy_health(&self, copied: u64) -> CopyHealth {
+        let now = Instant::now();
+        CopyProgress::observe(self.copy, copied, now).health(self.site_last_seq, self.connected(), now)
     }
 
     /// Milliseconds since the site last heard `node`, as of now.
@@ -219,12 +228,41 @@ impl SiteDirectory {
                 Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
             }
         }
-        let mut links = self.links.borrow_mut();
-        let link = links.entry(site.clone()).or_default();
-        link.last_seen = Some(Instant::now());
-        link.last_seen_unix_ms = Some(actors::process_clock::system_wall_ms());
-        link.site_last_seq = beacon.site_last_seq;
-        link.node_heartbeat_ms_ago = beacon.node_heartbeat_ms_ago;
+        let now = Instant::now();
+        let stream = subject::site_stream(site);
+        let copied = self.projection.projection.high_water(&stream);
+        let remedy = {
+            let mut links = self.links.borrow_mut();
+            let link = links.entry(site.clone()).or_default();
+            link.last_seen = Some(now);
+            link.last_seen_unix_ms = Some(actors::process_clock::system_wall_ms());
+            link.site_last_seq = beacon.site_last_seq;
+            link.node_heartbeat_ms_ago = beacon.node_heartbeat_ms_ago;
+            let mut copy = CopyProgress::observe(link.copy, copied, now);
+            let remedy = copy.needs_remedy(link.site_last_seq, true, now);
+            if remedy {
+                copy.remedied_at = Some(now);
+            }
+            link.copy = Some(copy);
+            remedy
+        };
+        if remedy {
+            tracing::warn!(
+                %site,
+                copied,
+                site_last_seq = beacon.site_last_seq,
+                "the hub's copy of the site's stream stalled (behind the site and not moving for {:?}): setting it \
+                 up again and resuming its source",
+                copy_watch::STALLED_AFTER
+            );
+            let resumed = match replay::ensure_hub_copy_of_site(&account.js, site, &self.policy).await {
+                Ok(()) => replay::resume_source(&account.js, &stream).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = resumed {
+                tracing::warn!(%site, error = %e, "the stalled copy was not resumed; trying again later");
+            }
+        }
     }
 }
 

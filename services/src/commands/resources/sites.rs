@@ -23,6 +23,7 @@ const COLUMNS: &[Column<'static, SiteView>] = &[
         or_dash(s.last_seen_unix_ms.map(rfc3339_ms))
     }),
     ("LAG", &lag),
+    ("COPY", &|s: &SiteView| s.copy.to_string()),
     ("EVENTS AT HUB", &|s: &SiteView| s.copied_events.to_string()),
     ("QUARANTINED", &|s: &SiteView| s.quarantined.to_string()),
     ("LABELS", &|s: &SiteView| labels(&s.labels)),

@@ -38,6 +38,7 @@ fn view(context: &Call<'_>, site: &Token) -> SiteView {
         last_seen_unix_ms: link.last_seen_unix_ms,
         replication_lag: link.site_last_seq.saturating_sub(copied),
         copied_events: copied,
+        copy: link.copy_health(copied),
         quarantined,
         labels: Default::default(),
         timezone: None,
