@@ -72,6 +72,34 @@ impl FleetState {
             .filter_map(move |(a, e)| Some((a.scope.site()?, &a.id, pick(&e.state)?)))
     }
 
+    /// The nodes of the fleet (of `site` only, if given) in (site, id) order, starting after the node `after`
+    /// (`(site, id)`), as (site, id, state): one range scan however far into the fleet the page starts.
+    pub fn nodes_from<'f>(
+        &'f self,
+        after: Option<(&Token, &Token)>,
+        site: Option<&Token>,
+    ) -> impl Iterator<Item = (&'f Token, &'f Token, &'f NodeState)> + 'f {
+        let site_start = site.map(|s| AggregateRef::node(s, &first_token()));
+        let after = after.map(|(s, id)| AggregateRef::node(s, id));
+        let start = match (after, site_start) {
+            (Some(after), Some(site_start)) if site_start > after => Bound::Included(site_start),
+            (Some(after), _) => Bound::Excluded(after),
+            (None, Some(site_start)) => Bound::Included(site_start),
+            (None, None) => Bound::Included(AggregateRef {
+                kind: AggregateKind::Node,
+                scope: Scope::All,
+                id: first_token(),
+            }),
+        };
+        let site = site.cloned();
+        self.aggregates
+            .range((start, Bound::Unbounded))
+            .take_while(move |(a, _)| {
+                a.kind == AggregateKind::Node && site.as_ref().is_none_or(|s| a.scope.site() == Some(s))
+            })
+            .filter_map(|(a, e)| Some((a.scope.site()?, &a.id, NodeState::of(&e.state)?)))
+    }
+
     /// A node of a site, if the log holds any event of it.
     pub fn node(&self, site: &Token, id: &Token) -> Option<&NodeState> {
         self.get(&AggregateRef::node(site, id)).and_then(NodeState::of)
@@ -155,5 +183,69 @@ impl FleetState {
         self.rollout_ids()
             .filter_map(|id| Some((id.clone(), self.rollout(id)?)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Recorded;
+    use events::node::NodeEvent;
+    use events::{Envelope, EventId, Hlc, Origin};
+
+    fn token(s: &str) -> Token {
+        Token::new(s).expect("test token")
+    }
+
+    /// A fleet with the nodes `(site, id)` registered.
+    fn fleet_of(nodes: &[(&str, &str)]) -> FleetState {
+        let mut fleet = FleetState::new();
+        for (seq, (site, id)) in nodes.iter().enumerate() {
+            let envelope = Envelope {
+                id: EventId(seq as u128 + 1),
+                aggregate: AggregateRef::node(&token(site), &token(id)),
+                origin: Origin::Site(token(site)),
+                hlc: Hlc::default(),
+                by: None,
+                payload: NodeEvent::CameBack.into(),
+            };
+            let stream = format!("EF_SITE_{site}");
+            for recorded in Recorded::of_message(&stream, seq as u64 + 1, 0, vec![envelope]) {
+                fleet.apply(&recorded);
+            }
+        }
+        fleet
+    }
+
+    fn page(fleet: &FleetState, after: Option<(&str, &str)>, site: Option<&str>) -> Vec<String> {
+        let after = after.map(|(s, id)| (token(s), token(id)));
+        let site = site.map(token);
+        fleet
+            .nodes_from(after.as_ref().map(|(s, id)| (s, id)), site.as_ref())
+            .map(|(s, id, _)| format!("{s}/{id}"))
+            .collect()
+    }
+
+    #[test]
+    fn nodes_page_in_site_then_id_order_from_just_after_the_cursor() {
+        let fleet = fleet_of(&[("b", "n2"), ("a", "n1"), ("b", "n1"), ("c", "n1"), ("a", "n2")]);
+        assert_eq!(page(&fleet, None, None), ["a/n1", "a/n2", "b/n1", "b/n2", "c/n1"]);
+        assert_eq!(page(&fleet, Some(("a", "n2")), None), ["b/n1", "b/n2", "c/n1"]);
+        assert_eq!(
+            page(&fleet, Some(("b", "n15")), None),
+            ["b/n2", "c/n1"],
+            "a cursor need not exist"
+        );
+        assert_eq!(page(&fleet, None, Some("b")), ["b/n1", "b/n2"]);
+        assert_eq!(page(&fleet, Some(("b", "n1")), Some("b")), ["b/n2"]);
+        assert_eq!(
+            page(&fleet, Some(("a", "n1")), Some("b")),
+            ["b/n1", "b/n2"],
+            "a cursor before the site"
+        );
+        assert!(
+            page(&fleet, Some(("c", "n1")), Some("b")).is_empty(),
+            "a cursor past the site"
+        );
     }
 }

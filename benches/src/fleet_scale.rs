@@ -17,6 +17,8 @@ use testkit::NatsServer;
 
 /// Events per node: Registered, Joined, Provisioning, Ready, then one liveness change.
 const EVENTS_PER_NODE: u64 = 5;
+/// Nodes in one `nodes.list` answer (the API's `NODE_PAGE`).
+const NODE_PAGE: usize = 500;
 /// Reads timed for each query figure.
 const QUERY_ROUNDS: u32 = 30;
 
@@ -30,7 +32,11 @@ pub struct FleetScale {
 
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf has no preconditions; it only reads a system constant.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * u64::try_from(page).unwrap_or(4096)
@@ -71,7 +77,10 @@ fn node_row(site: &events::Token, id: &events::Token, node: &actors::node::NodeS
 impl FleetScale {
     /// Loads the streams, builds the projection and prints every figure.
     pub async fn run(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.sites > 0 && self.nodes_per_site > 0, "--fleet-sites and --fleet-nodes must be > 0");
+        anyhow::ensure!(
+            self.sites > 0 && self.nodes_per_site > 0,
+            "--fleet-sites and --fleet-nodes must be > 0"
+        );
         let server = NatsServer::builder("fleet-scale")
             .jetstream_domain("hub")
             .start()
@@ -94,7 +103,15 @@ impl FleetScale {
                 acks_in_flight: 1024,
                 msg_id: true,
             };
-            load(&js, &stream, &workload.subjects(), site.as_str(), &workload.encode(per_site), &options).await?;
+            load(
+                &js,
+                &stream,
+                &workload.subjects(),
+                site.as_str(),
+                &workload.encode(per_site),
+                &options,
+            )
+            .await?;
             streams.push(stream);
         }
         let total = per_site * u64::from(self.sites);
@@ -117,12 +134,31 @@ impl FleetScale {
             .iter()
             .map(|stream| {
                 projection.claim(stream);
-                tokio::spawn(replay::projection::follow(Arc::clone(&projection), js.clone(), stream.clone()))
+                tokio::spawn(replay::projection::follow(
+                    Arc::clone(&projection),
+                    js.clone(),
+                    stream.clone(),
+                ))
             })
             .collect();
-        let caught_up = |p: &Projection| streams.iter().all(|s| p.high_water(s) >= per_site);
-        while !caught_up(&projection) {
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "projection not built within 600 s");
+        let behind = |p: &Projection| -> Vec<(String, u64)> {
+            streams
+                .iter()
+                .map(|s| (s.clone(), p.high_water(s)))
+                .filter(|(_, seq)| *seq < per_site)
+                .collect()
+        };
+        loop {
+            let short = behind(&projection);
+            if short.is_empty() {
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(120),
+                "projection not built within 120 s: {} streams behind, e.g. {:?}",
+                short.len(),
+                &short[..short.len().min(5)]
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let cold = started.elapsed();
@@ -155,7 +191,10 @@ impl FleetScale {
         let started = Instant::now();
         let restored = replay::restore_projection(&homes, &store).await.context("restoring")?;
         let restore = started.elapsed();
-        anyhow::ensure!(restored.nodes().count() as u64 == nodes, "the restored projection lost nodes");
+        anyhow::ensure!(
+            restored.nodes().count() as u64 == nodes,
+            "the restored projection lost nodes"
+        );
         println!(
             "  hub restart: projection snapshot saved in {} ({} in redb), restored and checked against {} streams \
              in {} (then each follower reads only its tail)",
@@ -172,6 +211,17 @@ impl FleetScale {
                 serde_json::to_vec(&rows).map(|bytes| bytes.len()).unwrap_or(0)
             })
         })?;
+        let (middle_site, middle_node) = (testkit::token(&format!("s{:04}", self.sites / 2)), testkit::token("n0"));
+        let (page, page_json) = timed(|| {
+            projection.read(|fleet| {
+                let rows: Vec<serde_json::Value> = fleet
+                    .nodes_from(Some((&middle_site, &middle_node)), None)
+                    .take(NODE_PAGE)
+                    .map(|(s, id, n)| node_row(s, id, n))
+                    .collect();
+                serde_json::to_vec(&rows).map(|bytes| bytes.len()).unwrap_or(0)
+            })
+        })?;
         let (sites_ls, _) = timed(|| {
             projection.read(|fleet| {
                 streams
@@ -181,11 +231,18 @@ impl FleetScale {
             })
         })?;
         println!(
-            "  nodes ls over the projection ({} nodes, rows built and encoded as JSON): {}; one answer would be {} \
-             of JSON",
+            "  every node over the projection ({} nodes, rows built and encoded as JSON): {}; as one answer it would \
+             be {} of JSON, beyond a NATS message, hence pages",
             count(nodes),
             percentiles(&nodes_ls),
             megabytes(json as u64),
+        );
+        println!(
+            "  one nodes.list page ({NODE_PAGE} nodes after a cursor half-way through the fleet, as JSON): {}, {} \
+             per page; the CLI's nodes ls reads {} such pages",
+            percentiles(&page),
+            megabytes(page_json as u64),
+            count(nodes.div_ceil(NODE_PAGE as u64)),
         );
         println!(
             "  sites ls over the projection ({} sites' copy marks): {}",

@@ -9,6 +9,7 @@
 
 use crate::message_decoder::decode_message;
 use crate::quarantine::Quarantine;
+use crate::stream_reader::last_seq;
 use actors::fleet_state::FleetState;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::consumer::DeliverPolicy;
@@ -21,6 +22,10 @@ use tokio::sync::watch;
 
 /// Pause before following a stream again after an error.
 const RETRY_MS: u64 = 500;
+/// How long a follower may go without a message before it asks whether the stream moved on without it. With a
+/// thousand ordered consumers on one connection, some were seen to stop delivering without an error (their
+/// streams ahead of them); a follower that finds its stream ahead starts again from what it applied.
+const STALL_CHECK: Duration = Duration::from_secs(3);
 
 /// One process's projection of the streams it holds.
 pub struct Projection {
@@ -144,12 +149,39 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
     };
     let consumer = handle.create_consumer(config).await.map_err(|e| e.to_string())?;
     let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
-    while let Some(next) = messages.next().await {
-        let message = next.map_err(|e| e.to_string())?;
-        let info = message.info().map_err(|e| e.to_string())?;
-        let seq = info.stream_sequence;
-        let stored_unix_ms = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
-        projection.apply(stream, seq, message.subject.as_str(), stored_unix_ms, &message.payload);
+    // Fires at most every STALL_CHECK; re-armed lazily (not per message) from the time of the last message.
+    let mut quiet = Box::pin(tokio::time::sleep(STALL_CHECK));
+    let mut last_message = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            next = messages.next() => {
+                let Some(next) = next else { return Ok(()) };
+                let message = next.map_err(|e| e.to_string())?;
+                let info = message.info().map_err(|e| e.to_string())?;
+                let seq = info.stream_sequence;
+                let stored_unix_ms = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+                projection.apply(stream, seq, message.subject.as_str(), stored_unix_ms, &message.payload);
+                last_message = tokio::time::Instant::now();
+            }
+            () = &mut quiet => {
+                let quiet_until = last_message + STALL_CHECK;
+                if tokio::time::Instant::now() < quiet_until {
+                    quiet.as_mut().reset(quiet_until);
+                    continue;
+                }
+                // Quiet for a while: fine if the stream has nothing new, a stalled consumer if it has.
+                let last = last_seq(js, stream).await.map_err(|e| e.to_string())?.unwrap_or(0);
+                let applied = projection.high_water(stream);
+                if last > applied {
+                    tracing::warn!(stream, applied, last, "projection consumer stalled; following again from what it applied");
+                    return Err(format!(
+                        "consumer stalled: applied through {applied}, the stream holds {last}; following again"
+                    ));
+                }
+                last_message = tokio::time::Instant::now();
+                quiet.as_mut().reset(last_message + STALL_CHECK);
+            }
+        }
     }
-    Ok(())
 }

@@ -459,6 +459,35 @@ async fn sites_ls_and_nodes_ls_show_connection_lag_and_heartbeats() {
     })
     .await;
     assert_eq!(nodes[0]["site"], "cafe");
+    // nodes.list answers a page at a time, in (site, node) order, after a cursor; the CLI above read every page
+    let ids = |page: serde_json::Value| -> Vec<String> {
+        let rows = page.as_array().cloned().unwrap_or_default();
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r["site"].as_str().unwrap_or("?"),
+                    r["id"].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    };
+    let first = hub.api_with("nodes.list", serde_json::json!({"limit": 1})).await;
+    assert_eq!(ids(first), ["cafe/n1"]);
+    let after_n1 = serde_json::json!({"limit": 1, "after": {"site": "cafe", "id": "n1"}});
+    assert_eq!(ids(hub.api_with("nodes.list", after_n1).await), ["cafe/n2"]);
+    let after_n2 = serde_json::json!({"after": {"site": "cafe", "id": "n2"}});
+    assert!(ids(hub.api_with("nodes.list", after_n2).await).is_empty());
+    let huge = serde_json::json!({"limit": 1_000_000});
+    assert_eq!(
+        ids(hub.api_with("nodes.list", huge).await).len(),
+        2,
+        "a limit beyond the page size is the page size"
+    );
+    let malformed = hub
+        .api_with("nodes.list", serde_json::json!({"after": "cafe/n1"}))
+        .await;
+    assert_eq!(malformed["error"]["code"], 400, "{malformed}");
     let table = cli(vec!["--hub".into(), hub.url(), "nodes".into(), "ls".into()]);
     assert!(table.starts_with("SITE  NODE  STATE  CLUSTER  ROLE"), "{table}");
     let sites = cli(vec!["sites".into(), "ls".into(), "--hub".into(), hub.url()]);

@@ -41,6 +41,26 @@ pub struct NodeFilter {
     /// Only nodes carrying all these labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Only nodes after this one, in (site, node) order: the last node of the page before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<NodePosition>,
+    /// At most this many nodes (default and most: [`NODE_PAGE`]). A page this full may have more after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// The most nodes one `nodes.list` answer holds: a few hundred kilobytes of JSON, well inside a NATS message
+/// (100,000 nodes in one answer would be tens of megabytes).
+pub const NODE_PAGE: usize = 500;
+
+/// Where a page of nodes ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodePosition {
+    /// The node's site.
+    pub site: Token,
+    /// The node.
+    pub id: Token,
 }
 
 /// `nodes.assign`.

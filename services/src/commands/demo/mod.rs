@@ -156,12 +156,12 @@ async fn tell_the_story(
          id) from their bundles; the hub sources each site's stream"
     ));
     let nodes_total = site_count * args.nodes as usize;
-    let unassigned = NodeFilter {
-        state: Some(NodeLifecycle::Unassigned),
-        ..NodeFilter::default()
-    };
     until("every node registered", 60, || async {
-        let nodes: Vec<NodeView> = api.call("nodes.list", &unassigned).await.ok()?;
+        let filter = NodeFilter {
+            state: Some(NodeLifecycle::Unassigned),
+            ..NodeFilter::default()
+        };
+        let nodes = crate::commands::resources::nodes::list_all(&api, filter).await.ok()?;
         (nodes.len() == nodes_total).then_some(())
     })
     .await?;

@@ -2,7 +2,7 @@
 
 use super::api_client::HubApi;
 use super::tables::{ago, labels, or_dash, pairs, print_list, print_one, Column};
-use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef};
+use crate::api_types::requests::{Assign, Label, NodeFilter, NodePosition, NodeRef, NODE_PAGE};
 use crate::api_types::views::NodeView;
 use crate::cli::{NodesCommand, OutputFormat};
 
@@ -34,6 +34,26 @@ const DETAIL: &[Column<'static, NodeView>] = &[
     ("SLOT", &|n: &NodeView| or_dash(n.os_slot)),
 ];
 
+/// Every node `filter` selects, page by page (`nodes.list` answers at most [`NODE_PAGE`] at a time).
+pub async fn list_all(api: &HubApi, mut filter: NodeFilter) -> anyhow::Result<Vec<NodeView>> {
+    let mut nodes = Vec::new();
+    loop {
+        let page: Vec<NodeView> = api.call("nodes.list", &filter).await?;
+        let more = page.len() >= filter.limit.unwrap_or(NODE_PAGE).min(NODE_PAGE);
+        filter.after = match (more, page.last()) {
+            (true, Some(last)) => Some(NodePosition {
+                site: events::Token::new(&last.site)?,
+                id: events::Token::new(&last.id)?,
+            }),
+            _ => None,
+        };
+        nodes.extend(page);
+        if filter.after.is_none() {
+            return Ok(nodes);
+        }
+    }
+}
+
 /// Runs a nodes subcommand.
 pub async fn run(api: &HubApi, format: OutputFormat, command: NodesCommand) -> anyhow::Result<()> {
     let one = |node: &NodeView| print_one(format, node, COLUMNS);
@@ -43,8 +63,9 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: NodesCommand) -> a
                 site,
                 state,
                 labels: pairs(labels),
+                ..NodeFilter::default()
             };
-            let nodes: Vec<NodeView> = api.call("nodes.list", &filter).await?;
+            let nodes = list_all(api, filter).await?;
             print_list(format, &nodes, COLUMNS)
         }
         NodesCommand::Get { id, site } => {

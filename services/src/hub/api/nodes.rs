@@ -2,7 +2,7 @@
 //! assignment costs one log read (the actor's catch-up) before its append.
 
 use super::context::Call;
-use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef};
+use crate::api_types::requests::{Assign, Label, NodeFilter, NodeRef, NODE_PAGE};
 use crate::api_types::views::NodeView;
 use crate::api_types::ApiError;
 use actors::node::{NodeCommand, NodeState};
@@ -31,17 +31,19 @@ fn resolve(context: &Call<'_>, id: &Token, site: Option<&Token>) -> Result<(Aggr
     Ok((aggregate, state))
 }
 
-/// `nodes.list`.
+/// `nodes.list`: one page of at most [`NODE_PAGE`] nodes in (site, node) order, after `filter.after`.
 pub fn list(context: &Call<'_>, filter: NodeFilter) -> Vec<NodeView> {
+    let limit = filter.limit.unwrap_or(NODE_PAGE).clamp(1, NODE_PAGE);
+    let after = filter.after.as_ref().map(|p| (&p.site, &p.id));
     let nodes: Vec<(AggregateRef, NodeState)> = context.read(|fleet| {
         fleet
-            .nodes()
-            .filter(|(site, _, n)| {
+            .nodes_from(after, filter.site.as_ref())
+            .filter(|(_, _, n)| {
                 n.status.inventory.is_some()
-                    && filter.site.as_ref().is_none_or(|s| s == *site)
                     && filter.state.is_none_or(|s| s == n.lifecycle())
                     && filter.labels.iter().all(|(k, v)| n.spec.labels.get(k) == Some(v))
             })
+            .take(limit)
             .map(|(site, id, n)| (AggregateRef::node(site, id), n.clone()))
             .collect()
     });
