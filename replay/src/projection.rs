@@ -24,8 +24,12 @@ use tokio::sync::watch;
 const RETRY_MS: u64 = 500;
 /// How long a follower may go without a message before it asks whether the stream moved on without it. With a
 /// thousand ordered consumers on one connection, some were seen to stop delivering without an error (their
-/// streams ahead of them); a follower that finds its stream ahead starts again from what it applied.
+/// streams ahead of them); a follower that finds its stream ahead starts again from what it applied. A stream
+/// found idle is asked again after twice as long, up to [`STALL_CHECK_MAX`], so a hub following a thousand quiet
+/// copies asks a few dozen times a second, not hundreds.
 const STALL_CHECK: Duration = Duration::from_secs(3);
+/// The longest a quiet follower waits between two checks.
+const STALL_CHECK_MAX: Duration = Duration::from_secs(30);
 
 /// One process's projection of the streams it holds.
 pub struct Projection {
@@ -149,8 +153,9 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
     };
     let consumer = handle.create_consumer(config).await.map_err(|e| e.to_string())?;
     let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
-    // Fires at most every STALL_CHECK; re-armed lazily (not per message) from the time of the last message.
-    let mut quiet = Box::pin(tokio::time::sleep(STALL_CHECK));
+    // Fires at most every `check_after`; re-armed lazily (not per message) from the time of the last message.
+    let mut check_after = STALL_CHECK;
+    let mut quiet = Box::pin(tokio::time::sleep(check_after));
     let mut last_message = tokio::time::Instant::now();
     loop {
         tokio::select! {
@@ -163,9 +168,10 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
                 let stored_unix_ms = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
                 projection.apply(stream, seq, message.subject.as_str(), stored_unix_ms, &message.payload);
                 last_message = tokio::time::Instant::now();
+                check_after = STALL_CHECK;
             }
             () = &mut quiet => {
-                let quiet_until = last_message + STALL_CHECK;
+                let quiet_until = last_message + check_after;
                 if tokio::time::Instant::now() < quiet_until {
                     quiet.as_mut().reset(quiet_until);
                     continue;
@@ -180,7 +186,8 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
                     ));
                 }
                 last_message = tokio::time::Instant::now();
-                quiet.as_mut().reset(last_message + STALL_CHECK);
+                check_after = (check_after * 2).min(STALL_CHECK_MAX);
+                quiet.as_mut().reset(last_message + check_after);
             }
         }
     }
