@@ -24,6 +24,8 @@ pub struct StreamPolicy {
     pub site_max_bytes: i64,
     /// Window in which a retried append with the same event id is deduplicated.
     pub duplicate_window: Duration,
+    /// Copies of the intent stream kept by a clustered hub (1 on a single server, 3 on a three-server cluster).
+    pub intent_replicas: usize,
 }
 
 impl Default for StreamPolicy {
@@ -32,6 +34,7 @@ impl Default for StreamPolicy {
             site_max_age: Duration::from_secs(90 * 24 * 3600),
             site_max_bytes: DEFAULT_SITE_MAX_BYTES,
             duplicate_window: Duration::from_secs(10 * 60),
+            intent_replicas: 1,
         }
     }
 }
@@ -59,6 +62,14 @@ pub enum StreamSetupError {
         /// The cap asked for.
         max_bytes: i64,
     },
+    /// The cluster has fewer servers able to hold the stream than its replicas.
+    #[error("no room for stream {stream}: the cluster has fewer servers with JetStream than its {replicas} replicas")]
+    NoPeers {
+        /// The stream.
+        stream: String,
+        /// The replicas asked for.
+        replicas: usize,
+    },
     /// The stream already holds more than the new byte cap: applying it would discard the oldest events.
     #[error(
         "stream {stream} holds {held_bytes} bytes, more than the byte cap of {max_bytes} bytes it was given; \
@@ -76,12 +87,37 @@ pub enum StreamSetupError {
 }
 
 /// Creates the stream, or updates it to `config` if it exists (idempotent start-up).
+///
+/// On a cluster still forming, JetStream answers before it knows enough peers to place a replicated stream
+/// ("no suitable peers for placement"): that is retried for up to [`PEERS_WITHIN`].
 pub(crate) async fn create_or_update(js: &Context, config: Config) -> Result<(), StreamSetupError> {
+    let started = std::time::Instant::now();
+    loop {
+        match create_or_update_once(js, config.clone()).await {
+            Err(StreamSetupError::NoPeers { .. }) if started.elapsed() < PEERS_WITHIN => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// How long stream set-up waits for a forming cluster to know enough peers.
+const PEERS_WITHIN: Duration = Duration::from_secs(30);
+
+async fn create_or_update_once(js: &Context, config: Config) -> Result<(), StreamSetupError> {
     let stream = config.name.clone();
     let max_bytes = config.max_bytes;
+    let replicas = config.num_replicas;
     js.create_or_update_stream(config).await.map(|_| ()).map_err(|e| {
-        let no_room = matches!(e.kind(), CreateStreamErrorKind::JetStream(ref js_error)
-            if js_error.error_code() == ErrorCode::STORAGE_RESOURCES_EXCEEDED);
+        let code = match e.kind() {
+            CreateStreamErrorKind::JetStream(ref js_error) => Some(js_error.error_code()),
+            _ => None,
+        };
+        if code == Some(ErrorCode::CLUSTER_NO_PEERS) {
+            return StreamSetupError::NoPeers { stream, replicas };
+        }
+        let no_room = code == Some(ErrorCode::STORAGE_RESOURCES_EXCEEDED);
         if no_room {
             StreamSetupError::NoRoom { stream, max_bytes }
         } else {
@@ -127,6 +163,7 @@ pub async fn ensure_intent_stream(js: &Context, policy: &StreamPolicy) -> Result
             storage: StorageType::File,
             retention: RetentionPolicy::Limits,
             duplicate_window: policy.duplicate_window,
+            num_replicas: policy.intent_replicas.max(1),
             allow_direct: true,
             ..Default::default()
         },

@@ -124,6 +124,12 @@ impl NatsServerBuilder {
         self
     }
 
+    /// Makes the server a member of a cluster (give every member a distinct name).
+    pub fn cluster(mut self, routes: crate::ClusterRoutes) -> Self {
+        self.settings.cluster = Some(routes);
+        self
+    }
+
     /// Lets JetStream keep at most `bytes` on disk (`max_file_store`) instead of 75% of the disk free at start.
     /// Streams reserve their byte caps from it.
     pub fn max_file_store(mut self, bytes: u64) -> Self {

@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) auth_config: AuthConfig,
     /// `sync_interval: always`.
     pub(crate) sync_always: bool,
+    /// Membership of a cluster, if any.
+    pub(crate) cluster: Option<crate::ClusterRoutes>,
     /// `max_file_store`: what JetStream may keep on disk (the server's default: 75% of the disk free at start).
     pub(crate) max_file_store: Option<u64>,
     /// Appended verbatim.
@@ -51,6 +53,7 @@ impl Settings {
             auth_config: AuthConfig::default(),
             sync_always: false,
             max_file_store: None,
+            cluster: None,
             extra_config: String::new(),
         }
     }
@@ -120,6 +123,9 @@ pub(crate) fn render(settings: &Settings, ports: Ports, paths: Paths<'_>) -> Str
             lines.push("  ]".to_owned());
         }
         lines.push("}".to_owned());
+    }
+    if let Some(cluster) = &settings.cluster {
+        lines.extend(cluster.render_block(host, &dial_host(host)));
     }
     lines.extend(settings.auth_config.render_lines());
     lines.push(settings.extra_config.clone());

@@ -213,6 +213,11 @@ impl NatsServer {
         self.child.is_some()
     }
 
+    /// The server's name (`server_name`).
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
     /// Kills the process with SIGKILL now and waits for it to exit; the data dir is kept.
     ///
     /// Does nothing if the server is not running.
