@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod jetstream_log;
+pub mod lease;
 pub mod local_store;
 pub mod log_file;
 pub mod message_decoder;
