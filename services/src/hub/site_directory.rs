@@ -220,7 +220,8 @@ impl SiteDirectory {
         if revoked {
             return; // the server closes a revoked site's link; a beacon still in flight changes nothing
         }
-        if !self.link(site).is_some_and(|link| link.connected()) {
+        let back = !self.link(site).is_some_and(|link| link.connected());
+        if back {
             // Back after a cut or a hub restart: copy now rather than after the server's retry backoff.
             let stream = subject::site_stream(site);
             match replay::resume_source(&account.js, &stream).await {
@@ -238,7 +239,9 @@ impl SiteDirectory {
             link.last_seen_unix_ms = Some(actors::process_clock::system_wall_ms());
             link.site_last_seq = beacon.site_last_seq;
             link.node_heartbeat_ms_ago = beacon.node_heartbeat_ms_ago;
-            let mut copy = CopyProgress::observe(link.copy, copied, now);
+            // A copy could not move while the site was away: its clock starts again when the site is back.
+            let previous = if back { None } else { link.copy };
+            let mut copy = CopyProgress::observe(previous, copied, now);
             let remedy = copy.needs_remedy(link.site_last_seq, true, now);
             if remedy {
                 copy.remedied_at = Some(now);
