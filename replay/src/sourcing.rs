@@ -125,6 +125,20 @@ pub async fn ensure_site_copy_of_intents(
 /// the copy resumes from the source sequence recorded in its own messages, without duplicates. Call it when the
 /// link to the origin is known to be back. Returns false if the stream does not exist or has no sources.
 pub async fn resume_source(js: &Context, stream: &str) -> Result<bool, StreamSetupError> {
+    resume(js, stream, None).await
+}
+
+/// As [`resume_source`], putting back `sources` (what the copy should source) rather than what the stream has now:
+/// a copy left without its sources by an earlier, interrupted resume gets them back.
+pub async fn resume_source_as(js: &Context, stream: &str, sources: Vec<Source>) -> Result<bool, StreamSetupError> {
+    resume(js, stream, Some(sources)).await
+}
+
+/// How long putting sources back is retried: the server can be briefly unavailable (a config reload), and a copy
+/// must not be left without its sources.
+const PUT_BACK_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn resume(js: &Context, stream: &str, wanted: Option<Vec<Source>>) -> Result<bool, StreamSetupError> {
     let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
         stream: stream.to_string(),
         reason: e.to_string(),
@@ -134,20 +148,32 @@ pub async fn resume_source(js: &Context, stream: &str) -> Result<bool, StreamSet
         Err(_) => return Ok(false),
     };
     let config = handle.info().await.map_err(|e| failed(&e))?.config.clone();
-    let Some(sources) = config.sources.clone().filter(|s| !s.is_empty()) else {
+    let current = config.sources.clone().filter(|s| !s.is_empty());
+    let Some(sources) = wanted.or_else(|| current.clone()) else {
         return Ok(false);
     };
-    let without = Config {
-        sources: Some(vec![]),
-        ..config.clone()
-    };
-    js.update_stream(&without).await.map_err(|e| failed(&e))?;
+    if current.is_some() {
+        let without = Config {
+            sources: Some(vec![]),
+            ..config.clone()
+        };
+        js.update_stream(&without).await.map_err(|e| failed(&e))?;
+    }
     let with = Config {
         sources: Some(sources),
         ..config
     };
-    js.update_stream(&with).await.map_err(|e| failed(&e))?;
-    Ok(true)
+    let started = std::time::Instant::now();
+    loop {
+        match js.update_stream(&with).await {
+            Ok(_) => return Ok(true),
+            Err(e) if started.elapsed() >= PUT_BACK_WITHIN => return Err(failed(&e)),
+            Err(e) => {
+                tracing::debug!(stream, error = %e, "sources not put back yet; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
 }
 
 /// How far a sourced copy is behind its origin, as the copying server last saw it.

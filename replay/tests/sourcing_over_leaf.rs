@@ -194,3 +194,41 @@ async fn the_hub_copies_a_site_without_fsync_per_write_and_an_older_copy_keeps_i
         .expect("set-up of an older copy");
     assert_ne!(mode("EF_SITE_store-2").await, Some(PersistenceMode::Async));
 }
+
+#[tokio::test]
+async fn a_copy_left_without_its_sources_by_an_interrupted_resume_gets_them_back() {
+    // Given a site whose intent copy lost its sources (a resume removed them and the server refused to put them
+    // back: it was reloading its config)
+    let hub = NatsServer::hub().await.expect("hub");
+    let hub_js = js(&hub).await;
+    let policy = StreamPolicy::default();
+    replay::ensure_intent_stream(&hub_js, &policy).await.expect("intents");
+    let site = site_server(&hub, "s1").await;
+    let site_js = js(&site).await;
+    let mut copy = site_js.get_stream("EF_INTENT").await.expect("copy");
+    let mut config = copy.info().await.expect("info").config.clone();
+    config.sources = Some(vec![]);
+    site_js.update_stream(&config).await.expect("sources removed");
+    assert!(
+        !replay::resume_source(&site_js, "EF_INTENT").await.expect("resume"),
+        "nothing to resume from"
+    );
+
+    // When the site resumes it with the sources it should have
+    let wanted = replay::sourcing::intent_sources_from_hub_domain(&token("s1"));
+    let resumed = replay::sourcing::resume_source_as(&site_js, "EF_INTENT", wanted)
+        .await
+        .expect("resume");
+
+    // Then the copy sources again, and an intent for the site arrives
+    assert!(resumed);
+    let n1 = AggregateRef::node(&token("s1"), &token("n1"));
+    let intent = envelope(n1.clone(), Origin::Hub, NodeEvent::Unassigned { generation: 1 });
+    let hub_log = JetStreamLog::new(hub_js.clone(), Quarantine::in_memory());
+    hub_log
+        .append(&n1, Writer::Hub, 0, std::slice::from_ref(&intent))
+        .await
+        .expect("intent");
+    let site_log = JetStreamLog::new(site_js, Quarantine::in_memory());
+    assert_eq!(wait_for_events(&site_log, &n1, 1).await, vec![intent]);
+}

@@ -8,7 +8,6 @@
 use super::observer::SiteObserver;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};
-use replay::sourcing::IMAGE_BUCKET;
 use replay::Projection;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -17,8 +16,19 @@ use std::time::Duration;
 /// How long a beacon waits for the hub's answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(1);
 
-/// Sends beacons until aborted; resumes the site's sources whenever the hub answers again.
-pub async fn beacon(site: Token, observer: Rc<SiteObserver>, projection: Arc<Projection>, client: async_nats::Client) {
+/// The site's sourced copies and what each should source.
+pub type SourcedCopies = Vec<(String, Vec<async_nats::jetstream::stream::Source>)>;
+
+/// Sends beacons until aborted; resumes the site's sourced `copies` whenever the hub answers again, putting back
+/// the sources each should have (a resume cut short must not leave a copy without its sources), and tries again on
+/// the next beacon if a resume failed.
+pub async fn beacon(
+    site: Token,
+    observer: Rc<SiteObserver>,
+    projection: Arc<Projection>,
+    client: async_nats::Client,
+    copies: SourcedCopies,
+) {
     let js = async_nats::jetstream::new(client.clone());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let stream = subject::site_stream(&site);
@@ -39,16 +49,18 @@ pub async fn beacon(site: Token, observer: Rc<SiteObserver>, projection: Arc<Pro
             tokio::time::timeout(ANSWER_WITHIN, client.request(beacon_subject(&site), payload.into())).await,
             Ok(Ok(_))
         );
+        let mut resumed = true;
         if answered && !up {
             tracing::info!("hub link up: resuming the site's sourced copies");
-            for stream in [subject::INTENT_STREAM.to_string(), format!("OBJ_{IMAGE_BUCKET}")] {
-                if let Err(e) = replay::resume_source(&js, &stream).await {
-                    tracing::warn!(%stream, error = %e, "source not resumed; the server retries on its own");
+            for (stream, sources) in &copies {
+                if let Err(e) = replay::sourcing::resume_source_as(&js, stream, sources.clone()).await {
+                    tracing::warn!(%stream, error = %e, "source not resumed; trying again on the next beacon");
+                    resumed = false;
                 }
             }
         } else if !answered && up {
             tracing::warn!("hub link down: the site keeps working on its own");
         }
-        up = answered;
+        up = answered && resumed;
     }
 }

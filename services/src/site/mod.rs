@@ -85,9 +85,14 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             args.events_max_bytes
         )
     })?;
-    let intents = fleet_trust::site_intent_sources(&site).iter().map(source).collect();
-    replay::ensure_site_copy_of_intents(&js, intents, &policy).await?;
-    replay::sourcing::ensure_site_image_replica(&js, source(&fleet_trust::site_image_source(&site))).await?;
+    let intents: Vec<_> = fleet_trust::site_intent_sources(&site).iter().map(source).collect();
+    replay::ensure_site_copy_of_intents(&js, intents.clone(), &policy).await?;
+    let images = source(&fleet_trust::site_image_source(&site));
+    replay::sourcing::ensure_site_image_replica(&js, images.clone()).await?;
+    let sourced_copies: hub_beacon::SourcedCopies = vec![
+        (subject::INTENT_STREAM.to_string(), intents),
+        (format!("OBJ_{}", replay::sourcing::IMAGE_BUCKET), vec![images]),
+    ];
 
     let quarantine = Quarantine::persisted(store.clone());
     let homes = replay::StreamHomes::single(js.clone());
@@ -142,6 +147,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             observer,
             projection.projection.clone(),
             client.clone(),
+            sourced_copies,
         )),
     ];
     println!(
