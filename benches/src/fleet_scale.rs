@@ -5,6 +5,7 @@
 //! would carry.
 
 use crate::figures::{count, megabytes, rate, secs};
+use crate::memory::rss_bytes;
 use crate::stream_load::{load, LoadOptions};
 use crate::workload::Workload;
 use anyhow::Context as _;
@@ -28,18 +29,6 @@ pub struct FleetScale {
     pub sites: u32,
     /// Nodes per site.
     pub nodes_per_site: u32,
-}
-
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf has no preconditions; it only reads a system constant.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages * u64::try_from(page).unwrap_or(4096)
 }
 
 fn percentiles(histogram: &Histogram<u64>) -> String {
@@ -127,7 +116,7 @@ impl FleetScale {
         );
 
         // Cold: a projection following every stream from the start, as a hub without a snapshot does.
-        let rss_before = rss_bytes();
+        let rss_before = rss_bytes()?;
         let projection = Projection::new(replay::FleetState::new(), Quarantine::in_memory());
         let started = Instant::now();
         let followers: Vec<_> = streams
@@ -165,7 +154,7 @@ impl FleetScale {
         for follower in &followers {
             follower.abort();
         }
-        let rss_after = rss_bytes();
+        let rss_after = rss_bytes()?;
         let fleet = projection.snapshot();
         anyhow::ensure!(
             fleet.nodes().count() as u64 == nodes,

@@ -18,7 +18,7 @@ type NodeRegistry = Addr<Registry<NodeState, JetStreamLog, NoSnapshots>>;
 const QUERIES_IN_FLIGHT: usize = 512;
 
 /// Resident set size of this process in bytes (`/proc/self/statm` resident pages × page size).
-fn rss_bytes() -> anyhow::Result<u64> {
+pub(crate) fn rss_bytes() -> anyhow::Result<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").context("reading /proc/self/statm")?;
     let resident: u64 = statm
         .split_whitespace()

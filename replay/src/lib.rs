@@ -13,6 +13,7 @@ pub mod message_decoder;
 pub mod projection;
 pub mod projection_store;
 pub mod quarantine;
+mod quiet_timer;
 pub mod rebuild;
 pub mod sourcing;
 pub mod stream_homes;

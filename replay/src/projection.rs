@@ -9,6 +9,7 @@
 
 use crate::message_decoder::decode_message;
 use crate::quarantine::Quarantine;
+use crate::quiet_timer::QuietTimer;
 use crate::stream_reader::last_seq;
 use actors::fleet_state::FleetState;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
@@ -153,10 +154,7 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
     };
     let consumer = handle.create_consumer(config).await.map_err(|e| e.to_string())?;
     let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
-    // Fires at most every `check_after`; re-armed lazily (not per message) from the time of the last message.
-    let mut check_after = STALL_CHECK;
-    let mut quiet = Box::pin(tokio::time::sleep(check_after));
-    let mut last_message = tokio::time::Instant::now();
+    let mut quiet = QuietTimer::new(STALL_CHECK);
     loop {
         tokio::select! {
             biased;
@@ -167,15 +165,10 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
                 let seq = info.stream_sequence;
                 let stored_unix_ms = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
                 projection.apply(stream, seq, message.subject.as_str(), stored_unix_ms, &message.payload);
-                last_message = tokio::time::Instant::now();
-                check_after = STALL_CHECK;
+                quiet.heard();
+                quiet.set_period(STALL_CHECK);
             }
-            () = &mut quiet => {
-                let quiet_until = last_message + check_after;
-                if tokio::time::Instant::now() < quiet_until {
-                    quiet.as_mut().reset(quiet_until);
-                    continue;
-                }
+            () = quiet.quiet() => {
                 // Quiet for a while: fine if the stream has nothing new, a stalled consumer if it has.
                 let last = last_seq(js, stream).await.map_err(|e| e.to_string())?.unwrap_or(0);
                 let applied = projection.high_water(stream);
@@ -185,9 +178,7 @@ async fn consume(projection: &Projection, js: &Context, stream: &str, from: u64)
                         "consumer stalled: applied through {applied}, the stream holds {last}; following again"
                     ));
                 }
-                last_message = tokio::time::Instant::now();
-                check_after = (check_after * 2).min(STALL_CHECK_MAX);
-                quiet.as_mut().reset(last_message + check_after);
+                quiet.set_period((quiet.period() * 2).min(STALL_CHECK_MAX));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Reads a range of one stream with an ordered consumer (flow-controlled, batched by the server), for replay and
 //! aggregate loads.
 
+use crate::quiet_timer::QuietTimer;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::context::Context;
@@ -123,10 +124,8 @@ pub struct RangeReader {
     until_seq: u64,
     messages: Option<async_nats::jetstream::consumer::pull::Ordered>,
     highest: u64,
-    /// Fires at most every [`IDLE_TIMEOUT`]; the read gives up only if nothing arrived since `last_progress`
-    /// (re-arming a timer per message would cost more than the rest of the read).
-    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
-    last_progress: tokio::time::Instant,
+    /// The read gives up once nothing arrived for [`IDLE_TIMEOUT`].
+    idle: QuietTimer,
 }
 
 impl RangeReader {
@@ -144,8 +143,7 @@ impl RangeReader {
             until_seq,
             messages: None,
             highest: 0,
-            idle: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
-            last_progress: tokio::time::Instant::now(),
+            idle: QuietTimer::new(IDLE_TIMEOUT),
         };
         if until_seq < start_seq.max(1) {
             return Ok(reader);
@@ -180,35 +178,28 @@ impl RangeReader {
         let Some(messages) = self.messages.as_mut() else {
             return Ok(None);
         };
-        let next = loop {
-            tokio::select! {
-                biased;
-                next = messages.next() => match next {
-                    Some(next) => break next.map_err(|e| unavailable(stream, e))?,
-                    None => {
-                        self.messages = None;
-                        return Ok(None);
-                    }
-                },
-                () = &mut self.idle => {
-                    let quiet_until = self.last_progress + IDLE_TIMEOUT;
-                    if tokio::time::Instant::now() < quiet_until {
-                        self.idle.as_mut().reset(quiet_until);
-                        continue;
-                    }
-                    tracing::warn!(
-                        stream,
-                        start_seq = self.start_seq,
-                        until_seq = self.until_seq,
-                        highest = self.highest,
-                        "range read idle; treating as exhausted"
-                    );
+        let next = tokio::select! {
+            biased;
+            next = messages.next() => match next {
+                Some(next) => next.map_err(|e| unavailable(stream, e))?,
+                None => {
                     self.messages = None;
                     return Ok(None);
                 }
+            },
+            () = self.idle.quiet() => {
+                tracing::warn!(
+                    stream,
+                    start_seq = self.start_seq,
+                    until_seq = self.until_seq,
+                    highest = self.highest,
+                    "range read idle; treating as exhausted"
+                );
+                self.messages = None;
+                return Ok(None);
             }
         };
-        self.last_progress = tokio::time::Instant::now();
+        self.idle.heard();
         let (seq, pending, stored_unix_ms) = {
             let info = next.info().map_err(|e| unavailable(stream, e))?;
             let stored = (info.published.unix_timestamp_nanos() / 1_000_000).max(0) as u64;

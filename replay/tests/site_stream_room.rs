@@ -10,6 +10,14 @@ use testkit::{token, NatsServer};
 
 const MIB: u64 = 1 << 20;
 
+/// The default policy with a site stream cap of `bytes`.
+fn capped(bytes: u64) -> StreamPolicy {
+    StreamPolicy {
+        site_max_bytes: bytes as i64,
+        ..StreamPolicy::default()
+    }
+}
+
 async fn server_with_store(bytes: u64) -> NatsServer {
     NatsServer::builder("small-disk")
         .jetstream_domain("store-1")
@@ -70,10 +78,7 @@ async fn a_cap_the_store_cannot_reserve_is_refused_plainly() {
     );
 
     // And a cap that fits is taken
-    let fits = StreamPolicy {
-        site_max_bytes: (32 * MIB) as i64,
-        ..StreamPolicy::default()
-    };
+    let fits = capped(32 * MIB);
     ensure_site_stream(&js, &token("store-1"), &fits)
         .await
         .expect("32 MiB fits");
@@ -84,10 +89,7 @@ async fn a_cap_below_what_the_stream_holds_is_refused_and_nothing_is_discarded()
     // Given a site stream holding 200 events of 1 KiB
     let server = server_with_store(256 * MIB).await;
     let js = jetstream(&server).await;
-    let roomy = StreamPolicy {
-        site_max_bytes: (16 * MIB) as i64,
-        ..StreamPolicy::default()
-    };
+    let roomy = capped(16 * MIB);
     ensure_site_stream(&js, &token("store-1"), &roomy)
         .await
         .expect("stream");
@@ -100,10 +102,7 @@ async fn a_cap_below_what_the_stream_holds_is_refused_and_nothing_is_discarded()
     }
 
     // When the site restarts with a cap of 64 KiB
-    let tight = StreamPolicy {
-        site_max_bytes: 64 * 1024,
-        ..StreamPolicy::default()
-    };
+    let tight = capped(64 * 1024);
     let refused = ensure_site_stream(&js, &token("store-1"), &tight)
         .await
         .expect_err("64 KiB would discard events");
@@ -117,10 +116,7 @@ async fn a_cap_below_what_the_stream_holds_is_refused_and_nothing_is_discarded()
     assert_eq!((info.state.messages, info.config.max_bytes), (200, 16 * MIB as i64));
 
     // And raising the cap is taken
-    let bigger = StreamPolicy {
-        site_max_bytes: (32 * MIB) as i64,
-        ..StreamPolicy::default()
-    };
+    let bigger = capped(32 * MIB);
     ensure_site_stream(&js, &token("store-1"), &bigger)
         .await
         .expect("raised");

@@ -33,6 +33,13 @@ pub struct HistoryRecord {
     /// The event exactly as the log stores it (versioned postcard envelope), base64: the reader decodes it with
     /// the same decoder as any log reader, and refuses what it cannot read.
     pub envelope: String,
+    /// False for every event of a multi-event decision but its last (they share one message).
+    #[serde(default = "last_by_default")]
+    pub last_in_message: bool,
+}
+
+fn last_by_default() -> bool {
+    true
 }
 
 impl HistoryRecord {

@@ -180,27 +180,12 @@ async fn fetch(
                     seq: r.seq,
                     stored_unix_ms: r.stored_unix_ms,
                     envelope,
-                    last_in_message: true,
+                    last_in_message: r.last_in_message,
                 },
             });
         }
         if done {
-            mark_decisions(&mut entries);
             return Ok(Ok(entries));
-        }
-    }
-}
-
-/// The events of one decision share a message (stream and sequence): all but the last of them are marked, so a
-/// fold of the history applies the decision whole.
-fn mark_decisions(entries: &mut [HistoryEntry]) {
-    for i in 1..entries.len() {
-        let same_message = {
-            let (before, this) = (&entries[i - 1].recorded, &entries[i].recorded);
-            before.stream == this.stream && before.seq == this.seq
-        };
-        if same_message {
-            entries[i - 1].recorded.last_in_message = false;
         }
     }
 }

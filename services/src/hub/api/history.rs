@@ -22,6 +22,7 @@ pub async fn list(context: &Call<'_>, request: HistoryRequest) -> Result<History
             seq: e.seq,
             stored_unix_ms: e.stored_unix_ms,
             envelope: HistoryRecord::encode_envelope(&e.recorded.envelope),
+            last_in_message: e.recorded.last_in_message,
         })
         .collect();
     Ok(HistoryPage {
