@@ -151,6 +151,35 @@ impl Lease {
     }
 }
 
+impl Lease {
+    /// Lets the lease go if this contender holds it, so another may take it at once (a record that ran out at the
+    /// epoch is past any margin). Holding nothing, or losing a race, is not an error.
+    pub async fn release(&self) -> Result<(), LeaseError> {
+        let failed = |e: &dyn std::fmt::Display| LeaseError {
+            key: self.key.clone(),
+            reason: e.to_string(),
+        };
+        let Some(entry) = self.store.entry(self.key.as_str()).await.map_err(|e| failed(&e))? else {
+            return Ok(());
+        };
+        let ours = entry.operation == Operation::Put
+            && serde_json::from_slice::<LeaseRecord>(&entry.value).is_ok_and(|record| record.holder == self.me);
+        if !ours {
+            return Ok(());
+        }
+        let record = LeaseRecord {
+            holder: self.me.clone(),
+            expires_unix_ms: 0,
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| failed(&e))?;
+        match self.store.update(self.key.as_str(), bytes.into(), entry.revision).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(()),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -216,9 +216,18 @@ pub async fn source_status(js: &Context, stream: &str) -> Result<Option<SourceSt
 /// The object-store bucket holding OS images at the hub; every site holds a sourced replica of the same name.
 pub const IMAGE_BUCKET: &str = "ef-images";
 
-/// At the hub: the image bucket (created if missing).
+/// At the hub: the image bucket (created if missing, with one copy; the hub creates it at start with as many
+/// copies as it keeps of the intents).
 pub async fn hub_image_store(
     js: &Context,
+) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
+    ensure_hub_image_store(js, 1).await
+}
+
+/// At the hub: the image bucket, created with `replicas` copies if missing.
+pub async fn ensure_hub_image_store(
+    js: &Context,
+    replicas: usize,
 ) -> Result<async_nats::jetstream::object_store::ObjectStore, StreamSetupError> {
     let failed = |e: &dyn std::fmt::Display| StreamSetupError::Failed {
         stream: format!("OBJ_{IMAGE_BUCKET}"),
@@ -231,6 +240,7 @@ pub async fn hub_image_store(
                 bucket: IMAGE_BUCKET.to_string(),
                 description: Some("edgefleet OS images".into()),
                 storage: StorageType::File,
+                num_replicas: replicas.max(1),
                 ..Default::default()
             })
             .await

@@ -19,15 +19,11 @@ async fn cluster_of_three() -> Vec<NatsServer> {
             .enumerate()
             .filter(|(j, _)| *j != i)
             .map(|(_, p)| *p)
-            .collect();
+            .collect::<Vec<u16>>();
         NatsServer::builder(&format!("hub-{i}"))
             .jetstream_domain("hub")
             .sync_always()
-            .cluster(ClusterRoutes {
-                name: "hub".into(),
-                port: routes[i],
-                peers,
-            })
+            .cluster(ClusterRoutes::on_loopback("hub", routes[i], &peers))
             .start()
     };
     // Started together: JetStream answers only once a quorum of the cluster is up.

@@ -55,3 +55,19 @@ async fn of_two_contenders_racing_for_a_free_lease_exactly_one_wins() {
         assert_eq!(winners, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_released_lease_is_taken_at_once_and_only_its_holder_can_release_it() {
+    let server = NatsServer::hub().await.expect("nats-server");
+    let js = async_nats::jetstream::new(server.connect().await.expect("connect"));
+    let (a, b) = (contender(&js, "hub-a").await, contender(&js, "hub-b").await);
+    assert!(a.try_hold(T0).await.expect("a").is_some());
+
+    // When hub-b tries to release hub-a's lease, nothing changes
+    b.release().await.expect("b's release is a no-op");
+    assert_eq!(b.try_hold(T0 + 1_000).await.expect("b"), None);
+
+    // When hub-a releases it, hub-b takes it at once
+    a.release().await.expect("a releases");
+    assert_eq!(b.try_hold(T0 + 1_000).await.expect("b"), Some(T0 + 11_000));
+}

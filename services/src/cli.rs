@@ -471,6 +471,7 @@ pub struct HubArgs {
     #[arg(long, default_value = "127.0.0.1:7422")]
     pub leaf_listen: String,
     /// The leafnode URL sites dial, written into their bundles (default: nats-leaf://<listen host>:<leaf port>).
+    /// In a cluster, every hub's leafnode URL, comma-separated: a site's link moves to another when one fails.
     #[arg(long)]
     pub leaf_url: Option<String>,
     /// Another name or address the hub is reached by (its TLS certificate covers it); repeatable.
@@ -479,6 +480,51 @@ pub struct HubArgs {
     /// A certificate of your own CA instead of one from the fleet CA (all three flags together).
     #[command(flatten)]
     pub tls: ServerTlsArgs,
+    /// Membership of a hub cluster.
+    #[command(flatten)]
+    pub cluster: HubClusterArgs,
+}
+
+/// One hub of a cluster of three: each runs its own nats-server, routed to the others (mutual TLS from the fleet
+/// CA), one JetStream cluster in domain `hub`.
+#[derive(Debug, Args)]
+pub struct HubClusterArgs {
+    /// This hub's name, distinct within a cluster (its nats-server's `server_name`, its name on leases).
+    #[arg(long, default_value = "hub")]
+    pub server_name: String,
+    /// Where this hub's server listens for routes from the other hubs (same host as --listen); makes it one of a
+    /// cluster.
+    #[arg(long, requires = "routes")]
+    pub cluster_listen: Option<String>,
+    /// Route URL of another hub of the cluster, nats-route://HOST:PORT; repeatable.
+    #[arg(long = "route", requires = "cluster_listen")]
+    pub routes: Vec<String>,
+    /// Copies JetStream keeps of the intent stream, the image bucket, leases and shared trust (default: 3 in a
+    /// cluster, 1 alone).
+    #[arg(long)]
+    pub replicas: Option<usize>,
+    /// Joins the fleet of another hub: its data dir (or a copy of its `trust/`, `ca.pem` and `admin.creds`) is
+    /// copied into this hub's data dir on the first start. Every hub of a cluster must share one trust root.
+    #[arg(long, value_parser = absolute_path)]
+    pub trust_from: Option<PathBuf>,
+}
+
+impl HubClusterArgs {
+    /// True if this hub is one of a cluster.
+    pub fn clustered(&self) -> bool {
+        self.cluster_listen.is_some()
+    }
+
+    /// How many copies JetStream keeps of what the hubs share.
+    pub fn replicas(&self) -> usize {
+        self.replicas
+            .unwrap_or(if self.clustered() {
+                (self.routes.len() + 1).min(3)
+            } else {
+                1
+            })
+            .max(1)
+    }
 }
 
 /// The TLS certificate a server presents, its key, and the CA that issued it (clients check the server against

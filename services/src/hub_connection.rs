@@ -53,12 +53,13 @@ impl HubAddress {
         Ok(options)
     }
 
-    /// Connects once (no retry), with `event_callback` if given.
+    /// Connects once (no retry) to the hub, or to one of the hubs of a cluster given as a comma-separated list.
     pub async fn connect(&self, name: &str) -> anyhow::Result<async_nats::Client> {
         let url = self.url()?;
+        let servers = server_addrs(url)?;
         self.options(name)
             .await?
-            .connect(url)
+            .connect(servers)
             .await
             .map_err(|e| explain_connect_error(url, self, e))
     }
@@ -67,6 +68,21 @@ impl HubAddress {
     pub async fn jetstream(&self) -> anyhow::Result<async_nats::jetstream::Context> {
         Ok(async_nats::jetstream::new(self.connect("edgefleet-cli").await?))
     }
+}
+
+/// The servers of `urls`: one URL, or several separated by commas (the hubs of a cluster).
+pub fn server_addrs(urls: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    let servers = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(|url| {
+            url.parse::<async_nats::ServerAddr>()
+                .with_context(|| format!("hub URL {url:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(!servers.is_empty(), "no hub URL in {urls:?}");
+    Ok(servers)
 }
 
 /// A connect error that says what to do about it.

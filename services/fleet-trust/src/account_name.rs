@@ -40,6 +40,12 @@ impl AccountName {
         Self("OPS".to_owned())
     }
 
+    /// The trust account: a hub cluster's shared trust material (bucket `ef-trust`), reachable only by the hub
+    /// processes (`trust/trust.creds`).
+    pub fn trust() -> Self {
+        Self("TRUST".to_owned())
+    }
+
     /// The account of `site`: its leaf connection and the hub's copies of its streams live here.
     pub fn site(site: &Token) -> Self {
         Self(format!("SITE_{site}"))

@@ -146,6 +146,22 @@ impl FleetCa {
         Ok(self.files(cert_path, key_path))
     }
 
+    /// Issues a route certificate for `names`: valid for server and client authentication, so the servers of a
+    /// cluster can check each other's routes both ways (`verify: true`).
+    pub fn issue_route_cert(
+        &self,
+        names: &ServerNames,
+        cert_path: &Path,
+        key_path: &Path,
+    ) -> Result<TlsFiles, TrustError> {
+        let common_name = "edgefleet hub route";
+        let mut params = issued_params(common_name);
+        params.subject_alt_names = names.subject_alt_names()?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        self.issue_pem(&params, common_name)?.write(cert_path, key_path)?;
+        Ok(self.files(cert_path, key_path))
+    }
+
     /// Issues a client certificate for `common_name` (for servers that verify client certificates).
     pub fn issue_client_cert(
         &self,

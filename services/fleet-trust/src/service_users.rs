@@ -20,6 +20,11 @@ pub fn hub_process_user() -> UserClaims {
     full_client()
 }
 
+/// The hub process in the TRUST account (`trust/trust.creds`): keeps the `ef-trust` bucket a hub cluster shares.
+pub fn trust_replica_user() -> UserClaims {
+    full_client()
+}
+
 /// The hub process's API service in the API account (`trust/api.creds`): answers `ef.api.v1.>`.
 pub fn api_service_user() -> UserClaims {
     full_client()

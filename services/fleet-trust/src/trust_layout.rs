@@ -9,9 +9,11 @@
 //! D/trust/system.creds              system account user, pushes account JWTs (0600)
 //! D/trust/hub.creds                 the hub process in the HUB account (0600)
 //! D/trust/api.creds                 the hub process's API service in the API account (0600)
+//! D/trust/trust.creds               the hub process in the TRUST account (0600): a hub cluster's shared trust
 //! D/trust/tls/ca.pem, ca-key.pem    the current fleet CA (key 0600)
 //! D/trust/tls/next-ca.pem, next-ca-key.pem   the next fleet CA, during a CA rotation only
 //! D/trust/tls/server.pem, server-key.pem     the hub's server certificate (key 0600)
+//! D/trust/tls/route.pem, route-key.pem       the hub server's route certificate, in a hub cluster (key 0600)
 //! D/trust/sites/<site>.json         a site's record (its leaf users, added/revoked times)
 //! D/trust/sites/<site>/hub.creds    the hub process in the site's account (0600)
 //! D/trust/users/<name>.json         an operator user's record
@@ -111,6 +113,8 @@ fixed_paths! {
     hub_creds = trust_dir / "hub.creds";
     /// The hub process's API service user in the API account.
     api_creds = trust_dir / "api.creds";
+    /// The hub process's user in the TRUST account (shares trust changes with the other hubs of a cluster).
+    trust_creds = trust_dir / "trust.creds";
     /// The site records and the hub's credentials inside each site's account.
     sites_dir = trust_dir / "sites";
     /// The operator user records.
@@ -129,6 +133,10 @@ fixed_paths! {
     server_cert = tls_dir / "server.pem";
     /// The hub's server certificate's private key.
     server_key = tls_dir / "server-key.pem";
+    /// The hub server's route certificate (server and client authentication, for a hub cluster's routes).
+    route_cert = tls_dir / "route.pem";
+    /// The route certificate's private key.
+    route_key = tls_dir / "route-key.pem";
 }
 
 #[cfg(test)]

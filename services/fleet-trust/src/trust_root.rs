@@ -23,7 +23,7 @@ use crate::jwt_encode::{now_s, sign_jwt};
 use crate::nkey::{check_public_key, AccountKey, OperatorKey, User};
 use crate::operator_claims::OperatorClaims;
 use crate::operator_mode_config::OperatorModeConfig;
-use crate::service_users::{api_service_user, hub_process_user, system_user};
+use crate::service_users::{api_service_user, hub_process_user, system_user, trust_replica_user};
 use crate::site_account::site_account_claims;
 use crate::tls_files::TlsFiles;
 use crate::trust_layout::TrustLayout;
@@ -42,6 +42,7 @@ pub struct TrustRoot {
     pub(crate) hub_account: AccountKey,
     pub(crate) api_account: AccountKey,
     pub(crate) ops_account: AccountKey,
+    pub(crate) trust_account: AccountKey,
     pub(crate) ca: FleetCa,
     /// The public key of the hub process's user in the HUB account (`trust/hub.creds`).
     pub(crate) hub_process_user: String,
@@ -65,6 +66,7 @@ impl TrustRoot {
             hub_account: account_key(AccountName::hub())?,
             api_account: account_key(AccountName::api())?,
             ops_account: account_key(AccountName::ops())?,
+            trust_account: account_key(AccountName::trust())?,
             ca: open_current_ca(&layout)?,
             layout,
             hub_process_user: String::new(),
@@ -75,6 +77,7 @@ impl TrustRoot {
             AccountName::hub(),
             AccountName::api(),
             AccountName::ops(),
+            AccountName::trust(),
         ] {
             root.ensure_account_jwt(&name)?;
         }
@@ -95,6 +98,12 @@ impl TrustRoot {
             &AccountName::api(),
             "api",
             &api_service_user(),
+        )?;
+        root.ensure_creds(
+            &root.layout.trust_creds(),
+            &AccountName::trust(),
+            "trust",
+            &trust_replica_user(),
         )?;
         root.ensure_builtin_admin()?;
         let resolver_dir = root.layout.resolver_dir();
@@ -131,6 +140,11 @@ impl TrustRoot {
     /// The OPS account's public key.
     pub fn ops_account_public_key(&self) -> String {
         self.ops_account.public_key()
+    }
+
+    /// The TRUST account's public key.
+    pub fn trust_account_public_key(&self) -> String {
+        self.trust_account.public_key()
     }
 
     /// The current fleet CA (the one that issues server and site certificates).
@@ -242,8 +256,20 @@ impl TrustRoot {
         })
     }
 
+    /// The hub server's route certificate for `names` (server and client authentication, from the current CA),
+    /// for the mutual TLS between the servers of a hub cluster; issued at every start like the server certificate.
+    pub fn issue_hub_route_cert(&self, names: &ServerNames) -> Result<TlsFiles, TrustError> {
+        let files = self
+            .ca
+            .issue_route_cert(names, &self.layout.route_cert(), &self.layout.route_key())?;
+        Ok(TlsFiles {
+            ca: self.layout.ca_bundle(),
+            ..files
+        })
+    }
+
     /// The operator-mode server config: this operator, the system account, the full resolver in the trust
-    /// directory, and the SYS, HUB, API and OPS accounts preloaded (site accounts come from the resolver
+    /// directory, and the SYS, HUB, API, OPS and TRUST accounts preloaded (site accounts come from the resolver
     /// directory and pushes).
     pub fn operator_mode_config(&self) -> Result<OperatorModeConfig, TrustError> {
         let preload = [
@@ -251,6 +277,7 @@ impl TrustRoot {
             (AccountName::hub(), self.hub_account_public_key()),
             (AccountName::api(), self.api_account_public_key()),
             (AccountName::ops(), self.ops_account_public_key()),
+            (AccountName::trust(), self.trust_account_public_key()),
         ]
         .into_iter()
         .map(|(name, public_key)| {

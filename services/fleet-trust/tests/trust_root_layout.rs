@@ -192,7 +192,8 @@ fn the_operator_mode_config_preloads_the_fixed_accounts() {
             root.system_account_public_key(),
             root.hub_account_public_key(),
             root.api_account_public_key(),
-            root.ops_account_public_key()
+            root.ops_account_public_key(),
+            root.trust_account_public_key()
         ]
     );
     assert_eq!(config.system_account, root.system_account_public_key());

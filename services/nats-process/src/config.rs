@@ -125,7 +125,7 @@ pub(crate) fn render(settings: &Settings, ports: Ports, paths: Paths<'_>) -> Str
         lines.push("}".to_owned());
     }
     if let Some(cluster) = &settings.cluster {
-        lines.extend(cluster.render_block(host, &dial_host(host)));
+        lines.extend(cluster.render_block(host));
     }
     lines.extend(settings.auth_config.render_lines());
     lines.push(settings.extra_config.clone());
@@ -144,7 +144,7 @@ pub(crate) fn dial_host(listen_host: &str) -> String {
 }
 
 /// `host:port`, with an IPv6 host in brackets.
-fn host_port(host: &str, port: u16) -> String {
+pub(crate) fn host_port(host: &str, port: u16) -> String {
     let host = unbracketed(host);
     if host.contains(':') {
         format!("[{host}]:{port}")

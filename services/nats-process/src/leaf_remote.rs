@@ -11,7 +11,8 @@ use crate::conf_string::config_string;
 #[derive(Clone, PartialEq, Eq)]
 pub struct LeafRemote {
     /// The hub's leafnodes URL, `nats-leaf://host:port`; may carry `user:password@` when the
-    /// hub authenticates leaves by password.
+    /// hub authenticates leaves by password. A hub of several servers is a comma-separated list of their URLs: the
+    /// link dials one and moves to another when it fails.
     pub url: String,
     /// A `.creds` file (JWT and seed) the link authenticates with; needs an operator-mode hub.
     pub credentials: Option<PathBuf>,
@@ -35,7 +36,17 @@ impl LeafRemote {
     /// The remote as one config map on one line:
     /// `{ url: "…", credentials: "…", account: "…", tls: { ca_file: "…" } }`.
     pub(crate) fn render(&self) -> String {
-        let mut fields = vec![format!("url: {}", config_string(&self.url))];
+        let urls: Vec<String> = self
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(config_string)
+            .collect();
+        let mut fields = vec![match urls.as_slice() {
+            [one] => format!("url: {one}"),
+            _ => format!("urls: [{}]", urls.join(", ")),
+        }];
         if let Some(credentials) = &self.credentials {
             fields.push(format!(
                 "credentials: {}",
@@ -57,7 +68,15 @@ impl LeafRemote {
 impl std::fmt::Debug for LeafRemote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LeafRemote")
-            .field("url", &url_without_secret(&self.url))
+            .field(
+                "url",
+                &self
+                    .url
+                    .split(',')
+                    .map(url_without_secret)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
             .field("credentials", &self.credentials)
             .field("local_account", &self.local_account)
             .field("ca", &self.ca)
@@ -107,6 +126,14 @@ mod tests {
             remote.render(),
             "{ url: \"nats-leaf://hub:7422\", credentials: \"/site/leaf.creds\", account: \"SITE\", \
              tls: { ca_file: \"/site/ca.pem\" } }"
+        );
+    }
+
+    #[test]
+    fn a_hub_of_several_servers_is_a_list_of_urls() {
+        assert_eq!(
+            LeafRemote::new("nats-leaf://a:7422, nats-leaf://b:7422,nats-leaf://c:7422").render(),
+            "{ urls: [\"nats-leaf://a:7422\", \"nats-leaf://b:7422\", \"nats-leaf://c:7422\"] }"
         );
     }
 

@@ -1,13 +1,17 @@
 //! The hub's own nats-server, secured: operator mode with the fleet's trust root (every connection authenticated,
 //! accounts resolved from the hub's data dir), TLS on the client and leafnode ports from the fleet CA (or the
-//! certificate the user supplied), JetStream in domain `hub` with fsync on every write.
+//! certificate the user supplied), JetStream in domain `hub` with fsync on every write; in a hub cluster, routes to
+//! the other hubs' servers in mutual TLS.
 
 use crate::cli::HubArgs;
 use anyhow::Context;
 use fleet_trust::{ServerNames, TrustRoot};
-use nats_process::{ClientCredentials, NatsServer, TlsFiles};
+use nats_process::{ClientCredentials, ClusterRoutes, NatsServer, TlsFiles};
 use std::net::IpAddr;
 use std::path::PathBuf;
+
+/// The name of a hub cluster (the same on every hub).
+pub const CLUSTER_NAME: &str = "edgefleet-hub";
 
 /// The hub's server and the CA its clients trust.
 pub struct HubServer {
@@ -30,7 +34,23 @@ pub async fn start(args: &HubArgs, trust: &TrustRoot) -> anyhow::Result<HubServe
     let tls = server_tls(args, trust, &host)?;
     let ca = tls.ca.clone();
     let auth = trust.operator_mode_config()?.render();
-    let server = NatsServer::builder("hub")
+    let mut builder = NatsServer::builder(&args.cluster.server_name);
+    if let Some(listen) = &args.cluster.cluster_listen {
+        let (cluster_host, port) = crate::listen_addr::parse(listen).context("--cluster-listen")?;
+        anyhow::ensure!(
+            cluster_host == host,
+            "--listen and --cluster-listen must use the same host (got {host} and {cluster_host})"
+        );
+        // Routes are mutual TLS from the fleet CA: only another hub of this fleet can join.
+        let route_tls = trust.issue_hub_route_cert(&server_names(&host, &args.tls_names)?)?;
+        builder = builder.cluster(ClusterRoutes {
+            name: CLUSTER_NAME.to_owned(),
+            port,
+            routes: args.cluster.routes.clone(),
+            tls: Some(route_tls),
+        });
+    }
+    let server = builder
         .jetstream_domain(replay::HUB_DOMAIN)
         .sync_always()
         .listen_host(&host)

@@ -9,10 +9,13 @@
 mod api;
 pub mod copy_watch;
 pub mod hub_server;
+pub mod leadership;
 mod planner;
 mod site_accounts;
 pub mod site_directory;
 pub mod storage_watch;
+pub mod trust_copy;
+pub mod trust_replica;
 
 use crate::cli::HubArgs;
 use crate::data_dir_lock::DataDirLock;
@@ -20,19 +23,28 @@ use crate::process_projection::ProcessProjection;
 use crate::server_supervisor::Supervisor;
 use anyhow::Context;
 use fleet_trust::TrustRoot;
+use leadership::Leadership;
 use replay::{LocalStore, Quarantine, StreamHomes, StreamPolicy};
 use site_directory::{HubAccess, SiteDirectory};
+use std::future::Future;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use storage_watch::StorageWatch;
 use tokio::sync::Notify;
+use trust_replica::TrustReplica;
 
 /// Runs the hub until SIGTERM, SIGINT or SIGHUP.
 pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
+    if let Some(from) = &args.cluster.trust_from {
+        if trust_copy::copy_trust_root(from, &args.data_dir)? {
+            tracing::info!(from = %from.display(), "joined the fleet of another hub: its trust root was copied");
+        }
+    }
     let trust = Rc::new(TrustRoot::open_or_create(&args.data_dir).context("the fleet's trust root")?);
     let started = hub_server::start(&args, &trust).await?;
     let (url, ca, leaf_url) = (
@@ -60,9 +72,23 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     };
     let system = connect_as(trust.layout().system_creds(), "edgefleet-hub-system").await?;
     let api_client = connect_as(trust.layout().api_creds(), "edgefleet-hub-api").await?;
+    let trust_client = connect_as(trust.layout().trust_creds(), "edgefleet-hub-trust").await?;
     let js = async_nats::jetstream::new(client.clone());
-    let policy = StreamPolicy::default();
-    replay::ensure_intent_stream(&js, &policy).await?;
+    let replicas = args.cluster.replicas();
+    let policy = StreamPolicy {
+        intent_replicas: replicas,
+        ..StreamPolicy::default()
+    };
+    shared_set_up("the intent stream", || replay::ensure_intent_stream(&js, &policy)).await?;
+    shared_set_up("the image bucket", || {
+        replay::sourcing::ensure_hub_image_store(&js, replicas)
+    })
+    .await?;
+    let (trust_js, trust_dir) = (async_nats::jetstream::new(trust_client), trust.layout().trust_dir());
+    let replica = shared_set_up("the shared trust", || {
+        TrustReplica::open(&trust_js, &trust_dir, replicas, &args.cluster.server_name)
+    })
+    .await?;
 
     let access = HubAccess {
         url: url.clone(),
@@ -75,6 +101,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let quarantine = Quarantine::persisted(store.clone());
     let projection = Rc::new(ProcessProjection::start(homes.clone(), store.clone(), quarantine.clone()).await?);
     projection.follow(events::subject::INTENT_STREAM);
+    let leadership = Rc::new(Leadership::default());
     let directory = SiteDirectory::start(
         trust.clone(),
         access,
@@ -82,6 +109,10 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         homes.clone(),
         projection.clone(),
         accounts,
+        site_directory::ClusterRoles {
+            leadership: leadership.clone(),
+            replica: replica.clone(),
+        },
     )
     .await?;
     let log = replay::JetStreamLog::with_homes(homes.clone(), quarantine.clone());
@@ -89,11 +120,21 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let wake = Arc::new(Notify::new());
     let tasks = vec![
         actix_rt::spawn(storage_watch::watch(storage.clone())),
+        actix_rt::spawn(leadership::keep(
+            js.clone(),
+            replicas,
+            args.cluster.server_name.clone(),
+            leadership.clone(),
+            wake.clone(),
+        )),
+        actix_rt::spawn(replica.clone().follow()),
+        actix_rt::spawn(rescan_on_trust_changes(directory.clone(), replica.changed.clone())),
         actix_rt::spawn(planner::run(
             projection.projection.clone(),
             directory.clone(),
             hub.clone(),
             wake.clone(),
+            leadership,
         )),
     ];
     let service = api::start(
@@ -133,3 +174,44 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     println!("hub stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// How long set-up waits for a forming cluster's JetStream (a quorum of hubs up and a meta leader elected).
+const CLUSTER_FORMING: Duration = Duration::from_secs(60);
+
+/// Sets up something shared in JetStream, trying again while a cluster is still forming.
+async fn shared_set_up<T, E, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<anyhow::Error>,
+{
+    let started = Instant::now();
+    loop {
+        match attempt().await {
+            Ok(done) => return Ok(done),
+            Err(e) if started.elapsed() < CLUSTER_FORMING => {
+                let e: anyhow::Error = e.into();
+                tracing::info!(error = %format!("{e:#}"), "{what}: JetStream not ready yet; trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()).with_context(|| format!("setting up {what}")),
+        }
+    }
+}
+
+/// Attaches what other hubs of the cluster add to the shared trust: at once when the bucket changes, and every
+/// [`RESCAN_EVERY`] in case a site's files arrived before its account reached this hub's server.
+async fn rescan_on_trust_changes(directory: Rc<SiteDirectory>, changed: Arc<Notify>) {
+    loop {
+        tokio::select! {
+            _ = changed.notified() => {}
+            _ = tokio::time::sleep(RESCAN_EVERY) => {}
+        }
+        if let Err(e) = directory.rescan().await {
+            tracing::warn!(error = %format!("{e:#}"), "picking up the cluster's trust changes; trying again");
+        }
+    }
+}
+
+/// How often the shared trust is checked again without a change.
+const RESCAN_EVERY: Duration = Duration::from_secs(10);

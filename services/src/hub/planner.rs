@@ -1,8 +1,10 @@
 //! The hub's planner loop: `actors::plan::plan_hub` over the hub's projection, the sites online and the clock,
 //! carried out through the hub's actors. Rollouts release waves, write their clusters' new profiles, pause, skip
 //! and roll back; deleted clusters lose their nodes — all derived from the log on every pass, so a hub killed at
-//! any point resumes by planning again.
+//! any point resumes by planning again. Of the hubs of a cluster, only the one holding the orchestrator lease plans
+//! (`leadership`).
 
+use super::leadership::Leadership;
 use super::site_directory::SiteDirectory;
 use crate::fault_point::fault_point;
 use crate::registries::{dispatch, Registries};
@@ -20,11 +22,23 @@ use tracing::Instrument;
 /// Plans at least this often (skips are due by the clock, not by an event).
 const TICK: Duration = Duration::from_secs(1);
 
-/// Runs the hub planner until aborted.
-pub async fn run(projection: Arc<Projection>, directory: Rc<SiteDirectory>, hub: Registries, wake: Arc<Notify>) {
+/// Runs the hub planner until aborted; it plans only while this hub holds the orchestrator lease.
+pub async fn run(
+    projection: Arc<Projection>,
+    directory: Rc<SiteDirectory>,
+    hub: Registries,
+    wake: Arc<Notify>,
+    leadership: Rc<Leadership>,
+) {
     let pass = || {
-        let (projection, directory, hub) = (projection.clone(), directory.clone(), hub.clone());
-        async move { pass(&projection, &directory, &hub).await }
+        let (projection, directory, hub, leadership) =
+            (projection.clone(), directory.clone(), hub.clone(), leadership.clone());
+        async move {
+            if !leadership.holds() {
+                return Vec::new();
+            }
+            pass(&projection, &directory, &hub).await
+        }
     };
     crate::planner_loop::run(projection.clone(), wake, TICK, pass).await;
 }

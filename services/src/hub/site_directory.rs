@@ -8,7 +8,9 @@
 //! in its account, and the hub listens for each site on that site's account alone.
 
 use super::copy_watch::{self, CopyHealth, CopyProgress};
+use super::leadership::Leadership;
 use super::site_accounts::{self, SiteAccount};
+use super::trust_replica::TrustReplica;
 use crate::process_projection::ProcessProjection;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};
@@ -79,9 +81,22 @@ pub struct SiteDirectory {
     policy: StreamPolicy,
     homes: StreamHomes,
     projection: Rc<ProcessProjection>,
+    leadership: Rc<Leadership>,
+    replica: Rc<TrustReplica>,
     accounts: RefCell<BTreeMap<Token, SiteAccount>>,
+    /// Sites being added by a request on this hub right now (a rescan leaves them to it).
+    adding: RefCell<BTreeSet<Token>>,
     links: RefCell<BTreeMap<Token, SiteLink>>,
     listeners: RefCell<Vec<actix_rt::task::JoinHandle<()>>>,
+}
+
+/// What this hub shares with the other hubs of its cluster: whether it runs the single-writer loops, and the
+/// trust changes.
+pub struct ClusterRoles {
+    /// Whether this hub holds the orchestrator lease.
+    pub leadership: Rc<Leadership>,
+    /// The shared trust.
+    pub replica: Rc<TrustReplica>,
 }
 
 /// Connects into the account of every site the trust root holds and places each site's copy in `homes`, so the
@@ -110,14 +125,19 @@ impl SiteDirectory {
         homes: StreamHomes,
         projection: Rc<ProcessProjection>,
         accounts: Vec<SiteAccount>,
+        cluster: ClusterRoles,
     ) -> anyhow::Result<Rc<Self>> {
+        let ClusterRoles { leadership, replica } = cluster;
         let directory = Rc::new(Self {
             trust,
             access,
             policy,
             homes,
             projection,
+            leadership,
+            replica,
             accounts: RefCell::default(),
+            adding: RefCell::default(),
             links: RefCell::default(),
             listeners: RefCell::default(),
         });
@@ -130,6 +150,9 @@ impl SiteDirectory {
     /// Starts keeping, following and hearing `account`'s site.
     async fn attach(self: &Rc<Self>, account: SiteAccount) -> anyhow::Result<()> {
         let site = account.site.clone();
+        if self.knows(&site) {
+            return Ok(());
+        }
         replay::ensure_hub_copy_of_site(&account.js, &site, &self.policy).await?;
         let stream = subject::site_stream(&site);
         self.homes.place(&stream, account.js.clone());
@@ -145,6 +168,15 @@ impl SiteDirectory {
     /// Adds `site` to the fleet: its account (pushed to the server at once), the hub's copy of its stream, and the
     /// bundle its server needs (leaf credential, certificates valid for `names` and localhost).
     pub async fn add(self: &Rc<Self>, site: &Token, names: &ServerNames) -> anyhow::Result<SiteBundle> {
+        let change = self.replica.begin().await?;
+        self.adding.borrow_mut().insert(site.clone());
+        let added = self.add_now(site, names).await;
+        self.adding.borrow_mut().remove(site);
+        self.replica.finish(change).await?;
+        added
+    }
+
+    async fn add_now(self: &Rc<Self>, site: &Token, names: &ServerNames) -> anyhow::Result<SiteBundle> {
         let issue = self.trust.add_site(site, names)?;
         fleet_trust::push_account_jwt(&self.access.system, &issue.account_jwt).await?;
         let account = site_accounts::connect(&self.access.url, &self.access.ca, &self.trust, site).await?;
@@ -156,7 +188,10 @@ impl SiteDirectory {
     /// A new bundle for `site`; every earlier leaf credential of the site is revoked (and a revoked site is let
     /// back in with the new one).
     pub async fn rotate(&self, site: &Token, names: &ServerNames) -> anyhow::Result<SiteBundle> {
-        let (account_jwt, bundle) = self.trust.rotate_site(site, names)?;
+        let change = self.replica.begin().await?;
+        let rotated = self.trust.rotate_site(site, names);
+        self.replica.finish(change).await?;
+        let (account_jwt, bundle) = rotated?;
         fleet_trust::push_account_jwt(&self.access.system, &account_jwt).await?;
         if let Some(link) = self.links.borrow_mut().get_mut(site) {
             link.revoked = false;
@@ -167,7 +202,10 @@ impl SiteDirectory {
 
     /// Cuts `site` off: its leaf credentials are revoked and its link closed by the server; its history stays.
     pub async fn revoke(&self, site: &Token) -> anyhow::Result<()> {
-        let account_jwt = self.trust.revoke_site(site)?;
+        let change = self.replica.begin().await?;
+        let revoked = self.trust.revoke_site(site);
+        self.replica.finish(change).await?;
+        let account_jwt = revoked?;
         fleet_trust::push_account_jwt(&self.access.system, &account_jwt).await?;
         if let Some(link) = self.links.borrow_mut().get_mut(site) {
             link.revoked = true;
@@ -175,6 +213,47 @@ impl SiteDirectory {
         }
         tracing::warn!(%site, "site revoked");
         Ok(())
+    }
+
+    /// Picks up what another hub of the cluster changed in the shared trust: attaches sites added there, marks
+    /// sites revoked or let back in there, and pushes the account JWTs to this hub's server (the cluster's
+    /// resolvers share them too; pushing again changes nothing).
+    pub async fn rescan(self: &Rc<Self>) -> anyhow::Result<()> {
+        for record in self.trust.sites()? {
+            let site = record.site.clone();
+            let revoked = record.revoked_at_s.is_some();
+            let jwt_path = self.trust.layout().account_jwt(&fleet_trust::AccountName::site(&site));
+            let changed = self.links.borrow_mut().get_mut(&site).is_some_and(|link| {
+                let changed = link.revoked != revoked;
+                if revoked && changed {
+                    link.last_seen = None;
+                }
+                link.revoked = revoked;
+                changed
+            });
+            let unknown = !self.knows(&site) && !self.adding.borrow().contains(&site);
+            if !(changed || unknown) || !jwt_path.exists() || !self.trust.hub_in_site_creds_path(&site).exists() {
+                continue; // nothing new, or its files have not all arrived yet
+            }
+            let jwt = std::fs::read_to_string(&jwt_path)?;
+            fleet_trust::push_account_jwt(&self.access.system, jwt.trim()).await?;
+            if !unknown {
+                continue;
+            }
+            let connect = site_accounts::connect(&self.access.url, &self.access.ca, &self.trust, &site);
+            let account = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
+                .await
+                .map_err(|_| anyhow::anyhow!("connecting into site {site}'s account: timed out"))??;
+            self.attach(account).await?;
+            tracing::info!(%site, "site added by another hub of the cluster");
+        }
+        Ok(())
+    }
+
+    /// The trust this hub shares with the other hubs of its cluster (changes to it go through
+    /// [`TrustReplica::begin`] and [`TrustReplica::finish`]).
+    pub fn replica(&self) -> Rc<TrustReplica> {
+        self.replica.clone()
     }
 
     /// The system-account connection that pushes account JWTs.
@@ -221,7 +300,10 @@ impl SiteDirectory {
             return; // the server closes a revoked site's link; a beacon still in flight changes nothing
         }
         let back = !self.link(site).is_some_and(|link| link.connected());
-        if back {
+        // Every hub of a cluster hears every beacon (each keeps its own view of the links); only the one that runs
+        // the orchestrator touches the copies' sources.
+        let leads = self.leadership.holds();
+        if back && leads {
             // Back after a cut or a hub restart: copy now rather than after the server's retry backoff.
             let stream = subject::site_stream(site);
             match replay::resume_source(&account.js, &stream).await {
@@ -242,7 +324,7 @@ impl SiteDirectory {
             // A copy could not move while the site was away: its clock starts again when the site is back.
             let previous = if back { None } else { link.copy };
             let mut copy = CopyProgress::observe(previous, copied, now);
-            let remedy = copy.needs_remedy(link.site_last_seq, true, now);
+            let remedy = leads && copy.needs_remedy(link.site_last_seq, true, now);
             if remedy {
                 copy.remedied_at = Some(now);
             }

@@ -63,6 +63,10 @@ pub struct Hub {
     pub client_port: u16,
     pub leaf_port: u16,
     pub data_dir: PathBuf,
+    /// Arguments beyond the ports and data dir (a cluster member's).
+    pub extra_args: Vec<String>,
+    /// The URL clients are given: this hub's, or every hub's of a cluster, comma-separated.
+    pub clients_url: Option<String>,
 }
 
 impl Hub {
@@ -80,12 +84,14 @@ impl Hub {
     pub async fn start_in(dir: &Path, data_dir: &Path, env: &[(&str, String)]) -> Hub {
         let [client_port, leaf_port] = free_ports::<2>();
         let data_dir = data_dir.to_path_buf();
-        let process = Self::spawn(dir, &data_dir, client_port, leaf_port, env);
+        let process = Self::spawn(dir, &data_dir, client_port, leaf_port, env, &[]);
         let hub = Hub {
             process,
             client_port,
             leaf_port,
             data_dir,
+            extra_args: Vec::new(),
+            clients_url: None,
         };
         hub.wait_ready().await;
         hub
@@ -116,25 +122,43 @@ impl Hub {
 
     /// Starts a stopped hub again on the same ports and data.
     pub async fn start_again(&mut self, dir: &Path) {
-        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
+        self.process = self.respawn(dir);
         self.wait_ready().await;
     }
 
     /// Starts the hub again on the same ports and data, with no extra environment.
     pub async fn restart(&mut self, dir: &Path) {
         self.process.kill_group();
-        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
+        self.process = self.respawn(dir);
         self.wait_ready().await;
     }
 
-    fn spawn(
+    /// Starts this hub's process again (same ports, data and arguments), without waiting.
+    pub fn respawn(&self, dir: &Path) -> EdgefleetProcess {
+        Self::spawn(
+            dir,
+            &self.data_dir,
+            self.client_port,
+            self.leaf_port,
+            &[],
+            &self.extra_args,
+        )
+    }
+
+    pub fn spawn(
         dir: &Path,
         data_dir: &Path,
         client_port: u16,
         leaf_port: u16,
         env: &[(&str, String)],
+        extra: &[String],
     ) -> EdgefleetProcess {
-        process::spawn("hub", dir, &Self::args(data_dir, client_port, leaf_port), env)
+        let mut args = Self::args(data_dir, client_port, leaf_port);
+        args.extend(extra.iter().cloned());
+        let name = data_dir
+            .file_name()
+            .map_or("hub".into(), |n| n.to_string_lossy().into_owned());
+        process::spawn(&name, dir, &args, env)
     }
 
     pub fn url(&self) -> String {
@@ -154,7 +178,7 @@ impl Hub {
     /// The environment that points the CLI at this hub as its admin.
     pub fn cli_env(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("EDGEFLEET_HUB", self.url()),
+            ("EDGEFLEET_HUB", self.clients_url.clone().unwrap_or_else(|| self.url())),
             ("EDGEFLEET_CREDS", self.admin_creds().display().to_string()),
             ("EDGEFLEET_CA", self.ca().display().to_string()),
         ]
@@ -164,6 +188,20 @@ impl Hub {
     pub async fn client(&self) -> async_nats::Client {
         file_appears(&self.admin_creds()).await;
         connect_with(&self.url(), creds_options(&self.admin_creds(), &self.ca()).await).await
+    }
+
+    /// A client of the hub as its admin that may be answered by any hub of a cluster and moves to another hub
+    /// when its server goes away.
+    pub async fn cluster_client(&self) -> async_nats::Client {
+        file_appears(&self.admin_creds()).await;
+        let urls = self.clients_url.clone().unwrap_or_else(|| self.url());
+        let servers: Vec<async_nats::ServerAddr> = urls.split(',').map(|u| u.parse().expect("url")).collect();
+        creds_options(&self.admin_creds(), &self.ca())
+            .await
+            .retry_on_initial_connect()
+            .connect(servers)
+            .await
+            .expect("connect to the hub cluster")
     }
 
     /// JetStream as the hub's admin.
@@ -200,7 +238,7 @@ impl Hub {
         homes
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let client = self.client().await;
         eventually("the hub API", Duration::from_secs(20), || {
             let client = client.clone();
@@ -212,7 +250,7 @@ impl Hub {
     /// `kill -9` the hub and its nats-server, then start it again on the same ports and data.
     pub async fn kill9_and_restart(&mut self, dir: &Path) {
         self.process.kill_group();
-        self.process = Self::spawn(dir, &self.data_dir, self.client_port, self.leaf_port, &[]);
+        self.process = self.respawn(dir);
         self.wait_ready().await;
     }
 
@@ -272,13 +310,27 @@ impl Site {
         env: &[(&str, String)],
         image: Option<&str>,
     ) -> Site {
+        Self::start_leafing(dir, hub, id, env, image, None).await
+    }
+
+    /// Starts site `id` with its leaf link dialling `hub_leaf` (e.g. every hub of a cluster) instead of the
+    /// cuttable proxy in front of `hub`.
+    pub async fn start_leafing(
+        dir: &Path,
+        hub: &Hub,
+        id: &str,
+        env: &[(&str, String)],
+        image: Option<&str>,
+        hub_leaf: Option<&str>,
+    ) -> Site {
         let link = LinkProxy::start(format!("127.0.0.1:{}", hub.leaf_port).parse().expect("addr"))
             .await
             .expect("proxy");
         let [client_port] = free_ports::<1>();
         let data_dir = dir.join(id);
         let bundle = dir.join(format!("{id}-bundle"));
-        hub.add_site(id, &bundle, &link.leaf_url()).await;
+        let proxied = link.leaf_url();
+        hub.add_site(id, &bundle, hub_leaf.unwrap_or(&proxied)).await;
         let mut args = vec![
             "site".to_string(),
             "--bundle".into(),
@@ -476,19 +528,34 @@ pub fn agent_args(dir: &Path, site: &Site, node: &str) -> Vec<String> {
 }
 
 /// Every aggregate of `site` (and the fleet-wide ones) as replayed from `homes` (each stream where it lives).
+/// A stream whose config is being changed (a copy's source put back) briefly has no one answering direct gets, so a
+/// read that fails is tried again for a few seconds.
 pub async fn replayed(homes: &[(Context, String)], site: &Token) -> BTreeMap<AggregateRef, AnyAggregate> {
+    eventually_with(
+        "a replay of the hub's or site's streams",
+        Duration::from_secs(10),
+        || try_replayed(homes, site),
+    )
+    .await
+}
+
+/// As [`replayed`]; a stream that cannot be read right now (its server restarting) is an error to retry.
+pub async fn try_replayed(
+    homes: &[(Context, String)],
+    site: &Token,
+) -> Result<BTreeMap<AggregateRef, AnyAggregate>, String> {
     let mut fleet = FleetState::new();
     for (js, stream) in homes {
         replay::rebuild_streams(js, std::slice::from_ref(stream), &mut fleet, &Quarantine::in_memory())
             .await
-            .expect("replay");
+            .map_err(|e| format!("replaying {stream}: {e}"))?;
     }
-    fleet
+    Ok(fleet
         .aggregates
         .into_iter()
         .filter(|(a, _)| a.scope == Scope::All || a.scope == Scope::Site(site.clone()))
         .map(|(a, e)| (a, e.state))
-        .collect()
+        .collect())
 }
 
 /// Waits until hub and site replay to the same state for everything they share; returns how long it took.
@@ -496,8 +563,8 @@ pub async fn converged(hub: &Hub, site: &Site, timeout: Duration) -> (Duration, 
     let started = Instant::now();
     let state = eventually_with(&format!("{} to converge", site.id), timeout, || async {
         let (at_hub, at_site) = (
-            replayed(&hub.homes(&site.id).await, &site.id).await,
-            replayed(&site.homes().await, &site.id).await,
+            try_replayed(&hub.homes(&site.id).await, &site.id).await?,
+            try_replayed(&site.homes().await, &site.id).await?,
         );
         if at_hub == at_site && !at_hub.is_empty() {
             Ok(at_hub)

@@ -62,28 +62,36 @@ pub async fn fleet_on_v1_with(
     for id in site_ids {
         sites.push(Site::start_with_image(dir, &hub, id, site_env, None).await);
     }
+    let agents = ready_on_v1(&hub, dir, &sites).await;
+    (hub, sites, agents)
+}
+
+/// Two agents at each of `sites`, profile @1 published and cluster `main` (label tier=store) ready on it at every
+/// site; returns the agents.
+pub async fn ready_on_v1(hub: &Hub, dir: &Path, sites: &[Site]) -> Vec<EdgefleetProcess> {
+    let site_ids: Vec<String> = sites.iter().map(|s| s.id.to_string()).collect();
     let agents: Vec<_> = sites
         .iter()
         .flat_map(|s| [agent(dir, s, "n1"), agent(dir, s, "n2")])
         .collect();
-    publish(&hub, dir, "2026.11", 1);
+    publish(hub, dir, "2026.11", 1);
     let nodes = site_ids.len() * 2;
     eventually("every node unassigned", Duration::from_secs(60), || async {
-        (json(&hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == nodes).then_some(())
+        (json(hub, &["nodes", "ls", "--state", "unassigned"])?.as_array()?.len() == nodes).then_some(())
     })
     .await;
-    for site in site_ids {
-        create_cluster(&hub, "main", site, "edge-stack@1", &["tier=store"]);
-        assign(&hub, "n1", Some(site), "main", "control-plane");
-        assign(&hub, "n2", Some(site), "main", "worker");
+    for site in &site_ids {
+        create_cluster(hub, "main", site, "edge-stack@1", &["tier=store"]);
+        assign(hub, "n1", Some(site), "main", "control-plane");
+        assign(hub, "n2", Some(site), "main", "worker");
     }
-    for site in site_ids {
+    for site in &site_ids {
         eventually(&format!("{site}/main ready on @1"), Duration::from_secs(90), || async {
-            cluster_on(&hub, site, "edge-stack@1").then_some(())
+            cluster_on(hub, site, "edge-stack@1").then_some(())
         })
         .await;
     }
-    (hub, sites, agents)
+    agents
 }
 
 /// Waits until rollout `id` is complete and returns its view.

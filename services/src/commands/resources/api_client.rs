@@ -37,7 +37,7 @@ impl HubApi {
         });
         let url = hub.url()?;
         let client = options
-            .connect(url)
+            .connect(crate::hub_connection::server_addrs(url)?)
             .await
             .map_err(|e| crate::hub_connection::explain_connect_error(url, hub, e))?;
         let who = match hub.who()? {

@@ -15,10 +15,11 @@ pub fn list(context: &Call<'_>, _request: Empty) -> Result<Vec<UserView>, ApiErr
 
 /// `users.add`.
 pub async fn add(context: &Call<'_>, request: UserAdd) -> Result<UserCredsView, ApiError> {
-    let creds = context
-        .trust
-        .add_user(&request.name, request.role)
-        .map_err(|e| access_error(e.into()))?;
+    let replica = context.directory.replica();
+    let change = replica.begin().await.map_err(access_error)?;
+    let added = context.trust.add_user(&request.name, request.role);
+    replica.finish(change).await.map_err(access_error)?;
+    let creds = added.map_err(|e| access_error(e.into()))?;
     let record = context
         .trust
         .user_record(&request.name)
@@ -33,10 +34,11 @@ pub async fn add(context: &Call<'_>, request: UserAdd) -> Result<UserCredsView, 
 
 /// `users.revoke`.
 pub async fn revoke(context: &Call<'_>, request: UserRef) -> Result<UserView, ApiError> {
-    let (_, account_jwt) = context
-        .trust
-        .revoke_user_named(&request.name)
-        .map_err(|e| access_error(e.into()))?;
+    let replica = context.directory.replica();
+    let change = replica.begin().await.map_err(access_error)?;
+    let revoked = context.trust.revoke_user_named(&request.name);
+    replica.finish(change).await.map_err(access_error)?;
+    let (_, account_jwt) = revoked.map_err(|e| access_error(e.into()))?;
     fleet_trust::push_account_jwt(&context.directory.system(), &account_jwt)
         .await
         .map_err(|e| access_error(e.into()))?;
