@@ -2,7 +2,8 @@
 //! raw JetStream read of the same 1,000,000-event stream (DESIGN §8: "replay must run near the raw read rate").
 //!
 //! With `--all` it also measures hub ingest with fsync per write, the cost of atomic decisions, memory per actor, catch-up after a cut, sourcing
-//! fan-in and rollout orchestration (see benches/README.md).
+//! fan-in, rollout orchestration, 1,000 sites at the projection, and a real `edgefleet hub` process with 1,000 live
+//! sites beaconing it (see benches/README.md).
 //!
 //! Prints figures; asserts only correctness (every event applied, none quarantined), never speed.
 
@@ -10,13 +11,17 @@ mod decisions;
 mod decode_apply;
 mod figures;
 mod fleet_scale;
+mod hub_process;
 mod ingest;
+mod live_sites;
 mod machine;
 mod memory;
+mod process_stats;
 mod raw_read;
 mod replay_read;
 mod replay_vs_raw;
 mod rollout_orchestration;
+mod site_beacons;
 mod sourcing;
 mod stream_load;
 mod workload;
@@ -94,6 +99,15 @@ struct Args {
     /// Fleet scale: nodes per site.
     #[arg(long, default_value_t = 100)]
     fleet_nodes: u32,
+    /// Live sites: sites added to a real `edgefleet hub` and beaconing it.
+    #[arg(long, default_value_t = 1000)]
+    live_sites: u32,
+    /// Live sites: seconds of beacons measured.
+    #[arg(long, default_value_t = 20)]
+    beacon_seconds: u64,
+    /// Live sites: the `edgefleet` binary to run as the hub (default: next to this executable).
+    #[arg(long)]
+    edgefleet: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -127,6 +141,8 @@ enum Part {
     Rollout,
     /// A thousand sites at the hub's projection: build, memory, restart, nodes ls / sites ls.
     Fleet,
+    /// A real `edgefleet hub` process with a thousand live sites beaconing: adds/s, beacon latency, sites ls, RSS, CPU.
+    Sites,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -142,6 +158,15 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(args.nodes > 0, "--nodes must be at least 1");
     anyhow::ensure!(args.acks_in_flight > 0, "--acks-in-flight must be at least 1");
     anyhow::ensure!(args.rounds > 0, "--rounds must be at least 1");
+    let live_sites = live_sites::LiveSites {
+        sites: args.live_sites,
+        beacon_seconds: args.beacon_seconds,
+        edgefleet: args.edgefleet.clone(),
+    };
+    if args.runs(Part::Sites) {
+        // Before any other part runs: a missing hub binary should not surface after minutes of figures.
+        live_sites.hub_binary()?;
+    }
     let started = Instant::now();
 
     for line in machine::MachineFacts::read().lines() {
@@ -192,6 +217,9 @@ fn main() -> anyhow::Result<()> {
         if interruptible(&runtime, "fleet scale", fleet.run())? {
             return Ok(());
         }
+    }
+    if args.runs(Part::Sites) && interruptible(&runtime, "live sites", live_sites.run())? {
+        return Ok(());
     }
 
     println!("total wall time: {}", secs(started.elapsed()));

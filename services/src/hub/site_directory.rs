@@ -304,12 +304,16 @@ impl SiteDirectory {
         // the orchestrator touches the copies' sources.
         let leads = self.leadership.holds();
         if back && leads {
-            // Back after a cut or a hub restart: copy now rather than after the server's retry backoff.
-            let stream = subject::site_stream(site);
-            match replay::resume_source(&account.js, &stream).await {
-                Ok(_) => tracing::info!(%site, "site link up: its copy resumes"),
-                Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
-            }
+            // Back after a cut or a hub restart: copy now rather than after the server's retry backoff. In a task
+            // of its own: after a hub restart every site comes back at once, and these stream updates queue up at
+            // the server; the beacons that follow must not wait behind them.
+            let (js, site, stream) = (account.js.clone(), site.clone(), subject::site_stream(site));
+            actix_rt::spawn(async move {
+                match replay::resume_source(&js, &stream).await {
+                    Ok(_) => tracing::info!(%site, "site link up: its copy resumes"),
+                    Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
+                }
+            });
         }
         let now = Instant::now();
         let stream = subject::site_stream(site);
@@ -340,13 +344,16 @@ impl SiteDirectory {
                  up again and resuming its source",
                 copy_watch::STALLED_AFTER
             );
-            let resumed = match replay::ensure_hub_copy_of_site(&account.js, site, &self.policy).await {
-                Ok(()) => replay::resume_source(&account.js, &stream).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = resumed {
-                tracing::warn!(%site, error = %e, "the stalled copy was not resumed; trying again later");
-            }
+            let (js, site, policy) = (account.js.clone(), site.clone(), self.policy.clone());
+            actix_rt::spawn(async move {
+                let resumed = match replay::ensure_hub_copy_of_site(&js, &site, &policy).await {
+                    Ok(()) => replay::resume_source(&js, &stream).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = resumed {
+                    tracing::warn!(%site, error = %e, "the stalled copy was not resumed; trying again later");
+                }
+            });
         }
     }
 }
@@ -361,10 +368,12 @@ async fn listen(directory: Rc<SiteDirectory>, account: SiteAccount) {
     while let Some(message) = beacons.next().await {
         match serde_json::from_slice::<SiteBeacon>(&message.payload) {
             Ok(beacon) if beacon.site == site.as_str() => {
-                directory.on_beacon(&account, beacon).await;
+                // Answered first: what the beacon sets off (resuming the site's copy, two stream updates) must not
+                // hold up the answer — after a hub restart every site's first beacon does, at once.
                 if let Some(reply) = message.reply {
                     let _ = account.client.publish(reply, "{}".into()).await;
                 }
+                directory.on_beacon(&account, beacon).await;
             }
             Ok(beacon) => tracing::warn!(
                 %site,
