@@ -5,14 +5,13 @@
 //! - decode + `FleetState::apply`, the headline figure;
 //! - decode + `AnyAggregate::apply` into a `HashMap` by aggregate: the state change alone, without replay's
 //!   per-aggregate positions and per-stream high-water bookkeeping;
-//! - replay's whole per-message path (`decode_message`: decode, subject check, `Recorded`), then
-//!   `FleetState::apply`: an upper bound for `rebuild_streams` when the consumer costs nothing.
+//! - replay's whole per-message path (`replay::rebuild::apply_message`: decode, subject check, then
+//!   `FleetState::apply_at`): an upper bound for `rebuild_streams` when the consumer costs nothing.
 
 use crate::workload::EncodedEvent;
 use actors::{AnyAggregate, Recorded};
 use anyhow::{bail, Context as _};
 use events::AggregateRef;
-use replay::message_decoder::decode_message;
 use replay::{FleetState, Quarantine};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -86,10 +85,7 @@ pub fn run(encoded: &[EncodedEvent], subjects: &[String], stream: &str) -> anyho
     for (i, event) in encoded.iter().enumerate() {
         let seq = i as u64 + 1;
         let subject = &subjects[event.node as usize];
-        match decode_message(&quarantine, stream, seq, subject, 0, black_box(&event.bytes)) {
-            Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
-            None => fleet.mark_scanned(stream, seq),
-        }
+        replay::rebuild::apply_message(&mut fleet, &quarantine, stream, seq, subject, black_box(&event.bytes));
     }
     let replay_path = started.elapsed();
     black_box(&fleet);

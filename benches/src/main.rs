@@ -265,7 +265,7 @@ fn decode_and_replay(args: &Args, runtime: &tokio::runtime::Runtime) -> anyhow::
             rate(figures.events, figures.decode_apply_lean),
         );
         println!(
-            "decode+apply through replay's per-message path (decode_message with subject check, FleetState::apply; \
+            "decode+apply through replay's per-message path (replay::rebuild::apply_message: decode, subject check, FleetState::apply_at; \
              in memory, 1 core): {n} node events in {} = {} events/s",
             secs(figures.replay_path),
             rate(figures.events, figures.replay_path),

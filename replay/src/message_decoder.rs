@@ -2,7 +2,7 @@
 
 use crate::quarantine::{Quarantine, QuarantinedMessage};
 use actors::Recorded;
-use events::subject;
+use events::{subject, Envelope};
 
 /// Decodes `payload` read from `stream` at `seq` into its events (one, or every event of one decision); on failure
 /// records it in `quarantine` and returns `None`.
@@ -17,12 +17,24 @@ pub fn decode_message(
     stored_unix_ms: u64,
     payload: &[u8],
 ) -> Option<Vec<Recorded>> {
+    decode_envelopes(quarantine, stream, seq, subject_str, payload)
+        .map(|envelopes| Recorded::of_message(stream, seq, stored_unix_ms, envelopes))
+}
+
+/// As [`decode_message`], the envelopes alone (for bulk readers, which apply them where they were read).
+pub fn decode_envelopes(
+    quarantine: &Quarantine,
+    stream: &str,
+    seq: u64,
+    subject_str: &str,
+    payload: &[u8],
+) -> Option<Vec<Envelope>> {
     let reason = match events::decode_message(payload) {
         Ok(envelopes) => match envelopes.first() {
             // A frame holds one aggregate's events from one origin (checked by the codec), so the first speaks
             // for all.
             Some(first) if subject::is_subject_of(subject_str, first.origin.writer(), &first.aggregate) => {
-                return Some(Recorded::of_message(stream, seq, stored_unix_ms, envelopes));
+                return Some(envelopes);
             }
             Some(first) => format!(
                 "event for {} from {} published on foreign subject",

@@ -1,10 +1,10 @@
 //! Rebuilds a [`FleetState`] from whole streams: ordered consumer from each stream's high-water mark, decode,
 //! apply; undecodable messages are quarantined and skipped.
 
-use crate::message_decoder::decode_message;
+use crate::message_decoder::decode_envelopes;
 use crate::quarantine::Quarantine;
 use crate::stream_reader::{last_seq, RangeReader, RawMessage, ReadError};
-use actors::fleet_state::FleetState;
+use actors::fleet_state::{FleetState, StoredAt};
 use async_nats::jetstream::context::Context;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -124,13 +124,36 @@ async fn read_streams(
     Ok(())
 }
 
+/// Replay's per-message path: decodes the message stored in `stream` at `seq` and applies its events where they were
+/// read (no [`actors::Recorded`] built per event), or quarantines it and moves past it.
+pub fn apply_message(
+    fleet: &mut FleetState,
+    quarantine: &Quarantine,
+    stream: &str,
+    seq: u64,
+    subject: &str,
+    payload: &[u8],
+) {
+    match decode_envelopes(quarantine, stream, seq, subject, payload) {
+        Some(envelopes) => {
+            let count = envelopes.len();
+            for (i, envelope) in envelopes.iter().enumerate() {
+                let at = StoredAt {
+                    stream,
+                    seq,
+                    last_in_message: i + 1 == count,
+                };
+                fleet.apply_at(at, envelope);
+            }
+        }
+        None => fleet.mark_scanned(stream, seq),
+    }
+}
+
 fn apply_batch(fleet: &mut FleetState, quarantine: &Quarantine, batch: Batch) {
     let stream = batch.stream.as_str();
     for m in batch.messages {
-        match decode_message(quarantine, stream, m.seq, &m.subject, m.stored_unix_ms, &m.payload) {
-            Some(events) => events.iter().for_each(|recorded| fleet.apply(recorded)),
-            None => fleet.mark_scanned(stream, m.seq),
-        }
+        apply_message(fleet, quarantine, stream, m.seq, &m.subject, &m.payload);
     }
     if let Some(highest) = batch.read_through {
         fleet.mark_scanned(stream, highest);
