@@ -79,13 +79,22 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         intent_replicas: replicas,
         ..StreamPolicy::default()
     };
-    shared_set_up("the intent stream", || replay::ensure_intent_stream(&js, &policy)).await?;
-    shared_set_up("the image bucket", || {
+    // A hub alone reports a failure at once; one of a cluster waits for the others to come up.
+    let patience = if args.cluster.clustered() {
+        CLUSTER_FORMING
+    } else {
+        Duration::ZERO
+    };
+    shared_set_up("the intent stream", patience, || {
+        replay::ensure_intent_stream(&js, &policy)
+    })
+    .await?;
+    shared_set_up("the image bucket", patience, || {
         replay::sourcing::ensure_hub_image_store(&js, replicas)
     })
     .await?;
     let (trust_js, trust_dir) = (async_nats::jetstream::new(trust_client), trust.layout().trust_dir());
-    let replica = shared_set_up("the shared trust", || {
+    let replica = shared_set_up("the shared trust", patience, || {
         TrustReplica::open(&trust_js, &trust_dir, replicas, &args.cluster.server_name)
     })
     .await?;
@@ -178,8 +187,8 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
 /// How long set-up waits for a forming cluster's JetStream (a quorum of hubs up and a meta leader elected).
 const CLUSTER_FORMING: Duration = Duration::from_secs(60);
 
-/// Sets up something shared in JetStream, trying again while a cluster is still forming.
-async fn shared_set_up<T, E, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
+/// Sets up something shared in JetStream, trying again for `patience` (while a cluster is still forming).
+async fn shared_set_up<T, E, F, Fut>(what: &str, patience: Duration, mut attempt: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -189,7 +198,7 @@ where
     loop {
         match attempt().await {
             Ok(done) => return Ok(done),
-            Err(e) if started.elapsed() < CLUSTER_FORMING => {
+            Err(e) if started.elapsed() < patience => {
                 let e: anyhow::Error = e.into();
                 tracing::info!(error = %format!("{e:#}"), "{what}: JetStream not ready yet; trying again");
                 tokio::time::sleep(Duration::from_millis(500)).await;

@@ -41,6 +41,9 @@ pub struct SiteLink {
     pub revoked: bool,
     /// How far the hub's copy of the site's stream went, and when it last moved.
     pub copy: Option<CopyProgress>,
+    /// The site came back while this hub did not run the orchestrator (e.g. in its first moments after a
+    /// restart): its copy is resumed at the first beacon heard once it does.
+    pub resume_pending: bool,
 }
 
 impl SiteLink {
@@ -221,32 +224,41 @@ impl SiteDirectory {
     pub async fn rescan(self: &Rc<Self>) -> anyhow::Result<()> {
         for record in self.trust.sites()? {
             let site = record.site.clone();
-            let revoked = record.revoked_at_s.is_some();
-            let jwt_path = self.trust.layout().account_jwt(&fleet_trust::AccountName::site(&site));
-            let changed = self.links.borrow_mut().get_mut(&site).is_some_and(|link| {
-                let changed = link.revoked != revoked;
-                if revoked && changed {
-                    link.last_seen = None;
-                }
-                link.revoked = revoked;
-                changed
-            });
-            let unknown = !self.knows(&site) && !self.adding.borrow().contains(&site);
-            if !(changed || unknown) || !jwt_path.exists() || !self.trust.hub_in_site_creds_path(&site).exists() {
-                continue; // nothing new, or its files have not all arrived yet
+            if let Err(e) = self.rescan_site(record).await {
+                tracing::warn!(%site, error = %format!("{e:#}"), "site from the cluster's trust not picked up yet");
             }
-            let jwt = std::fs::read_to_string(&jwt_path)?;
-            fleet_trust::push_account_jwt(&self.access.system, jwt.trim()).await?;
-            if !unknown {
-                continue;
-            }
-            let connect = site_accounts::connect(&self.access.url, &self.access.ca, &self.trust, &site);
-            let account = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
-                .await
-                .map_err(|_| anyhow::anyhow!("connecting into site {site}'s account: timed out"))??;
-            self.attach(account).await?;
-            tracing::info!(%site, "site added by another hub of the cluster");
         }
+        Ok(())
+    }
+
+    /// One site of the shared trust: pushed again if its revocation changed, attached if this hub did not know it.
+    async fn rescan_site(self: &Rc<Self>, record: fleet_trust::SiteRecord) -> anyhow::Result<()> {
+        let site = record.site.clone();
+        let revoked = record.revoked_at_s.is_some();
+        let jwt_path = self.trust.layout().account_jwt(&fleet_trust::AccountName::site(&site));
+        let changed = self.links.borrow_mut().get_mut(&site).is_some_and(|link| {
+            let changed = link.revoked != revoked;
+            if revoked && changed {
+                link.last_seen = None;
+            }
+            link.revoked = revoked;
+            changed
+        });
+        let unknown = !self.knows(&site) && !self.adding.borrow().contains(&site);
+        if !(changed || unknown) || !jwt_path.exists() || !self.trust.hub_in_site_creds_path(&site).exists() {
+            return Ok(()); // nothing new, or its files have not all arrived yet
+        }
+        let jwt = std::fs::read_to_string(&jwt_path)?;
+        fleet_trust::push_account_jwt(&self.access.system, jwt.trim()).await?;
+        if !unknown {
+            return Ok(());
+        }
+        let connect = site_accounts::connect(&self.access.url, &self.access.ca, &self.trust, &site);
+        let account = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
+            .await
+            .map_err(|_| anyhow::anyhow!("connecting into site {site}'s account: timed out"))??;
+        self.attach(account).await?;
+        tracing::info!(%site, "site added by another hub of the cluster");
         Ok(())
     }
 
@@ -303,7 +315,14 @@ impl SiteDirectory {
         // Every hub of a cluster hears every beacon (each keeps its own view of the links); only the one that runs
         // the orchestrator touches the copies' sources.
         let leads = self.leadership.holds();
-        if back && leads {
+        let resume = {
+            let mut links = self.links.borrow_mut();
+            let link = links.entry(site.clone()).or_default();
+            let due = back || link.resume_pending;
+            link.resume_pending = due && !leads;
+            due && leads
+        };
+        if resume {
             // Back after a cut or a hub restart: copy now rather than after the server's retry backoff. In a task
             // of its own: after a hub restart every site comes back at once, and these stream updates queue up at
             // the server; the beacons that follow must not wait behind them.
