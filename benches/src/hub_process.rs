@@ -119,22 +119,9 @@ impl HubProcess {
 
     /// The id of the hub's nats-server, from its ports file (`<data>/nats/ports/<name>_<pid>.ports`).
     pub fn nats_server_pid(&self) -> anyhow::Result<u32> {
-        let ports = self.data_dir.join("nats").join("ports");
-        std::fs::read_dir(&ports)
-            .with_context(|| format!("reading {}", ports.display()))?
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| {
-                entry
-                    .file_name()
-                    .to_string_lossy()
-                    .strip_suffix(".ports")?
-                    .rsplit('_')
-                    .next()?
-                    .parse::<u32>()
-                    .ok()
-            })
-            .max()
-            .with_context(|| format!("no ports file names the hub's nats-server in {}", ports.display()))
+        let server_dir = self.data_dir.join("nats");
+        testkit::running_server_pid(&server_dir)
+            .with_context(|| format!("no ports file names the hub's nats-server in {}", server_dir.display()))
     }
 
     /// Lines of the hub's log at WARN and at ERROR.

@@ -14,7 +14,7 @@ pub mod nats_server;
 pub use eventually::{eventually, eventually_with};
 pub use given_when_then::{given, Given, When};
 pub use nats_binary::{find_nats_server, NatsBinaryError};
-pub use nats_process::{ChildProcess, ClusterRoutes, LinkProxy};
+pub use nats_process::{running_server_pid, ChildProcess, ClusterRoutes, LinkProxy};
 pub use nats_server::{NatsServer, NatsServerBuilder, NatsServerError};
 
 /// A valid token, for tests (panics on an invalid literal, which is a bug in the test).

@@ -457,20 +457,7 @@ impl Site {
 
 /// The pid of the nats-server running in `server_dir`, from its ports file.
 pub fn nats_pid(server_dir: &Path) -> u32 {
-    std::fs::read_dir(server_dir.join("ports"))
-        .expect("ports dir")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_suffix(".ports")?
-                .rsplit('_')
-                .next()?
-                .parse::<u32>()
-                .ok()
-        })
-        .max()
-        .expect("a ports file names the running nats-server")
+    testkit::running_server_pid(server_dir).expect("a ports file names the running nats-server")
 }
 
 /// Waits until `process` has exited on its own (a fault point fired); panics after `timeout`.
