@@ -1,6 +1,7 @@
 //! [`FleetState`]: every aggregate of a replayed set of streams, keyed by aggregate — the plain-data fold a process
 //! projection, a replay and the planners share. Pure: it applies what it is given and reads nothing.
 
+use crate::aggregate_table::AggregateTable;
 use crate::{AnyAggregate, Positions, Recorded, Snapshot};
 use events::{AggregateRef, Envelope};
 use serde::Serialize;
@@ -49,7 +50,7 @@ impl AggregateEntry {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FleetState {
     /// Aggregates by identity.
-    pub aggregates: BTreeMap<AggregateRef, AggregateEntry>,
+    pub aggregates: AggregateTable,
     /// Highest sequence applied per stream.
     pub high_water: BTreeMap<String, u64>,
 }
@@ -128,7 +129,7 @@ impl FleetState {
     /// left out, so the caller must replay from 0 if any was dropped (`complete` is then false).
     pub fn from_snapshots(snapshots: Vec<(AggregateRef, Snapshot)>, high_water: BTreeMap<String, u64>) -> (Self, bool) {
         let mut fleet = FleetState {
-            aggregates: BTreeMap::new(),
+            aggregates: AggregateTable::new(),
             high_water,
         };
         let mut complete = true;

@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod aggregate_actor;
+pub mod aggregate_table;
 pub mod any_aggregate;
 pub mod cluster;
 pub mod cluster_update;
