@@ -1,0 +1,19 @@
+//! edgefleet telemetry: node metrics sampled from the real `/proc` ([`NodeSampler`]), framed compactly
+//! ([`MetricBatch`]) for the site's telemetry stream, and delivered to any Prometheus remote-write endpoint
+//! ([`remote_write`]); plus a real Prometheus process ([`PrometheusServer`]) for the demo and the tests.
+
+pub mod batch_series;
+pub mod http_client;
+pub mod metric_batch;
+pub mod node_sampler;
+pub mod proc_text;
+pub mod prometheus_process;
+pub mod remote_write;
+pub mod write_request;
+
+pub use batch_series::series_of;
+pub use metric_batch::{BatchError, MetricBatch, MetricPoint, MetricType};
+pub use node_sampler::{NodeSampler, Sampled};
+pub use prometheus_process::{find_prometheus, PrometheusError, PrometheusServer};
+pub use remote_write::WriteOutcome;
+pub use write_request::Series;
