@@ -121,6 +121,38 @@ pub fn telemetry_subject(site: &Token, node: &Token, channel: TelemetryChannel) 
     format!("ef.tel.{site}.{node}.{channel}")
 }
 
+/// The stream holding a site's telemetry (`EF_TEL_<site>`), at the site and as the hub's copy: limits-based,
+/// never part of event history.
+pub fn telemetry_stream(site: &Token) -> String {
+    format!("EF_TEL_{site}")
+}
+
+/// Every telemetry subject of a site (`ef.tel.<site>.>`).
+pub fn telemetry_subjects(site: &Token) -> String {
+    format!("ef.tel.{site}.>")
+}
+
+/// The site, node and channel of a telemetry subject (`ef.tel.<site>.<node>.<metrics|logs>`).
+pub fn parse_telemetry_subject(subject: &str) -> Option<(Token, Token, TelemetryChannel)> {
+    let mut parts = subject.split('.');
+    let (Some("ef"), Some("tel"), Some(site), Some(node), Some(channel), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let channel = match channel {
+        "metrics" => TelemetryChannel::Metrics,
+        "logs" => TelemetryChannel::Logs,
+        _ => return None,
+    };
+    Some((Token::new(site).ok()?, Token::new(node).ok()?, channel))
+}
+
 /// The two telemetry channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TelemetryChannel {
@@ -239,6 +271,23 @@ mod tests {
     fn parse_rejects_foreign_subjects() {
         assert!(parse("ef.site.all.profile.x").is_err());
         assert!(parse("ef.tel.s1.n1.metrics").is_err());
+        let (site, node, channel) = parse_telemetry_subject("ef.tel.s1.n1.metrics").expect("a telemetry subject");
+        assert_eq!(
+            (site.as_str(), node.as_str(), channel),
+            ("s1", "n1", TelemetryChannel::Metrics)
+        );
+        assert_eq!(
+            parse_telemetry_subject(&telemetry_subject(&site, &node, TelemetryChannel::Logs)).map(|t| t.2),
+            Some(TelemetryChannel::Logs)
+        );
+        for not_one in [
+            "ef.tel.s1.n1",
+            "ef.tel.s1.n1.traces",
+            "ef.tel.s1.n1.metrics.x",
+            "ef.site.s1.n1.metrics",
+        ] {
+            assert!(parse_telemetry_subject(not_one).is_none(), "{not_one}");
+        }
         assert!(parse("foo").is_err());
     }
 }

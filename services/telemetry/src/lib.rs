@@ -3,17 +3,24 @@
 //! ([`remote_write`]); plus a real Prometheus process ([`PrometheusServer`]) for the demo and the tests.
 
 pub mod batch_series;
+pub mod copy_reader;
+pub mod forward_cursor;
+pub mod forwarder;
 pub mod http_client;
 pub mod metric_batch;
 pub mod node_sampler;
 pub mod proc_text;
 pub mod prometheus_process;
 pub mod remote_write;
+pub mod telemetry_streams;
 pub mod write_request;
 
 pub use batch_series::series_of;
+pub use forward_cursor::ForwardCursor;
+pub use forwarder::{forward_round, ForwardError, RoundReport};
 pub use metric_batch::{BatchError, MetricBatch, MetricPoint, MetricType};
 pub use node_sampler::{NodeSampler, Sampled};
 pub use prometheus_process::{find_prometheus, PrometheusError, PrometheusServer};
 pub use remote_write::WriteOutcome;
+pub use telemetry_streams::{TelemetryLimits, TelemetryStreamError};
 pub use write_request::Series;
