@@ -24,6 +24,7 @@ mod rollout_orchestration;
 mod site_beacons;
 mod sourcing;
 mod stream_load;
+mod telemetry_path;
 mod workload;
 
 use anyhow::Context as _;
@@ -108,6 +109,12 @@ struct Args {
     /// Live sites: the `edgefleet` binary to run as the hub (default: next to this executable).
     #[arg(long)]
     edgefleet: Option<std::path::PathBuf>,
+    /// Telemetry: simulated nodes at the site.
+    #[arg(long, default_value_t = 10)]
+    telemetry_nodes: u32,
+    /// Telemetry: batches each node stores (one sampling instant each).
+    #[arg(long, default_value_t = 1000)]
+    telemetry_batches: u32,
 }
 
 impl Args {
@@ -143,6 +150,8 @@ enum Part {
     Fleet,
     /// A real `edgefleet hub` process with a thousand live sites beaconing: adds/s, beacon latency, sites ls, RSS, CPU.
     Sites,
+    /// Node metrics through site stream, hub copy and forwarder into a real Prometheus: samples/s, bytes/sample.
+    Telemetry,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -219,6 +228,13 @@ fn main() -> anyhow::Result<()> {
         }
     }
     if args.runs(Part::Sites) && interruptible(&runtime, "live sites", live_sites.run())? {
+        return Ok(());
+    }
+    let telemetry = telemetry_path::TelemetryPath {
+        nodes: args.telemetry_nodes,
+        batches: args.telemetry_batches,
+    };
+    if args.runs(Part::Telemetry) && interruptible(&runtime, "telemetry", telemetry.run())? {
         return Ok(());
     }
 

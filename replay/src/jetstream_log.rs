@@ -201,10 +201,14 @@ impl EventLog for JetStreamLog {
             .payload(events::encode_decision(events).into())
             .message_id(first.msg_id())
             .expected_last_subject_sequence(expected_last);
+        let started = std::time::Instant::now();
         let acked = match self.homes.of(&stream).send_publish(subject.clone(), message).await {
             Ok(ack) => ack.await,
             Err(e) => Err(e),
         };
+        if acked.is_ok() {
+            crate::append_latency::append_latency().observe(started.elapsed());
+        }
         let seq = match acked {
             Ok(ack) => ack.sequence,
             Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {

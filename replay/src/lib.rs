@@ -4,6 +4,7 @@
 //! This crate is where the log's bytes meet the aggregates: it implements the `actors` ports ([`JetStreamLog`]
 //! for `EventLog`, [`LocalStore`] for `SnapshotStore`) and never decides anything itself.
 
+pub mod append_latency;
 pub mod history;
 pub mod jetstream_log;
 pub mod lease;

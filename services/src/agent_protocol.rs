@@ -22,7 +22,26 @@ pub fn heartbeat_subject(site: &str, node: &str) -> String {
     format!("ef.agent.{site}.{node}.heartbeat")
 }
 
-/// What the site listens on for `verb` (`register` or `heartbeat`) of every node.
+/// Subject node `node` sends its metric batches on (a `telemetry::MetricBatch`, framed, as the request body; the
+/// site stores it in its telemetry stream and answers a [`TelemetryReply`]).
+pub fn telemetry_request_subject(site: &str, node: &str) -> String {
+    format!("ef.agent.{site}.{node}.telemetry")
+}
+
+/// The site's answer to a metric batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelemetryReply {
+    /// True once the batch is in the site's telemetry stream (or was already: a resend).
+    pub stored: bool,
+    /// Why not.
+    pub error: Option<String>,
+    /// True if not stored for a passing reason (the stream did not answer): send it again later. False with an
+    /// error: the batch itself was refused, and would be again.
+    #[serde(default)]
+    pub retry: bool,
+}
+
+/// What the site listens on for `verb` (`register`, `heartbeat` or `telemetry`) of every node.
 pub fn every_node_subject(site: &str, verb: &str) -> String {
     format!("ef.agent.{site}.*.{verb}")
 }

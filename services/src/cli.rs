@@ -483,6 +483,14 @@ pub struct HubArgs {
     /// Membership of a hub cluster.
     #[command(flatten)]
     pub cluster: HubClusterArgs,
+    /// A Prometheus remote-write endpoint every site's metrics are delivered to (http://HOST:PORT/api/v1/write);
+    /// repeatable, each with its own delivery cursor. The receiver needs `--web.enable-remote-write-receiver` and an
+    /// `out_of_order_time_window` as long as the outages to back-fill (docs/TELEMETRY.md).
+    #[arg(long = "remote-write", value_parser = url::Url::parse)]
+    pub remote_write: Vec<url::Url>,
+    /// `/metrics` for Prometheus to scrape.
+    #[command(flatten)]
+    pub metrics: crate::process_metrics::MetricsArgs,
 }
 
 /// One hub of a cluster of three: each runs its own nats-server, routed to the others (mutual TLS from the fleet
@@ -588,6 +596,17 @@ pub struct SiteArgs {
     #[arg(long, env = "EDGEFLEET_EVENTS_MAX_BYTES", default_value_t = replay::DEFAULT_SITE_MAX_BYTES,
           value_parser = clap::value_parser!(i64).range(1..))]
     pub events_max_bytes: i64,
+    /// Byte cap of the site's telemetry stream, kept while the hub is unreachable (oldest batches go first; what
+    /// goes undelivered is counted and shown at the hub). JetStream reserves it on the site's disk.
+    #[arg(long, env = "EDGEFLEET_TELEMETRY_MAX_BYTES", default_value_t = telemetry::telemetry_streams::DEFAULT_MAX_BYTES,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub telemetry_max_bytes: i64,
+    /// How long the site keeps telemetry batches (e.g. 8d, 36h).
+    #[arg(long, env = "EDGEFLEET_TELEMETRY_MAX_AGE", default_value = "8d", value_parser = humantime::parse_duration)]
+    pub telemetry_max_age: std::time::Duration,
+    /// `/metrics` for Prometheus to scrape.
+    #[command(flatten)]
+    pub metrics: crate::process_metrics::MetricsArgs,
 }
 
 /// `edgefleet agent`.
@@ -605,6 +624,9 @@ pub struct AgentArgs {
     /// Seconds between heartbeats.
     #[arg(long, default_value_t = 2)]
     pub heartbeat_s: u64,
+    /// Seconds between metric samples of the node (0: no telemetry).
+    #[arg(long, env = "EDGEFLEET_TELEMETRY_INTERVAL_S", default_value_t = 15)]
+    pub telemetry_interval_s: u64,
     /// Override the machine id (simulated nodes).
     #[arg(long)]
     pub machine_id: Option<String>,
@@ -724,7 +746,7 @@ pub enum RolloutsCommand {
 
 /// A path flag made absolute against the working directory: the servers a process starts read the files it names
 /// from their own working directory.
-fn absolute_path(text: &str) -> Result<PathBuf, String> {
+pub fn absolute_path(text: &str) -> Result<PathBuf, String> {
     std::path::absolute(text).map_err(|e| format!("{text:?}: {e}"))
 }
 

@@ -16,6 +16,7 @@ mod listen_addr;
 mod output;
 mod owner_only_file;
 mod planner_loop;
+mod process_metrics;
 mod process_projection;
 mod registries;
 mod server_supervisor;

@@ -6,15 +6,16 @@
 //! | direction | subjects |
 //! |---|---|
 //! | pub (site → hub) | `ef.site.<x>.>`, `ef.hub.beacon.<x>`, `$JS.fleet.API.CONSUMER.CREATE.` of `EF_INTENT.*.ef.intent.<x>.>`, `EF_INTENT.*.ef.intent.all.>`, `OBJ_ef-images`, `OBJ_ef-images.>`; `$JS.FC.EF_INTENT.>`, `$JS.FC.OBJ_ef-images.>`, `$JSC.R.>`, `$JS.S.>`, `_INBOX.>` |
-//! | sub (hub → site) | `$JS.<x>.API.>`, `deliver.<x>.>`, `$JS.FC.EF_SITE_<x>.>`, `$JSC.R.>`, `_INBOX.>` |
+//! | sub (hub → site) | `$JS.<x>.API.>`, `deliver.<x>.>`, `$JS.FC.EF_SITE_<x>.>`, `$JS.FC.EF_TEL_<x>.>`, `$JSC.R.>`, `_INBOX.>` |
 //!
 //! So a site publishes only its own stream's subjects and beacon, creates consumers only on what it may source,
-//! and receives only requests to its own JetStream API, its own deliveries and its copy's flow control; it cannot
+//! and receives only requests to its own JetStream API, its own deliveries and its copies' flow control (events and
+//! telemetry); it cannot
 //! publish intents, nor reach the hub's JetStream API (`$JS.hub.API`). Verified on nats-server 2.15.1 by
 //! `tests/fleet_recipe.rs`, whose volumes trigger flow control both ways: removing any entry but
 //! `$JS.fleet.API.CONSUMER.CREATE.OBJ_ef-images.>` (kept for consumers created with a name) breaks it.
 
-use events::subject::{site_stream, site_subjects};
+use events::subject::{site_stream, site_subjects, telemetry_stream};
 use events::Token;
 
 use crate::hub_streams::{deliver_root, offered_flow_control, site_consumer_creates, IMPORTED_API_PREFIX};
@@ -54,6 +55,7 @@ pub fn site_leaf_subscribe(site: &Token) -> Vec<String> {
         format!("$JS.{site}.API.>"),
         format!("{}.>", deliver_root(site)),
         format!("$JS.FC.{}.>", site_stream(site)),
+        format!("$JS.FC.{}.>", telemetry_stream(site)),
     ];
     subjects.extend(TRANSPORT_TO_SITE.map(str::to_owned));
     subjects
@@ -103,6 +105,7 @@ mod tests {
                 "$JS.a.API.>",
                 "deliver.a.>",
                 "$JS.FC.EF_SITE_a.>",
+                "$JS.FC.EF_TEL_a.>",
                 "$JSC.R.>",
                 "_INBOX.>"
             ]

@@ -9,6 +9,7 @@ mod image_reader;
 mod node_identity;
 mod os_apply;
 mod site_session;
+mod telemetry_sender;
 
 use crate::agent_protocol::{heartbeat_subject, register_subject, AgentReply, HeartbeatRequest, RegisterRequest};
 use crate::cli::AgentArgs;
@@ -46,6 +47,8 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         args: &args,
     };
     os_apply::prepare(&args.disk, &mut node.os).context("preparing the boot slots")?;
+    let mut telemetry =
+        telemetry_sender::TelemetrySender::new(Duration::from_secs(args.telemetry_interval_s), args.disk.clone());
     println!(
         "agent {node_id}: disk {} ({} partitions), {} CPUs, {} MiB",
         disk.path().display(),
@@ -78,7 +81,10 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             println!("agent {node_id}: connected to site {site} as {}", identity.public_key());
-            node.serve(&server, &identity, &session, &site).await;
+            tokio::select! {
+                () = node.serve(&server, &identity, &session, &site) => {}
+                () = telemetry.run(&session.client, &site, node_id.as_str()) => {}
+            }
             if refused_persistently(&server, &node_id, &identity).await {
                 forget(&node_id, identity);
             }

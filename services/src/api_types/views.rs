@@ -232,6 +232,32 @@ pub struct SiteView {
     pub timezone: Option<String>,
     /// Maintenance window.
     pub maintenance_window: Option<String>,
+    /// How the site's metrics are being delivered, per remote-write endpoint (empty: the hub delivers to none).
+    #[serde(default)]
+    pub telemetry: Vec<TelemetryDeliveryView>,
+}
+
+/// Delivery of one site's metrics to one remote-write endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelemetryDeliveryView {
+    /// The endpoint (without credentials).
+    pub endpoint: String,
+    /// Metric batches the hub holds for it and has not delivered yet.
+    pub backlog_batches: u64,
+    /// Samples delivered.
+    pub delivered_samples: u64,
+    /// Samples the endpoint refused for good (older than its out-of-order window, malformed).
+    pub refused_samples: u64,
+    /// Batches discarded by the site's telemetry limit before the hub copied them.
+    pub dropped_at_site: u64,
+    /// Batches discarded by the hub copy's own limit before they were delivered.
+    pub dropped_at_hub: u64,
+    /// The newest hole: last sample time before it and first after it (ms since the epoch; 0: unknown).
+    pub last_hole_unix_ms: Option<(i64, i64)>,
+    /// Why delivery is being retried, if it is.
+    pub retrying: Option<String>,
+    /// When delivery last reported (ms since the epoch).
+    pub updated_unix_ms: u64,
 }
 
 impl SiteView {

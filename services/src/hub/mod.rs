@@ -8,12 +8,14 @@
 
 mod api;
 pub mod copy_watch;
+mod hub_metrics;
 pub mod hub_server;
 pub mod leadership;
 mod planner;
 mod site_accounts;
 pub mod site_directory;
 pub mod storage_watch;
+pub mod telemetry_delivery;
 pub mod trust_copy;
 pub mod trust_replica;
 
@@ -99,6 +101,14 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
 
+    let cursors = shared_set_up("the telemetry cursors", patience, || {
+        telemetry::cursor_store::CursorStore::open(&js, replicas)
+    })
+    .await?;
+    let telemetry = Rc::new(telemetry_delivery::TelemetryDelivery::new(
+        args.remote_write.clone(),
+        Some(cursors),
+    ));
     let access = HubAccess {
         url: url.clone(),
         ca: ca.clone(),
@@ -143,9 +153,26 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             directory.clone(),
             hub.clone(),
             wake.clone(),
+            leadership.clone(),
+        )),
+        actix_rt::spawn(telemetry_delivery::follow(telemetry.clone())),
+        actix_rt::spawn(telemetry_delivery::deliver(
+            telemetry.clone(),
+            directory.clone(),
             leadership,
         )),
     ];
+    let mut tasks = tasks;
+    if let Some(listener) = args.metrics.bind().await? {
+        let metrics = hub_metrics::HubMetrics {
+            directory: directory.clone(),
+            projection: projection.projection.clone(),
+            telemetry: telemetry.clone(),
+        };
+        tasks.push(actix_rt::spawn(
+            listener.serve(move || std::future::ready(metrics.render())),
+        ));
+    }
     let service = api::start(
         api_client,
         api::ApiContext {
@@ -158,6 +185,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             leaf_url: leaf_url.clone(),
             hub_ca: ca.clone(),
             log,
+            telemetry,
         },
     )
     .await?;

@@ -157,6 +157,12 @@ impl SiteDirectory {
             return Ok(());
         }
         replay::ensure_hub_copy_of_site(&account.js, &site, &self.policy).await?;
+        telemetry::telemetry_streams::ensure_hub_telemetry_copy(
+            &account.js,
+            &site,
+            telemetry::TelemetryLimits::default(),
+        )
+        .await?;
         let stream = subject::site_stream(&site);
         self.homes.place(&stream, account.js.clone());
         self.projection.follow(&stream);
@@ -298,6 +304,11 @@ impl SiteDirectory {
         self.links.borrow().get(site).cloned()
     }
 
+    /// The hub's connection into `site`'s account.
+    pub fn account(&self, site: &Token) -> Option<SiteAccount> {
+        self.accounts.borrow().get(site).cloned()
+    }
+
     /// Stops hearing beacons.
     pub fn stop(&self) {
         for listener in self.listeners.borrow_mut().drain(..) {
@@ -326,11 +337,15 @@ impl SiteDirectory {
             // Back after a cut or a hub restart: copy now rather than after the server's retry backoff. In a task
             // of its own: after a hub restart every site comes back at once, and these stream updates queue up at
             // the server; the beacons that follow must not wait behind them.
-            let (js, site, stream) = (account.js.clone(), site.clone(), subject::site_stream(site));
+            let (js, site) = (account.js.clone(), site.clone());
             actix_rt::spawn(async move {
-                match replay::resume_source(&js, &stream).await {
-                    Ok(_) => tracing::info!(%site, "site link up: its copy resumes"),
-                    Err(e) => tracing::warn!(%site, error = %e, "copy not resumed; the server retries on its own"),
+                for stream in [subject::site_stream(&site), subject::telemetry_stream(&site)] {
+                    match replay::resume_source(&js, &stream).await {
+                        Ok(_) => tracing::info!(%site, %stream, "site link up: its copy resumes"),
+                        Err(e) => {
+                            tracing::warn!(%site, %stream, error = %e, "copy not resumed; the server retries on its own")
+                        }
+                    }
                 }
             });
         }

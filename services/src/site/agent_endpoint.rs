@@ -9,7 +9,7 @@ use super::node_access::NodeAccess;
 use super::observer::SiteObserver;
 use crate::agent_protocol::{
     every_node_subject, node_of_subject, AgentMembership, AgentReply, HeartbeatRequest, JoinReply, JoinRequest,
-    OsTarget, RegisterRequest,
+    OsTarget, RegisterRequest, TelemetryReply,
 };
 use crate::registries::{dispatch, Registries};
 use actors::node::{Membership, NodeCommand};
@@ -25,6 +25,8 @@ use tokio::sync::Notify;
 
 /// Largest request accepted from an agent.
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Largest metric batch accepted (a node of 64 CPUs samples about a thousand series, some 15 KB framed).
+const MAX_TELEMETRY_BYTES: usize = 1024 * 1024;
 
 /// The object name of an OS image in the `ef-images` bucket.
 pub fn image_object(os: &OsImage) -> String {
@@ -47,6 +49,8 @@ pub struct AgentEndpoint {
     pub access: Rc<NodeAccess>,
     /// Held while a join is checked and written.
     pub joins: tokio::sync::Mutex<()>,
+    /// The site's JetStream (metric batches are stored in its telemetry stream).
+    pub js: async_nats::jetstream::Context,
 }
 
 impl AgentEndpoint {
@@ -149,10 +153,11 @@ impl AgentEndpoint {
 /// Answers agents until the connection closes.
 pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
     let site = endpoint.site.to_string();
-    let (Ok(mut register), Ok(mut heartbeat), Ok(mut join)) = (
+    let (Ok(mut register), Ok(mut heartbeat), Ok(mut join), Ok(mut telemetry)) = (
         client.subscribe(every_node_subject(&site, "register")).await,
         client.subscribe(every_node_subject(&site, "heartbeat")).await,
         client.subscribe(fleet_trust::join_subject(&endpoint.site)).await,
+        client.subscribe(every_node_subject(&site, "telemetry")).await,
     ) else {
         return tracing::error!(%site, "cannot subscribe to agent subjects");
     };
@@ -161,11 +166,22 @@ pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
             Some(m) = register.next() => (m, Kind::Register),
             Some(m) = heartbeat.next() => (m, Kind::Heartbeat),
             Some(m) = join.next() => (m, Kind::Join),
+            Some(m) = telemetry.next() => (m, Kind::Telemetry),
             else => return,
         };
         let Some(reply_to) = message.reply.clone() else {
             continue;
         };
+        if kind == Kind::Telemetry {
+            let reply = endpoint.on_telemetry(message.subject.as_str(), &message.payload).await;
+            if let Err(e) = client
+                .publish(reply_to, serde_json::to_vec(&reply).unwrap_or_default().into())
+                .await
+            {
+                tracing::warn!(error = %e, "agent reply not sent");
+            }
+            continue;
+        }
         let payload = if message.payload.len() > MAX_REQUEST_BYTES {
             let error = format!("request of {} bytes exceeds {MAX_REQUEST_BYTES}", message.payload.len());
             match kind {
@@ -190,7 +206,7 @@ pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
                     };
                     serde_json::to_vec(&reply)
                 }
-                Kind::Register | Kind::Heartbeat => serde_json::to_vec(
+                Kind::Register | Kind::Heartbeat | Kind::Telemetry => serde_json::to_vec(
                     &endpoint
                         .on_node_request(kind, message.subject.as_str(), &message.payload)
                         .await,
@@ -209,6 +225,7 @@ enum Kind {
     Join,
     Register,
     Heartbeat,
+    Telemetry,
 }
 
 impl AgentEndpoint {
@@ -233,6 +250,58 @@ impl AgentEndpoint {
                 Ok(request) => self.on_heartbeat(request),
                 Err(e) => refused(format!("malformed heartbeat: {e}")),
             },
+        }
+    }
+}
+
+impl AgentEndpoint {
+    /// A metric batch on `subject`: checked (it must decode as one) and stored in the site's telemetry stream under
+    /// the node the subject names. A resend of a batch already stored (same node, same instant) is stored once.
+    async fn on_telemetry(&self, subject: &str, payload: &[u8]) -> TelemetryReply {
+        let refused = |error: String| TelemetryReply {
+            stored: false,
+            error: Some(crate::api_types::error::sanitize(&error, 512)),
+            retry: false,
+        };
+        let not_now = |error: String| TelemetryReply {
+            retry: true,
+            ..refused(error)
+        };
+        let Some(node) = node_of_subject(subject) else {
+            return refused(format!("no node in the subject {subject}"));
+        };
+        if payload.len() > MAX_TELEMETRY_BYTES {
+            return refused(format!(
+                "metric batch of {} bytes exceeds {MAX_TELEMETRY_BYTES}",
+                payload.len()
+            ));
+        }
+        let batch = match telemetry::MetricBatch::decode(payload) {
+            Ok(batch) => batch,
+            Err(e) => return refused(format!("not a metric batch: {e}")),
+        };
+        let subject = events::subject::telemetry_subject(&self.site, &node, events::subject::TelemetryChannel::Metrics);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            format!("{node}-{}", batch.at_ms).as_str(),
+        );
+        let stored = match self
+            .js
+            .publish_with_headers(subject, headers, bytes::Bytes::copy_from_slice(payload))
+            .await
+        {
+            Ok(ack) => tokio::time::timeout(Duration::from_secs(5), ack).await,
+            Err(e) => return not_now(format!("the site's telemetry stream did not take it: {e}")),
+        };
+        match stored {
+            Ok(Ok(_)) => TelemetryReply {
+                stored: true,
+                error: None,
+                retry: false,
+            },
+            Ok(Err(e)) => not_now(format!("the site's telemetry stream did not take it: {e}")),
+            Err(_) => not_now("the site's telemetry stream did not answer within 5 s".to_string()),
         }
     }
 }

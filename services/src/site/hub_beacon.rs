@@ -9,9 +9,19 @@ use super::observer::SiteObserver;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};
 use replay::Projection;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// What the beacons say of the hub link, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct HubLink {
+    /// The hub answered the last beacon.
+    pub up: Cell<bool>,
+    /// When the hub last answered.
+    pub last_answer: Cell<Option<Instant>>,
+}
 
 /// How long a beacon waits for the hub's answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(1);
@@ -28,6 +38,7 @@ pub async fn beacon(
     projection: Arc<Projection>,
     client: async_nats::Client,
     copies: SourcedCopies,
+    link: Rc<HubLink>,
 ) {
     let js = async_nats::jetstream::new(client.clone());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -62,5 +73,9 @@ pub async fn beacon(
             tracing::warn!("hub link down: the site keeps working on its own");
         }
         up = answered && resumed;
+        link.up.set(answered);
+        if answered {
+            link.last_answer.set(Some(Instant::now()));
+        }
     }
 }

@@ -12,6 +12,7 @@ mod hub_beacon;
 mod node_access;
 mod observer;
 mod planner;
+mod site_metrics;
 pub mod site_trust;
 
 use crate::cli::SiteArgs;
@@ -85,6 +86,18 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             args.events_max_bytes
         )
     })?;
+    let telemetry_limits = telemetry::TelemetryLimits {
+        max_bytes: args.telemetry_max_bytes,
+        max_age: args.telemetry_max_age,
+    };
+    telemetry::telemetry_streams::ensure_site_telemetry_stream(&js, &site, telemetry_limits)
+        .await
+        .with_context(|| {
+            format!(
+                "setting up the site's telemetry stream (--telemetry-max-bytes {})",
+                args.telemetry_max_bytes
+            )
+        })?;
     let intents: Vec<_> = fleet_trust::site_intent_sources(&site).iter().map(source).collect();
     replay::ensure_site_copy_of_intents(&js, intents.clone(), &policy).await?;
     let images = source(&fleet_trust::site_image_source(&site));
@@ -137,7 +150,9 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         planner: wake.clone(),
         access: access.clone(),
         joins: tokio::sync::Mutex::new(()),
+        js: js.clone(),
     });
+    let hub_link = Rc::new(hub_beacon::HubLink::default());
     let tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
         actix_rt::spawn(node_access::run(access)),
@@ -148,8 +163,22 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             projection.projection.clone(),
             client.clone(),
             sourced_copies,
+            hub_link.clone(),
         )),
     ];
+    let mut tasks = tasks;
+    if let Some(listener) = args.metrics.bind().await? {
+        let metrics = Rc::new(site_metrics::SiteMetrics {
+            site: site.clone(),
+            projection: projection.projection.clone(),
+            link: hub_link,
+            js: js.clone(),
+        });
+        tasks.push(actix_rt::spawn(listener.serve(move || {
+            let metrics = metrics.clone();
+            async move { metrics.render().await }
+        })));
+    }
     println!(
         "site {site} running: clients on {client_url} (TLS, CA {}), hub link {}\n\
          nodes join with: edgefleet agent --site-nats {client_url} --ca {} --join-token {} …",

@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 client for remote-write POSTs and Prometheus API GETs: one request per connection
-//! (`Connection: close`), a deadline on the whole exchange, `Content-Length` or chunked bodies. Plain `http://` only;
-//! an `https://` endpoint is refused with a clear error (TLS to the TSDB is not built yet).
+//! (`Connection: close`), a deadline on the whole exchange, `Content-Length` or chunked bodies, Basic
+//! authentication from the URL's `user:password@`. Plain `http://` only; an `https://` endpoint is refused with a
+//! clear error (TLS to the TSDB is not built yet).
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -105,6 +106,9 @@ async fn exchange(
         "{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nUser-Agent: edgefleet\r\nContent-Length: {}\r\n",
         body.len()
     );
+    if let Some(credentials) = basic_credentials(url) {
+        head.push_str(&format!("Authorization: Basic {credentials}\r\n"));
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -143,6 +147,24 @@ async fn exchange(
             url: url.to_string(),
             timeout,
         })?
+}
+
+/// `user:password` from the URL, base64 for a Basic `Authorization` header (`None` without a user).
+fn basic_credentials(url: &Url) -> Option<String> {
+    if url.username().is_empty() {
+        return None;
+    }
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or_default())
+    );
+    Some(data_encoding::BASE64.encode(pair.as_bytes()))
 }
 
 /// A whole response read to the connection's end.
@@ -223,6 +245,13 @@ mod tests {
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort").is_err());
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err());
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc").is_err());
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_basic_authentication() {
+        let url = Url::parse("http://ops:p%40ss@tsdb:9090/api/v1/write").expect("url");
+        assert_eq!(basic_credentials(&url), Some(data_encoding::BASE64.encode(b"ops:p@ss")));
+        assert_eq!(basic_credentials(&Url::parse("http://tsdb:9090/").expect("url")), None);
     }
 
     #[tokio::test]

@@ -4,10 +4,13 @@
 
 pub mod batch_series;
 pub mod copy_reader;
+pub mod cursor_store;
+pub mod exposition;
 pub mod forward_cursor;
 pub mod forwarder;
 pub mod http_client;
 pub mod metric_batch;
+pub mod metrics_server;
 pub mod node_sampler;
 pub mod proc_text;
 pub mod prometheus_process;
@@ -20,7 +23,7 @@ pub use forward_cursor::ForwardCursor;
 pub use forwarder::{forward_round, ForwardError, RoundReport};
 pub use metric_batch::{BatchError, MetricBatch, MetricPoint, MetricType};
 pub use node_sampler::{NodeSampler, Sampled};
-pub use prometheus_process::{find_prometheus, PrometheusError, PrometheusServer};
+pub use prometheus_process::{find_prometheus, PrometheusError, PrometheusServer, ScrapeTarget};
 pub use remote_write::WriteOutcome;
 pub use telemetry_streams::{TelemetryLimits, TelemetryStreamError};
 pub use write_request::Series;

@@ -35,6 +35,17 @@ pub enum PrometheusError {
     Http(#[from] HttpError),
 }
 
+/// A `/metrics` endpoint for Prometheus to scrape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrapeTarget {
+    /// Its job name (`edgefleet-hub`, `edgefleet-site-s1`).
+    pub job: String,
+    /// `HOST:PORT`.
+    pub address: String,
+    /// The bearer token file to present, if the endpoint wants one.
+    pub token_file: Option<PathBuf>,
+}
+
 /// A running Prometheus.
 pub struct PrometheusServer {
     process: ChildProcess,
@@ -58,11 +69,11 @@ pub fn find_prometheus() -> Result<PathBuf, PrometheusError> {
 impl PrometheusServer {
     /// Starts Prometheus with its data under `dir`, accepting remote writes of samples up to
     /// `out_of_order_window` older than the newest of their series (`storage.tsdb.out_of_order_time_window`).
-    /// `scrape_targets` (`host:port` serving `/metrics`) are scraped every `scrape_interval`.
+    /// `scrape_targets` are scraped every `scrape_interval`.
     pub async fn start(
         dir: &Path,
         out_of_order_window: Duration,
-        scrape_targets: &[String],
+        scrape_targets: &[ScrapeTarget],
         scrape_interval: Duration,
     ) -> Result<Self, PrometheusError> {
         let binary = find_prometheus()?;
@@ -198,18 +209,26 @@ impl PrometheusServer {
     }
 }
 
-fn config_text(out_of_order_window: Duration, scrape_targets: &[String], scrape_interval: Duration) -> String {
+fn config_text(out_of_order_window: Duration, scrape_targets: &[ScrapeTarget], scrape_interval: Duration) -> String {
     let interval = scrape_interval.as_secs().max(1);
     let mut text = format!(
         "global:\n  scrape_interval: {interval}s\n  evaluation_interval: {interval}s\nstorage:\n  tsdb:\n    out_of_order_time_window: {}s\n",
         out_of_order_window.as_secs()
     );
     if !scrape_targets.is_empty() {
-        let targets: Vec<String> = scrape_targets.iter().map(|t| format!("'{t}'")).collect();
-        text.push_str(&format!(
-            "scrape_configs:\n  - job_name: edgefleet\n    static_configs:\n      - targets: [{}]\n",
-            targets.join(", ")
-        ));
+        text.push_str("scrape_configs:\n");
+        for target in scrape_targets {
+            text.push_str(&format!(
+                "  - job_name: '{}'\n    static_configs:\n      - targets: ['{}']\n",
+                target.job, target.address
+            ));
+            if let Some(file) = &target.token_file {
+                text.push_str(&format!(
+                    "    authorization:\n      credentials_file: '{}'\n",
+                    file.display()
+                ));
+            }
+        }
     }
     text
 }
@@ -222,11 +241,17 @@ mod tests {
     fn the_config_names_the_window_and_the_targets() {
         let text = config_text(
             Duration::from_secs(7 * 24 * 3600),
-            &["127.0.0.1:9100".into()],
+            &[ScrapeTarget {
+                job: "edgefleet-hub".into(),
+                address: "127.0.0.1:9100".into(),
+                token_file: Some(PathBuf::from("/tmp/token")),
+            }],
             Duration::from_secs(5),
         );
         assert!(text.contains("out_of_order_time_window: 604800s"), "{text}");
+        assert!(text.contains("job_name: 'edgefleet-hub'"), "{text}");
         assert!(text.contains("targets: ['127.0.0.1:9100']"), "{text}");
+        assert!(text.contains("credentials_file: '/tmp/token'"), "{text}");
         assert!(text.contains("scrape_interval: 5s"), "{text}");
     }
 }

@@ -11,16 +11,19 @@ use url::Url;
 pub enum WriteOutcome {
     /// Stored (2xx).
     Accepted,
-    /// Refused for good: a 4xx other than 429, or a 5xx that names a sample as too old / out of bounds (Prometheus
-    /// answers a sample beyond its out-of-order window with 500 "too old sample", which a naive forwarder would
-    /// retry forever). The samples are dropped and must be counted.
+    /// Refused for good, for what was sent: 400 or 422 (a sample out of order, malformed), 413 (too large: send it
+    /// in parts), or a 5xx that names a sample as too old / out of bounds (Prometheus answers a sample beyond its
+    /// out-of-order window with 500 "too old sample", which a naive forwarder would retry forever). The sender
+    /// splits the write and counts what is still refused alone.
     Refused {
         /// HTTP status.
         status: u16,
         /// Prometheus' reason.
         reason: String,
     },
-    /// Not stored this time; the same samples are sent again later (429, other 5xx, no connection, timeout).
+    /// Not stored this time; the same samples are sent again later: 429, any other 5xx, no connection, a timeout,
+    /// and answers about the endpoint rather than the samples (401, 403, 404 — a receiver not enabled — 405): the
+    /// data is kept until the endpoint is put right.
     Retry {
         /// What went wrong.
         reason: String,
@@ -48,13 +51,11 @@ pub fn classify(status: u16, body: String) -> WriteOutcome {
     let names_old_sample = reason.contains("too old") || reason.contains("out of bounds");
     match status {
         200..=299 => WriteOutcome::Accepted,
-        429 => WriteOutcome::Retry {
-            reason: format!("HTTP 429: {reason}"),
-        },
-        500..=599 if !names_old_sample => WriteOutcome::Retry {
+        400 | 413 | 422 => WriteOutcome::Refused { status, reason },
+        500..=599 if names_old_sample => WriteOutcome::Refused { status, reason },
+        _ => WriteOutcome::Retry {
             reason: format!("HTTP {status}: {reason}"),
         },
-        _ => WriteOutcome::Refused { status, reason },
     }
 }
 
@@ -78,5 +79,14 @@ mod tests {
             WriteOutcome::Retry { .. }
         ));
         assert!(matches!(classify(429, "slow down".into()), WriteOutcome::Retry { .. }));
+        assert!(
+            matches!(classify(404, "404 page not found".into()), WriteOutcome::Retry { .. }),
+            "a receiver not enabled keeps the data"
+        );
+        assert!(matches!(classify(401, "".into()), WriteOutcome::Retry { .. }));
+        assert!(matches!(
+            classify(413, "too large".into()),
+            WriteOutcome::Refused { status: 413, .. }
+        ));
     }
 }

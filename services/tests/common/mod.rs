@@ -82,15 +82,20 @@ impl Hub {
 
     /// Starts a hub with its data in `data_dir` and its log in `dir`.
     pub async fn start_in(dir: &Path, data_dir: &Path, env: &[(&str, String)]) -> Hub {
+        Self::start_with_args(dir, data_dir, env, Vec::new()).await
+    }
+
+    /// Starts a hub with `extra_args` (kept for its restarts), e.g. `--remote-write URL`.
+    pub async fn start_with_args(dir: &Path, data_dir: &Path, env: &[(&str, String)], extra_args: Vec<String>) -> Hub {
         let [client_port, leaf_port] = free_ports::<2>();
         let data_dir = data_dir.to_path_buf();
-        let process = Self::spawn(dir, &data_dir, client_port, leaf_port, env, &[]);
+        let process = Self::spawn(dir, &data_dir, client_port, leaf_port, env, &extra_args);
         let hub = Hub {
             process,
             client_port,
             leaf_port,
             data_dir,
-            extra_args: Vec::new(),
+            extra_args,
             clients_url: None,
         };
         hub.wait_ready().await;

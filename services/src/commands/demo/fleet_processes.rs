@@ -32,8 +32,31 @@ pub struct HubProcess {
     pub leaf_port: u16,
 }
 
-/// Starts `edgefleet hub` with data in `dir/hub`.
-pub fn start_hub(dir: &Path) -> anyhow::Result<HubProcess> {
+/// Where the hub's telemetry goes and how its `/metrics` is scraped.
+pub struct HubTelemetry {
+    /// The Prometheus remote-write endpoint the hub delivers node metrics to.
+    pub remote_write: url::Url,
+    /// Where the hub serves `/metrics`.
+    pub metrics_port: u16,
+    /// The bearer token file scrapes present.
+    pub metrics_token_file: PathBuf,
+}
+
+/// A bearer token for the hub's `/metrics`, written owner-only to `dir/metrics.token`.
+pub fn metrics_token_file(dir: &Path) -> anyhow::Result<PathBuf> {
+    use std::io::Read;
+    let path = dir.join("metrics.token");
+    let mut secret = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut secret))
+        .context("reading /dev/urandom for the metrics token")?;
+    crate::owner_only_file::create_owner_only(&path, &data_encoding::HEXLOWER.encode(&secret))?;
+    Ok(path)
+}
+
+/// Starts `edgefleet hub` with data in `dir/hub`, delivering node metrics and serving `/metrics` as `telemetry`
+/// says.
+pub fn start_hub(dir: &Path, telemetry: &HubTelemetry) -> anyhow::Result<HubProcess> {
     let [client_port, leaf_port] = free_ports::<2>();
     let data_dir = dir.join("hub");
     let args = vec![
@@ -44,6 +67,12 @@ pub fn start_hub(dir: &Path) -> anyhow::Result<HubProcess> {
         format!("127.0.0.1:{client_port}"),
         "--leaf-listen".into(),
         format!("127.0.0.1:{leaf_port}"),
+        "--remote-write".into(),
+        telemetry.remote_write.to_string(),
+        "--metrics-listen".into(),
+        format!("127.0.0.1:{}", telemetry.metrics_port),
+        "--metrics-token-file".into(),
+        telemetry.metrics_token_file.display().to_string(),
     ];
     Ok(HubProcess {
         process: spawn("hub", dir, &args)?,
@@ -130,6 +159,8 @@ pub async fn start_site(
             disk.display().to_string(),
             "--heartbeat-s".into(),
             "1".into(),
+            "--telemetry-interval-s".into(),
+            "5".into(),
             "--machine-id".into(),
             format!("{id}-n{n}"),
             "--cpus".into(),
@@ -154,6 +185,8 @@ pub async fn start_site(
 /// Everything the demo started, so it can be stopped from wherever the demo ends.
 #[derive(Default)]
 pub struct Fleet {
+    /// The Prometheus the hub delivers node metrics to and that scrapes the hub, once started.
+    pub prometheus: Option<telemetry::PrometheusServer>,
     /// The hub, once started.
     pub hub: Option<HubProcess>,
     /// The sites started so far.
@@ -161,7 +194,7 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Stops every site (agents first), then the hub.
+    /// Stops every site (agents first), then the hub, then Prometheus.
     pub fn stop(&mut self) {
         for site in &mut self.sites {
             site.stop();
@@ -169,5 +202,6 @@ impl Fleet {
         if let Some(hub) = &mut self.hub {
             hub.process.stop();
         }
+        self.prometheus = None; // killed with its process group when dropped
     }
 }

@@ -18,7 +18,7 @@ use actors::node::NodeLifecycle;
 use anyhow::Context;
 use events::node::NodeRole;
 use events::Token;
-use fleet_processes::{start_hub, start_site, Fleet};
+use fleet_processes::{metrics_token_file, start_hub, start_site, Fleet, HubTelemetry};
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -74,6 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     print_how_to_look(
                         &hub.address,
                         fleet.sites.first().map(|s| s.id.as_str()).unwrap_or("store-1"),
+                        fleet.prometheus.as_ref(),
                     );
                 }
                 let signal = signals.wait().await;
@@ -102,7 +103,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_how_to_look(hub: &crate::hub_connection::HubAddress, site: &str) {
+fn print_how_to_look(
+    hub: &crate::hub_connection::HubAddress,
+    site: &str,
+    prometheus: Option<&telemetry::PrometheusServer>,
+) {
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     println!();
     println!("The fleet keeps running. Point the CLI at it (as the hub's admin, over TLS):");
@@ -111,6 +116,14 @@ fn print_how_to_look(hub: &crate::hub_connection::HubAddress, site: &str) {
     println!("  export EDGEFLEET_CA={}", path(&hub.ca));
     println!("  edgefleet sites ls; edgefleet nodes ls; edgefleet clusters ls; edgefleet rollouts get r1");
     println!("  edgefleet history node/n1 --site {site}   # or: edgefleet history node/{site}/n1");
+    if let Some(prometheus) = prometheus {
+        println!(
+            "Node metrics are in Prometheus at {} — try the PromQL:",
+            prometheus.url("")
+        );
+        println!("  avg by (site, node) (rate(node_cpu_seconds_total{{mode!=\"idle\"}}[1m]))");
+        println!("  edgefleet_telemetry_delivered_samples_total   # the hub's own /metrics, scraped every 5 s");
+    }
     println!("Ctrl-C stops everything and removes the demo's data (unless --keep).");
 }
 
@@ -120,7 +133,31 @@ async fn tell_the_story(
     dir: &std::path::Path,
     fleet: &mut Fleet,
 ) -> anyhow::Result<()> {
-    let hub = start_hub(dir)?;
+    let token_file = metrics_token_file(dir)?;
+    let metrics_port = nats_process::free_port();
+    let prometheus = telemetry::PrometheusServer::start(
+        &dir.join("prometheus"),
+        Duration::from_secs(8 * 24 * 3600),
+        &[telemetry::ScrapeTarget {
+            job: "edgefleet-hub".into(),
+            address: format!("127.0.0.1:{metrics_port}"),
+            token_file: Some(token_file.clone()),
+        }],
+        Duration::from_secs(5),
+    )
+    .await
+    .context("starting Prometheus (scripts/setup installs Debian's package)")?;
+    let hub_telemetry = HubTelemetry {
+        remote_write: prometheus.remote_write_url(),
+        metrics_port,
+        metrics_token_file: token_file,
+    };
+    story.tell(format!(
+        "Prometheus up on {} (remote-write receiver, 8-day out-of-order window), scraping the hub's /metrics with a          bearer token",
+        prometheus.url("")
+    ));
+    fleet.prometheus = Some(prometheus);
+    let hub = start_hub(dir, &hub_telemetry)?;
     let address = hub.address.clone();
     let hub_url = address.url.clone().unwrap_or_default();
     fleet.hub = Some(hub);
@@ -294,6 +331,31 @@ async fn tell_the_story(
     story.tell(format!(
         "rollout r1 complete: every cluster runs edge-stack@2, {} failures",
         done.failures
+    ));
+    let prometheus = fleet.prometheus.as_ref().context("Prometheus")?;
+    let (delivered, dropped) = until(
+        "every node's metrics in Prometheus, nothing left to deliver",
+        120,
+        || async {
+            let nodes = prometheus.query("count(node_load1)", None).await.ok()?;
+            let series: f64 = nodes.first()?.pointer("/value/1")?.as_str()?.parse().ok()?;
+            let sites: Vec<SiteView> = api.call("sites.list", &Empty {}).await.ok()?;
+            let deliveries: Vec<_> = sites.iter().flat_map(|s| s.telemetry.iter()).collect();
+            let settled = deliveries.len() == sites.len() && deliveries.iter().all(|t| t.backlog_batches == 0);
+            (series as usize == nodes_total && settled).then(|| {
+                (
+                    deliveries.iter().map(|t| t.delivered_samples).sum::<u64>(),
+                    deliveries
+                        .iter()
+                        .map(|t| t.dropped_at_site + t.dropped_at_hub)
+                        .sum::<u64>(),
+                )
+            })
+        },
+    )
+    .await?;
+    story.tell(format!(
+        "node metrics of all {nodes_total} nodes in Prometheus — sampled from /proc every 5 s, kept at each site          through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
     ));
     Ok(())
 }

@@ -26,6 +26,24 @@ const COLUMNS: &[Column<'static, SiteView>] = &[
     ("COPY", &|s: &SiteView| s.copy.to_string()),
     ("EVENTS AT HUB", &|s: &SiteView| s.copied_events.to_string()),
     ("QUARANTINED", &|s: &SiteView| s.quarantined.to_string()),
+    ("TEL BACKLOG", &|s: &SiteView| {
+        or_dash(
+            s.telemetry
+                .iter()
+                .map(|t| t.backlog_batches)
+                .max()
+                .map(|n| n.to_string()),
+        )
+    }),
+    ("TEL DROPPED", &|s: &SiteView| {
+        or_dash(
+            s.telemetry
+                .iter()
+                .map(|t| t.dropped_at_site + t.dropped_at_hub)
+                .max()
+                .map(|n| n.to_string()),
+        )
+    }),
     ("LABELS", &|s: &SiteView| labels(&s.labels)),
 ];
 

@@ -38,6 +38,8 @@ pub struct ApiContext {
     pub hub_ca: std::path::PathBuf,
     /// The log, for histories (every stream where it lives).
     pub log: replay::JetStreamLog,
+    /// How every site's metrics are being delivered.
+    pub telemetry: Rc<crate::hub::telemetry_delivery::TelemetryDelivery>,
 }
 
 /// One request: the shared context and the caller the hub verified.

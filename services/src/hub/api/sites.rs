@@ -43,6 +43,7 @@ fn view(context: &Call<'_>, site: &Token) -> SiteView {
         labels: Default::default(),
         timezone: None,
         maintenance_window: None,
+        telemetry: context.telemetry.views_of(site),
     };
     context.read(|fleet| view.with_state(fleet.site(site)))
 }
