@@ -153,7 +153,8 @@ async fn tell_the_story(
         metrics_token_file: token_file,
     };
     story.tell(format!(
-        "Prometheus up on {} (remote-write receiver, 8-day out-of-order window), scraping the hub's /metrics with a          bearer token",
+        "Prometheus up on {} (remote-write receiver, 8-day out-of-order window), scraping the hub's /metrics with a \
+         bearer token",
         prometheus.url("")
     ));
     fleet.prometheus = Some(prometheus);
@@ -355,7 +356,8 @@ async fn tell_the_story(
     )
     .await?;
     story.tell(format!(
-        "node metrics of all {nodes_total} nodes in Prometheus — sampled from /proc every 5 s, kept at each site          through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
+        "node metrics of all {nodes_total} nodes in Prometheus — sampled from /proc every 5 s, kept at each site \
+         through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
     ));
     Ok(())
 }
