@@ -28,7 +28,16 @@ pub fn telemetry_request_subject(site: &str, node: &str) -> String {
     format!("ef.agent.{site}.{node}.telemetry")
 }
 
-/// The site's answer to a metric batch.
+/// Subject node `node` sends its own log lines on (a `telemetry::LogBatch`, framed, with a `Nats-Msg-Id` that stays
+/// the same when the batch is sent again; the site answers a [`TelemetryReply`]).
+pub fn logs_request_subject(site: &str, node: &str) -> String {
+    format!("ef.agent.{site}.{node}.logs")
+}
+
+/// The node id reserved for the site process's own telemetry (`ef.tel.<site>.site.logs`): no node may join as it.
+pub const SITE_PROCESS_NODE: &str = "site";
+
+/// The site's answer to a metric batch or a log batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TelemetryReply {
     /// True once the batch is in the site's telemetry stream (or was already: a resend).

@@ -125,9 +125,36 @@ pub enum Command {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// Log lines of a site's agents and site process, as delivered to the hub (`-o json`: one object per line).
+    Logs(LogsArgs),
+}
+
+/// `edgefleet logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The site.
+    #[arg(long)]
+    pub site: events::Token,
+    /// One node only (`site` for the site process's own lines).
+    #[arg(long)]
+    pub node: Option<events::Token>,
+    /// How far back to start (e.g. 10m, 2h, 1d).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+    /// This level or more severe only: error, warn, info, debug, trace.
+    #[arg(long)]
+    pub level: Option<telemetry::LogLevel>,
+    /// Keep printing lines as they arrive, until Ctrl-C.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
 }
 
 impl Command {
+    /// True for the processes whose log lines go to their site's telemetry stream.
+    pub fn ships_logs(&self) -> bool {
+        matches!(self, Command::Site(_) | Command::Agent(_))
+    }
+
     /// True for the commands that run until stopped (hub, site, agent, demo), false for client commands.
     pub fn is_long_running(&self) -> bool {
         matches!(

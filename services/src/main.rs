@@ -13,9 +13,11 @@ mod fault_point;
 mod hub;
 mod hub_connection;
 mod listen_addr;
+mod log_shipper;
 mod output;
 mod owner_only_file;
 mod planner_loop;
+mod process_logs;
 mod process_metrics;
 mod process_projection;
 mod registries;
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
     if !cli.command.is_long_running() {
         quiet_on_closed_pipe();
     }
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.command.ships_logs());
     let system = actix_rt::System::new();
     match system.block_on(commands::run(cli)) {
         Ok(code) => code,
@@ -53,14 +55,19 @@ fn quiet_on_closed_pipe() {
     }
 }
 
-fn init_tracing(verbose: bool) {
+/// Logs to stderr as `RUST_LOG` (or `--verbose`) says; an agent or a site also captures its lines from `info` up
+/// for its site's telemetry stream (`process_logs`).
+fn init_tracing(verbose: bool, capture: bool) {
+    use tracing_subscriber::prelude::*;
     let default = if verbose { "info,edgefleet=debug" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
-        .init();
+        .with_filter(filter);
+    let captured =
+        capture.then(|| process_logs::capture_layer().with_filter(tracing_subscriber::filter::LevelFilter::INFO));
+    tracing_subscriber::registry().with(stderr).with(captured).init();
 }

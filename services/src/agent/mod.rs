@@ -6,6 +6,7 @@
 
 mod applied_state;
 mod image_reader;
+mod log_sender;
 mod node_identity;
 mod os_apply;
 mod site_session;
@@ -47,6 +48,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         args: &args,
     };
     os_apply::prepare(&args.disk, &mut node.os).context("preparing the boot slots")?;
+    let mut logs = crate::process_logs::captured().map(crate::log_shipper::LogShipper::new);
     let mut telemetry =
         telemetry_sender::TelemetrySender::new(Duration::from_secs(args.telemetry_interval_s), args.disk.clone());
     println!(
@@ -84,6 +86,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 () = node.serve(&server, &identity, &session, &site) => {}
                 () = telemetry.run(&session.client, &site, node_id.as_str()) => {}
+                () = log_sender::run(logs.as_mut(), &session.client, &site, node_id.as_str()) => {}
             }
             if refused_persistently(&server, &node_id, &identity).await {
                 forget(&node_id, identity);

@@ -49,6 +49,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     endpoint("quarantine.list", Viewer),
     endpoint("quarantine.get", Viewer),
     endpoint("history.list", Viewer),
+    endpoint("logs.list", Viewer),
     endpoint("users.list", Admin),
     endpoint("users.add", Admin),
     endpoint("users.revoke", Admin),

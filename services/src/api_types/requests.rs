@@ -236,3 +236,26 @@ pub struct QuarantineRef {
     /// Its sequence there.
     pub seq: u64,
 }
+
+/// `logs.list`: log lines of a site's agents and its site process, as the hub's copy of its telemetry holds them.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    /// The site.
+    pub site: Token,
+    /// One node only (`site` for the site process's own lines).
+    #[serde(default)]
+    pub node: Option<Token>,
+    /// Lines logged at or after this time (ms since the epoch); ignored with `after_seq`.
+    #[serde(default)]
+    pub since_unix_ms: Option<i64>,
+    /// This level or more severe only (`error`, `warn`, `info`, `debug`, `trace`).
+    #[serde(default)]
+    pub level: Option<telemetry::LogLevel>,
+    /// Continue after this copy sequence (a previous page's `next_after_seq`), for following.
+    #[serde(default)]
+    pub after_seq: Option<u64>,
+    /// Lines per page at most (default 1,000, at most 5,000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}

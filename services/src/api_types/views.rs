@@ -465,3 +465,31 @@ impl From<&replay::QuarantinedMessage> for QuarantineView {
         }
     }
 }
+
+/// One log line as `logs.list` answers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLineView {
+    /// The node that logged it (`site`: the site process).
+    pub node: String,
+    /// When (ms since the epoch).
+    pub at_unix_ms: i64,
+    /// Its level.
+    pub level: telemetry::LogLevel,
+    /// The module that logged it.
+    pub target: String,
+    /// The message.
+    pub message: String,
+    /// Its fields.
+    pub fields: Vec<(String, String)>,
+}
+
+/// A page of log lines, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The lines.
+    pub lines: Vec<LogLineView>,
+    /// Pass as `after_seq` to read on from here.
+    pub next_after_seq: u64,
+    /// Batches read that were not log batches (damaged on the way), skipped.
+    pub unreadable_batches: u64,
+}

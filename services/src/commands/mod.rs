@@ -5,6 +5,7 @@ mod demo;
 mod history;
 mod images;
 mod log_io;
+mod logs;
 mod replay_store;
 mod resources;
 
@@ -43,5 +44,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine { command } => {
             resources::on_hub(hub, cli.output, command, resources::quarantine::run).await
         }
+        Command::Logs(args) => resources::on_hub(hub, cli.output, args, logs::run).await,
     }
 }

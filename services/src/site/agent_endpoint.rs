@@ -9,7 +9,7 @@ use super::node_access::NodeAccess;
 use super::observer::SiteObserver;
 use crate::agent_protocol::{
     every_node_subject, node_of_subject, AgentMembership, AgentReply, HeartbeatRequest, JoinReply, JoinRequest,
-    OsTarget, RegisterRequest, TelemetryReply,
+    OsTarget, RegisterRequest, TelemetryReply, SITE_PROCESS_NODE,
 };
 use crate::registries::{dispatch, Registries};
 use actors::node::{Membership, NodeCommand};
@@ -61,6 +61,11 @@ impl AgentEndpoint {
         };
         if let Err(e) = fleet_trust::check_public_key::<fleet_trust::User>(&request.public_key) {
             return refused(format!("not an nkey user public key: {e}"));
+        }
+        if request.node_id.as_str() == SITE_PROCESS_NODE {
+            return refused(format!(
+                "node id {SITE_PROCESS_NODE} is reserved for the site process's own telemetry; give the node another id"
+            ));
         }
         // One join at a time: the key check below and the write must not interleave with another join's.
         let _one_join_at_a_time = self.joins.lock().await;
@@ -153,11 +158,12 @@ impl AgentEndpoint {
 /// Answers agents until the connection closes.
 pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
     let site = endpoint.site.to_string();
-    let (Ok(mut register), Ok(mut heartbeat), Ok(mut join), Ok(mut telemetry)) = (
+    let (Ok(mut register), Ok(mut heartbeat), Ok(mut join), Ok(mut telemetry), Ok(mut logs)) = (
         client.subscribe(every_node_subject(&site, "register")).await,
         client.subscribe(every_node_subject(&site, "heartbeat")).await,
         client.subscribe(fleet_trust::join_subject(&endpoint.site)).await,
         client.subscribe(every_node_subject(&site, "telemetry")).await,
+        client.subscribe(every_node_subject(&site, "logs")).await,
     ) else {
         return tracing::error!(%site, "cannot subscribe to agent subjects");
     };
@@ -167,13 +173,14 @@ pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
             Some(m) = heartbeat.next() => (m, Kind::Heartbeat),
             Some(m) = join.next() => (m, Kind::Join),
             Some(m) = telemetry.next() => (m, Kind::Telemetry),
+            Some(m) = logs.next() => (m, Kind::Logs),
             else => return,
         };
         let Some(reply_to) = message.reply.clone() else {
             continue;
         };
-        if kind == Kind::Telemetry {
-            let reply = endpoint.on_telemetry(message.subject.as_str(), &message.payload).await;
+        if matches!(kind, Kind::Telemetry | Kind::Logs) {
+            let reply = endpoint.on_telemetry(kind, &message).await;
             if let Err(e) = client
                 .publish(reply_to, serde_json::to_vec(&reply).unwrap_or_default().into())
                 .await
@@ -206,7 +213,7 @@ pub async fn serve(endpoint: Rc<AgentEndpoint>, client: async_nats::Client) {
                     };
                     serde_json::to_vec(&reply)
                 }
-                Kind::Register | Kind::Heartbeat | Kind::Telemetry => serde_json::to_vec(
+                Kind::Register | Kind::Heartbeat | Kind::Telemetry | Kind::Logs => serde_json::to_vec(
                     &endpoint
                         .on_node_request(kind, message.subject.as_str(), &message.payload)
                         .await,
@@ -226,6 +233,7 @@ enum Kind {
     Register,
     Heartbeat,
     Telemetry,
+    Logs,
 }
 
 impl AgentEndpoint {
@@ -234,6 +242,11 @@ impl AgentEndpoint {
         let Some(subject_node) = node_of_subject(subject) else {
             return refused(format!("no node in the subject {subject}"));
         };
+        if subject_node.as_str() == SITE_PROCESS_NODE {
+            return refused(format!(
+                "node id {SITE_PROCESS_NODE} is reserved for the site process's own telemetry"
+            ));
+        }
         let mismatch = |body: &Token| {
             refused(format!(
                 "the request names node {body} but was sent as node {subject_node}: a node speaks only for itself"
@@ -255,9 +268,11 @@ impl AgentEndpoint {
 }
 
 impl AgentEndpoint {
-    /// A metric batch on `subject`: checked (it must decode as one) and stored in the site's telemetry stream under
-    /// the node the subject names. A resend of a batch already stored (same node, same instant) is stored once.
-    async fn on_telemetry(&self, subject: &str, payload: &[u8]) -> TelemetryReply {
+    /// A metric batch or a log batch from the node its subject names: checked (it must decode as one) and stored in
+    /// the site's telemetry stream under that node. A resend of a batch already stored (a metric batch of the same
+    /// node and instant; a log batch with the same `Nats-Msg-Id`) is stored once.
+    async fn on_telemetry(&self, kind: Kind, message: &async_nats::Message) -> TelemetryReply {
+        let (subject, payload) = (message.subject.as_str(), &message.payload[..]);
         let refused = |error: String| TelemetryReply {
             stored: false,
             error: Some(crate::api_types::error::sanitize(&error, 512)),
@@ -270,22 +285,43 @@ impl AgentEndpoint {
         let Some(node) = node_of_subject(subject) else {
             return refused(format!("no node in the subject {subject}"));
         };
+        if node.as_str() == SITE_PROCESS_NODE {
+            return refused(format!(
+                "node id {SITE_PROCESS_NODE} is reserved for the site process's own telemetry"
+            ));
+        }
         if payload.len() > MAX_TELEMETRY_BYTES {
             return refused(format!(
-                "metric batch of {} bytes exceeds {MAX_TELEMETRY_BYTES}",
+                "batch of {} bytes exceeds {MAX_TELEMETRY_BYTES}",
                 payload.len()
             ));
         }
-        let batch = match telemetry::MetricBatch::decode(payload) {
-            Ok(batch) => batch,
-            Err(e) => return refused(format!("not a metric batch: {e}")),
+        let (channel, msg_id) = if kind == Kind::Logs {
+            if let Err(e) = telemetry::LogBatch::decode(payload) {
+                return refused(format!("not a log batch: {e}"));
+            }
+            let id = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+                .map(|v| v.as_str().to_string())
+                .filter(|id| id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            let Some(id) = id else {
+                return refused("a log batch needs a Nats-Msg-Id of up to 64 letters, digits and '-'".to_string());
+            };
+            (events::subject::TelemetryChannel::Logs, format!("{node}-{id}"))
+        } else {
+            match telemetry::MetricBatch::decode(payload) {
+                Ok(batch) => (
+                    events::subject::TelemetryChannel::Metrics,
+                    format!("{node}-{}", batch.at_ms),
+                ),
+                Err(e) => return refused(format!("not a metric batch: {e}")),
+            }
         };
-        let subject = events::subject::telemetry_subject(&self.site, &node, events::subject::TelemetryChannel::Metrics);
+        let subject = events::subject::telemetry_subject(&self.site, &node, channel);
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert(
-            async_nats::header::NATS_MESSAGE_ID,
-            format!("{node}-{}", batch.at_ms).as_str(),
-        );
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, msg_id.as_str());
         let stored = match self
             .js
             .publish_with_headers(subject, headers, bytes::Bytes::copy_from_slice(payload))

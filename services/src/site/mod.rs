@@ -12,6 +12,7 @@ mod hub_beacon;
 mod node_access;
 mod observer;
 mod planner;
+mod site_logs;
 mod site_metrics;
 pub mod site_trust;
 
@@ -167,6 +168,10 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         )),
     ];
     let mut tasks = tasks;
+    if let Some(captured) = crate::process_logs::captured() {
+        let shipper = crate::log_shipper::LogShipper::new(captured);
+        tasks.push(actix_rt::spawn(site_logs::ship(shipper, js.clone(), site.clone())));
+    }
     if let Some(listener) = args.metrics.bind().await? {
         let metrics = Rc::new(site_metrics::SiteMetrics {
             site: site.clone(),

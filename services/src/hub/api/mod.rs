@@ -9,6 +9,7 @@ mod caller;
 mod clusters;
 mod context;
 mod history;
+mod logs;
 mod nodes;
 mod profiles;
 mod quarantine;
@@ -55,7 +56,7 @@ impl Api {
 pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::Result<Api> {
     let service = client
         .service_builder()
-        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, quarantine, history, users")
+        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, quarantine, history, logs, users")
         .start("edgefleet", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("starting the API service: {e}"))?;
@@ -167,6 +168,7 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "quarantine.list" => to_json(quarantine::list(context, parse(body)?)),
         "quarantine.get" => to_json(quarantine::get(context, parse(body)?)?),
         "history.list" => to_json(history::list(context, parse(body)?).await?),
+        "logs.list" => to_json(logs::list(context, parse(body)?).await?),
         "users.list" => to_json(users::list(context, parse(body)?)?),
         "users.add" => to_json(users::add(context, parse(body)?).await?),
         "users.revoke" => to_json(users::revoke(context, parse(body)?).await?),
