@@ -30,7 +30,7 @@ async fn stored_at_site(site: &Site) -> BTreeMap<String, Vec<i64>> {
         .await
         .expect("site stream read");
     let mut by_node: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for batch in read {
+    for batch in read.into_iter().filter(|b| b.subject.ends_with(".metrics")) {
         let node = batch.subject.split('.').nth(3).unwrap_or_default().to_string();
         let decoded = MetricBatch::decode(&batch.payload).expect("a stored batch decodes");
         by_node.entry(node).or_default().push(decoded.at_ms);

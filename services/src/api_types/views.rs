@@ -242,15 +242,15 @@ pub struct SiteView {
 pub struct TelemetryDeliveryView {
     /// The endpoint (without credentials).
     pub endpoint: String,
-    /// Metric batches the hub holds for it and has not delivered yet.
+    /// Telemetry batches (metrics and logs) in the hub's copy not passed yet by this endpoint's delivery.
     pub backlog_batches: u64,
     /// Samples delivered.
     pub delivered_samples: u64,
     /// Samples the endpoint refused for good (older than its out-of-order window, malformed).
     pub refused_samples: u64,
-    /// Batches discarded by the site's telemetry limit before the hub copied them.
+    /// Telemetry batches (metrics and logs) discarded by the site's limit before the hub copied them.
     pub dropped_at_site: u64,
-    /// Batches discarded by the hub copy's own limit before they were delivered.
+    /// Telemetry batches discarded by the hub copy's own age limit before they were delivered.
     pub dropped_at_hub: u64,
     /// The newest hole: last sample time before it and first after it (ms since the epoch; 0: unknown).
     pub last_hole_unix_ms: Option<(i64, i64)>,

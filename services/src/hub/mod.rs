@@ -42,6 +42,8 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
+    // A wrong --metrics-listen fails before anything starts.
+    let metrics_listener = args.metrics.bind().await?;
     if let Some(from) = &args.cluster.trust_from {
         if trust_copy::copy_trust_root(from, &args.data_dir)? {
             tracing::info!(from = %from.display(), "joined the fleet of another hub: its trust root was copied");
@@ -137,7 +139,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let log = replay::JetStreamLog::with_homes(homes.clone(), quarantine.clone());
     let hub = crate::registries::Registries::start(homes, events::Origin::Hub, store, quarantine);
     let wake = Arc::new(Notify::new());
-    let tasks = vec![
+    let mut tasks = vec![
         actix_rt::spawn(storage_watch::watch(storage.clone())),
         actix_rt::spawn(leadership::keep(
             js.clone(),
@@ -162,8 +164,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             leadership,
         )),
     ];
-    let mut tasks = tasks;
-    if let Some(listener) = args.metrics.bind().await? {
+    if let Some(listener) = metrics_listener {
         let metrics = hub_metrics::HubMetrics {
             directory: directory.clone(),
             projection: projection.projection.clone(),

@@ -47,6 +47,8 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let image = args.site_image()?;
     // First of all: one site process per data dir.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
+    // A wrong --metrics-listen fails before anything starts.
+    let metrics_listener = args.metrics.bind().await?;
     let trust = SiteTrust::resolve(&args)?;
     let site = trust.site.clone();
     let store = LocalStore::open(&args.data_dir.join("site.redb"))?;
@@ -154,7 +156,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         js: js.clone(),
     });
     let hub_link = Rc::new(hub_beacon::HubLink::default());
-    let tasks = vec![
+    let mut tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
         actix_rt::spawn(node_access::run(access)),
         actix_rt::spawn(planner::run(planner, wake)),
@@ -167,12 +169,11 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             hub_link.clone(),
         )),
     ];
-    let mut tasks = tasks;
     if let Some(captured) = crate::process_logs::captured() {
         let shipper = crate::log_shipper::LogShipper::new(captured);
         tasks.push(actix_rt::spawn(site_logs::ship(shipper, js.clone(), site.clone())));
     }
-    if let Some(listener) = args.metrics.bind().await? {
+    if let Some(listener) = metrics_listener {
         let metrics = Rc::new(site_metrics::SiteMetrics {
             site: site.clone(),
             projection: projection.projection.clone(),

@@ -67,6 +67,10 @@ pub async fn forward_round(
     for lane in plan(cursor, state.last_seq) {
         let (Lane::Live { from, to } | Lane::Backlog { from, to }) = lane;
         let read = read_range(js, &stream, from, to).await?;
+        if let (Lane::Backlog { .. }, Some(first)) = (lane, read.first()) {
+            // The copy's limit discarded the start of the range between the state read and this read: counted.
+            cursor.copy_starts_at(first.copied.seq);
+        }
         let (copied, series, undecodable) = decode(site, &read);
         report.undecodable += undecodable;
         match write_bisecting(endpoint, series, timeout).await {

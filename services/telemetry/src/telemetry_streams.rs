@@ -91,9 +91,11 @@ pub fn hub_copy_source(site: &Token) -> Source {
     }
 }
 
-/// At the hub, in the site's account: the copy of `EF_TEL_<site>`, bounded by `limits` too (it only has to hold
-/// what is not forwarded yet). Written without fsync per write, as the event copies are: what a crash takes from
-/// its tail the source copies again from the site.
+/// At the hub, in the site's account: the copy of `EF_TEL_<site>`, bounded by age only (`limits.max_age`). A byte
+/// cap would be reserved up front from the hub's store for every site (JetStream reserves a stream's cap when it is
+/// created): 1,000 sites × 1 GiB is more than a hub's disk, where what the copies really hold is what arrived in
+/// the last `max_age` — about 100 MB a day for a 10-node site. Written without fsync per write, as the event copies
+/// are: what a crash takes from its tail the source copies again from the site.
 pub async fn ensure_hub_telemetry_copy(
     js: &Context,
     site: &Token,
@@ -111,7 +113,6 @@ pub async fn ensure_hub_telemetry_copy(
             storage: StorageType::File,
             retention: RetentionPolicy::Limits,
             discard: DiscardPolicy::Old,
-            max_bytes: limits.max_bytes,
             max_age: limits.max_age,
             allow_direct: true,
             persist_mode,
