@@ -17,6 +17,7 @@ pub mod node_sampler;
 pub mod proc_text;
 pub mod prometheus_process;
 pub mod remote_write;
+pub mod snappy_frame;
 pub mod telemetry_streams;
 pub mod write_request;
 

@@ -2,13 +2,13 @@
 //! `ef.tel.<site>.<node>.logs` and kept in the site's telemetry stream beside the metrics. The frame is `b"EL"`, a
 //! little-endian format version, then a snappy block of postcard.
 
+use crate::snappy_frame::{self, FrameError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 const MAGIC: [u8; 2] = *b"EL";
 /// The batch layout this build writes and reads.
 pub const LOG_BATCH_VERSION: u16 = 1;
-const HEADER_LEN: usize = 4;
 /// A batch that would decompress beyond this is refused unread.
 const MAX_DECODED: usize = 8 * 1024 * 1024;
 
@@ -109,45 +109,21 @@ pub enum LogBatchError {
 impl LogBatch {
     /// The framed bytes.
     pub fn encode(&self) -> Result<Vec<u8>, LogBatchError> {
-        let body = postcard::to_stdvec(self).map_err(|e| LogBatchError::Body(e.to_string()))?;
-        let compressed = snap::raw::Encoder::new()
-            .compress_vec(&body)
-            .map_err(|e| LogBatchError::Body(e.to_string()))?;
-        let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&LOG_BATCH_VERSION.to_le_bytes());
-        out.extend_from_slice(&compressed);
-        Ok(out)
+        snappy_frame::encode(MAGIC, LOG_BATCH_VERSION, self).map_err(from_frame)
     }
 
     /// A batch from framed bytes; anything else is a typed error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<Self, LogBatchError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(LogBatchError::Truncated(bytes.len()));
-        }
-        let magic = [bytes[0], bytes[1]];
-        if magic != MAGIC {
-            return Err(LogBatchError::BadMagic(magic));
-        }
-        let found = u16::from_le_bytes([bytes[2], bytes[3]]);
-        if found != LOG_BATCH_VERSION {
-            return Err(LogBatchError::UnknownVersion { found });
-        }
-        let compressed = &bytes[HEADER_LEN..];
-        let size = snap::raw::decompress_len(compressed).map_err(|e| LogBatchError::Body(e.to_string()))?;
-        if size > MAX_DECODED {
-            return Err(LogBatchError::Body(format!(
-                "{size} bytes decompressed, beyond {MAX_DECODED}"
-            )));
-        }
-        let body = snap::raw::Decoder::new()
-            .decompress_vec(compressed)
-            .map_err(|e| LogBatchError::Body(e.to_string()))?;
-        let (batch, rest) = postcard::take_from_bytes::<Self>(&body).map_err(|e| LogBatchError::Body(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(LogBatchError::Body(format!("{} bytes after the batch", rest.len())));
-        }
-        Ok(batch)
+        snappy_frame::decode(bytes, MAGIC, LOG_BATCH_VERSION, MAX_DECODED).map_err(from_frame)
+    }
+}
+
+fn from_frame(e: FrameError) -> LogBatchError {
+    match e {
+        FrameError::Truncated(n) => LogBatchError::Truncated(n),
+        FrameError::BadMagic(magic) => LogBatchError::BadMagic(magic),
+        FrameError::UnknownVersion(found) => LogBatchError::UnknownVersion { found },
+        FrameError::Body(reason) => LogBatchError::Body(reason),
     }
 }
 

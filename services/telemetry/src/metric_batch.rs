@@ -7,12 +7,12 @@
 //! name and one set of label names, written once), integral values as varints. A week of a node's metrics is kept at
 //! the site through an outage, so bytes per sample are what sizes the site's disk (`edgefleet-bench` prints them).
 
+use crate::snappy_frame::{self, FrameError};
 use serde::{Deserialize, Serialize};
 
 const MAGIC: [u8; 2] = *b"EM";
 /// The batch layout this build writes and reads.
 pub const BATCH_VERSION: u16 = 1;
-const HEADER_LEN: usize = 4;
 /// A batch that would decompress beyond this is refused unread (a node samples a few hundred series).
 const MAX_DECODED: usize = 4 * 1024 * 1024;
 
@@ -99,45 +99,20 @@ pub enum BatchError {
 impl MetricBatch {
     /// The framed bytes.
     pub fn encode(&self) -> Result<Vec<u8>, BatchError> {
-        let body = postcard::to_stdvec(&WireBatch::of(self)).map_err(|e| BatchError::Encode(e.to_string()))?;
-        let compressed = snap::raw::Encoder::new()
-            .compress_vec(&body)
-            .map_err(|e| BatchError::Encode(e.to_string()))?;
-        let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&BATCH_VERSION.to_le_bytes());
-        out.extend_from_slice(&compressed);
-        Ok(out)
+        snappy_frame::encode(MAGIC, BATCH_VERSION, &WireBatch::of(self)).map_err(|e| match e {
+            FrameError::Body(reason) => BatchError::Encode(reason),
+            other => BatchError::Encode(format!("{other:?}")),
+        })
     }
 
     /// A batch from framed bytes; anything else is a typed error, never a panic.
     pub fn decode(bytes: &[u8]) -> Result<Self, BatchError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(BatchError::Truncated(bytes.len()));
-        }
-        let magic = [bytes[0], bytes[1]];
-        if magic != MAGIC {
-            return Err(BatchError::BadMagic(magic));
-        }
-        let found = u16::from_le_bytes([bytes[2], bytes[3]]);
-        if found != BATCH_VERSION {
-            return Err(BatchError::UnknownVersion { found });
-        }
-        let compressed = &bytes[HEADER_LEN..];
-        let size = snap::raw::decompress_len(compressed).map_err(|e| BatchError::Body(e.to_string()))?;
-        if size > MAX_DECODED {
-            return Err(BatchError::Body(format!(
-                "{size} bytes decompressed, beyond {MAX_DECODED}"
-            )));
-        }
-        let body = snap::raw::Decoder::new()
-            .decompress_vec(compressed)
-            .map_err(|e| BatchError::Body(e.to_string()))?;
-        let (wire, rest) =
-            postcard::take_from_bytes::<WireBatch>(&body).map_err(|e| BatchError::Body(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(BatchError::Body(format!("{} bytes after the batch", rest.len())));
-        }
+        let wire: WireBatch = snappy_frame::decode(bytes, MAGIC, BATCH_VERSION, MAX_DECODED).map_err(|e| match e {
+            FrameError::Truncated(n) => BatchError::Truncated(n),
+            FrameError::BadMagic(magic) => BatchError::BadMagic(magic),
+            FrameError::UnknownVersion(found) => BatchError::UnknownVersion { found },
+            FrameError::Body(reason) => BatchError::Body(reason),
+        })?;
         wire.into_batch()
     }
 }
