@@ -61,6 +61,14 @@ fn hub_event() -> impl Strategy<Value = RolloutEvent> {
             cluster: target(site, cluster),
             reason
         }),
+        (1u32..9).prop_map(|load| RolloutEvent::GateSet {
+            generation: 0,
+            gate: format!("node_load1 < {load} for 1m"),
+        }),
+        proptest::collection::vec((0..SITES, 0u8..2), 1..3).prop_map(|clusters| RolloutEvent::PausedForGate {
+            generation: 0,
+            clusters: clusters.into_iter().map(|(s, c)| target(s, c)).collect(),
+        }),
     ]
 }
 
@@ -71,7 +79,9 @@ fn with_generation(mut event: RolloutEvent, g: u64) -> RolloutEvent {
         | RolloutEvent::Resumed { generation, .. }
         | RolloutEvent::Aborted { generation }
         | RolloutEvent::WaveReleased { generation, .. }
-        | RolloutEvent::ClusterSkipped { generation, .. } => *generation = g,
+        | RolloutEvent::ClusterSkipped { generation, .. }
+        | RolloutEvent::GateSet { generation, .. }
+        | RolloutEvent::PausedForGate { generation, .. } => *generation = g,
         _ => {}
     }
     event
@@ -96,7 +106,19 @@ fn site_event(site: usize) -> impl Strategy<Value = RolloutEvent> {
                 rolled_back,
             }
         }),
-        cluster.prop_map(|cluster| RolloutEvent::ClusterRolledBack { cluster }),
+        cluster
+            .clone()
+            .prop_map(|cluster| RolloutEvent::ClusterRolledBack { cluster }),
+        cluster
+            .clone()
+            .prop_map(|cluster| RolloutEvent::ClusterGatePassed { cluster }),
+        (cluster, "[0-9]{1,3}").prop_map(|(cluster, value)| RolloutEvent::ClusterGateBreached {
+            cluster,
+            node: testkit::token("n1"),
+            series: "node_load1".into(),
+            value,
+            sampled_unix_ms: 7,
+        }),
     ]
 }
 

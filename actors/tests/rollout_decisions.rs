@@ -38,6 +38,7 @@ fn create_over(
         failure_budget,
         window: window.map(|w| actors::rollout::parse_window(w).expect("valid window")),
         skip_after_s,
+        gate: None,
         targets,
     }
 }

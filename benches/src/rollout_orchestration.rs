@@ -131,6 +131,7 @@ async fn bench(args: RolloutArgs) -> anyhow::Result<()> {
         failure_budget: 0,
         window: None,
         skip_after_s: 3600,
+        gate: None,
         targets: targets.clone(),
     };
     dispatch(&hub_rollouts, rollout.clone(), create).await?;

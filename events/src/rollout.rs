@@ -65,6 +65,8 @@ pub enum PauseReason {
     Operator,
     /// More clusters failed than the failure budget allows.
     FailureBudgetSpent,
+    /// An updated cluster breached the rollout's telemetry gate (`PausedForGate` names which).
+    GateBreached,
 }
 
 /// Everything that can happen to a rollout. Grows only by appending variants.
@@ -157,6 +159,41 @@ pub enum RolloutEvent {
         /// The cluster.
         cluster: ClusterTarget,
     },
+    /// Hub: the rollout's telemetry gate, written with `Created` in the same decision (`Created` predates gates,
+    /// and an event never changes shape). Canonical text, e.g. `node_load1 < 4 for 2m`.
+    GateSet {
+        /// Spec generation this intent creates.
+        generation: u64,
+        /// The gate (`actors::metric_gate`).
+        gate: String,
+    },
+    /// Hub: the rollout paused because these updated clusters breached its gate. A resume accepts them: the hub
+    /// never pauses twice for the same cluster.
+    PausedForGate {
+        /// Spec generation this intent creates.
+        generation: u64,
+        /// The clusters whose breach this pause answers.
+        clusters: Vec<ClusterTarget>,
+    },
+    /// Site: every node of the updated cluster held the gate's condition through its window.
+    ClusterGatePassed {
+        /// The cluster.
+        cluster: ClusterTarget,
+    },
+    /// Site: a node of the updated cluster failed the gate's condition; the wave holds, the site starts no more of
+    /// the rollout's clusters, and the hub pauses the rollout.
+    ClusterGateBreached {
+        /// The cluster.
+        cluster: ClusterTarget,
+        /// The node whose sample failed.
+        node: Token,
+        /// The series (`node_load1`, `node_filesystem_avail_bytes{mountpoint="/"}`).
+        series: String,
+        /// The sample's value, as text.
+        value: String,
+        /// The sample's time, ms since the epoch (the node's clock).
+        sampled_unix_ms: u64,
+    },
 }
 
 impl RolloutEvent {
@@ -168,11 +205,15 @@ impl RolloutEvent {
             | RolloutEvent::Resumed { .. }
             | RolloutEvent::Aborted { .. }
             | RolloutEvent::WaveReleased { .. }
-            | RolloutEvent::ClusterSkipped { .. } => Writer::Hub,
+            | RolloutEvent::ClusterSkipped { .. }
+            | RolloutEvent::GateSet { .. }
+            | RolloutEvent::PausedForGate { .. } => Writer::Hub,
             RolloutEvent::ClusterUpdateStarted { .. }
             | RolloutEvent::ClusterUpdated { .. }
             | RolloutEvent::ClusterUpdateFailed { .. }
-            | RolloutEvent::ClusterRolledBack { .. } => Writer::Site,
+            | RolloutEvent::ClusterRolledBack { .. }
+            | RolloutEvent::ClusterGatePassed { .. }
+            | RolloutEvent::ClusterGateBreached { .. } => Writer::Site,
         }
     }
 
@@ -189,6 +230,10 @@ impl RolloutEvent {
             RolloutEvent::ClusterUpdated { .. } => "RolloutClusterUpdated",
             RolloutEvent::ClusterUpdateFailed { .. } => "RolloutClusterUpdateFailed",
             RolloutEvent::ClusterRolledBack { .. } => "RolloutClusterRolledBack",
+            RolloutEvent::GateSet { .. } => "RolloutGateSet",
+            RolloutEvent::PausedForGate { .. } => "RolloutPausedForGate",
+            RolloutEvent::ClusterGatePassed { .. } => "RolloutClusterGatePassed",
+            RolloutEvent::ClusterGateBreached { .. } => "RolloutClusterGateBreached",
         }
     }
 }

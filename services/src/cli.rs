@@ -1,6 +1,7 @@
 //! Command-line shape (clap). Global flags are accepted before or after the subcommand.
 
 use actors::maintenance_window::MaintenanceWindow;
+use actors::metric_gate::MetricGate;
 use actors::node::NodeLifecycle;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use events::cluster::ProfileRef;
@@ -732,6 +733,10 @@ pub struct RolloutCreateArgs {
     /// Seconds after a wave's release before clusters of offline sites are skipped.
     #[arg(long, default_value_t = 86_400)]
     pub skip_after_s: u64,
+    /// Telemetry gate each updated cluster's nodes must hold before its wave counts as healthy, evaluated at the
+    /// site (offline too), e.g. "node_load1 < 4 for 2m"; a breach pauses the rollout.
+    #[arg(long)]
+    pub gate: Option<MetricGate>,
     /// Rollout id (default: rollout-<unix seconds>).
     #[arg(long)]
     pub id: Option<Token>,
@@ -741,7 +746,7 @@ pub struct RolloutCreateArgs {
 #[derive(Debug, Subcommand)]
 pub enum RolloutsCommand {
     /// Start a rollout.
-    Create(RolloutCreateArgs),
+    Create(Box<RolloutCreateArgs>),
     /// List rollouts.
     Ls,
     /// One rollout with its waves and per-cluster progress.
@@ -766,6 +771,12 @@ pub enum RolloutsCommand {
     },
     /// Follow a rollout until it completes, pauses or is aborted.
     Watch {
+        /// Rollout id.
+        id: Token,
+    },
+    /// Why a rollout is where it is: every release, pause (with the metric, node and value of a gate breach),
+    /// resume and skip, replayed from its log, and what it waits on now.
+    Explain {
         /// Rollout id.
         id: Token,
     },

@@ -1,7 +1,8 @@
 //! The hub's plan: every rollout's next step and the intents it implies, and the tidying a deletion implies — a
 //! pure function of the hub's projection, which sites are online and the time.
 //!
-//! - A rollout releases its next wave behind the health gate, pauses when the failure budget is spent, and skips
+//! - A rollout releases its next wave behind the health gate, pauses when the failure budget is spent or a cluster
+//!   breached its telemetry gate, and skips
 //!   clusters of sites offline past the deadline (`RolloutState::next_hub_step`).
 //! - Every cluster of a released wave that has not started yet is asked to run the rollout's profile. This is
 //!   derived, not remembered: a hub that crashed between releasing a wave and writing the clusters' new profile
@@ -120,6 +121,7 @@ fn plan_rollout(id: &Token, rollout: &RolloutState, inputs: &HubInputs<'_>, out:
         HubStep::Idle | HubStep::Complete => {}
         HubStep::ReleaseWave(wave) => out.push(on_rollout(RolloutCommand::ReleaseWave(wave))),
         HubStep::PauseForBudget => out.push(on_rollout(RolloutCommand::PauseForBudget)),
+        HubStep::PauseForGate(clusters) => out.push(on_rollout(RolloutCommand::PauseForGate(clusters))),
         HubStep::Skip(targets) => out.extend(targets.into_iter().map(|cluster| {
             on_rollout(RolloutCommand::Skip {
                 cluster,

@@ -12,6 +12,7 @@
 pub mod hub;
 pub mod site;
 pub mod site_command;
+pub mod site_gates;
 pub mod site_nodes;
 pub mod site_observed;
 pub mod site_os;
@@ -19,4 +20,5 @@ pub mod site_os;
 pub use hub::{plan_hub, HubCommand, HubInputs};
 pub use site::{plan_site, SiteInputs};
 pub use site_command::SiteCommand;
+pub use site_gates::{gates_due, DueGate};
 pub use site_observed::{ObservedNode, ObservedOs, Provisioned, SiteObserved};

@@ -1,9 +1,10 @@
 //! The site's whole plan: its nodes (liveness, membership, provisioning, OS reports), its clusters (ready,
-//! removed) and its clusters' OS updates, from the site's projection and what it observes.
+//! removed), its clusters' OS updates and the verdicts of rollouts' telemetry gates, from the site's projection and
+//! what it observes.
 
 use super::site_command::SiteCommand;
 use super::site_observed::SiteObserved;
-use super::{site_nodes, site_os};
+use super::{site_gates, site_nodes, site_os};
 use crate::fleet_state::FleetState;
 use crate::maintenance_window::SiteZone;
 use crate::site_reconcile::SiteImage;
@@ -28,11 +29,12 @@ pub struct SiteInputs<'a> {
     pub silent_after_ms: u64,
 }
 
-/// Every command the site should carry out now, nodes first, then clusters, then OS updates. Empty when the site
+/// Every command the site should carry out now, nodes first, then clusters, then OS updates, then gate verdicts. Empty when the site
 /// is settled. Deterministic: the same inputs give the same plan.
 pub fn plan_site(inputs: &SiteInputs<'_>) -> Vec<SiteCommand> {
     let mut commands = site_nodes::plan_nodes(inputs);
     commands.extend(site_nodes::plan_clusters(inputs));
     commands.extend(site_os::plan_os_updates(inputs));
+    commands.extend(site_gates::plan_gates(inputs));
     commands
 }

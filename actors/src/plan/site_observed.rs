@@ -1,10 +1,13 @@
 //! What a site observes outside its log: agent heartbeats (liveness is not history), what each agent says it
-//! applied and runs, and what the cluster runtime installed. Passed to the planner each time; never a reason to
-//! keep state that a restart would lose — a restarted site observes it all again within a heartbeat.
+//! applied and runs, what the cluster runtime installed, and what its telemetry says of the gates due. Passed to
+//! the planner each time; never a reason to keep state that a restart would lose — a restarted site observes it
+//! all again within a heartbeat.
 
+use crate::gate_evaluation::GateVerdict;
 use crate::node::Membership;
 use events::cluster::ProfileRef;
 use events::node::{NodeRole, OsUpdateFailure, RootSlot};
+use events::rollout::ClusterTarget;
 use events::Token;
 use std::collections::BTreeMap;
 
@@ -54,11 +57,13 @@ pub struct ObservedNode {
     pub provisioned: Option<Provisioned>,
 }
 
-/// Everything the site observes, by node.
+/// Everything the site observes, by node, and the verdicts of the gates due (from its telemetry stream).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SiteObserved {
     /// Observed nodes.
     pub nodes: BTreeMap<Token, ObservedNode>,
+    /// What the samples say about each due gate, by (rollout, cluster); a gate not evaluated this pass is absent.
+    pub gates: BTreeMap<(Token, ClusterTarget), GateVerdict>,
 }
 
 impl SiteObserved {

@@ -28,12 +28,13 @@ pub(super) fn decide(
             failure_budget,
             window,
             skip_after_s,
+            gate,
             targets,
         } => {
             let waves = parse_waves(&waves).map_err(Rejection::Invalid)?;
             validate_labels(&selector)?;
             let plan = plan_creation(&targets, &waves, failure_budget, skip_after_s)?;
-            let created = RolloutEvent::Created {
+            let mut created = vec![RolloutEvent::Created {
                 generation,
                 profile,
                 selector,
@@ -43,9 +44,15 @@ pub(super) fn decide(
                 skip_after_s,
                 plan,
                 created_unix_s: now_unix_s,
-            };
+            }];
+            if let Some(gate) = gate {
+                created.push(RolloutEvent::GateSet {
+                    generation,
+                    gate: gate.to_string(),
+                });
+            }
             if !state.created() {
-                vec![created]
+                created
             } else if same_creation(state, &created) {
                 vec![]
             } else {
@@ -56,6 +63,7 @@ pub(super) fn decide(
         }
         RolloutCommand::Pause => pause(state, PauseReason::Operator, generation)?,
         RolloutCommand::PauseForBudget => pause(state, PauseReason::FailureBudgetSpent, generation)?,
+        RolloutCommand::PauseForGate(clusters) => pause_for_gate(state, clusters, generation)?,
         RolloutCommand::Resume => {
             require_running(state, "resume")?;
             if state.spec.paused.is_none() {
@@ -110,6 +118,7 @@ pub(super) fn decide(
             rolled_back,
         } => report::failed(state, cluster, reason, rolled_back, ctx)?,
         RolloutCommand::ReportRolledBack { cluster } => report::rolled_back(state, cluster, ctx)?,
+        RolloutCommand::ReportGate { cluster, verdict } => report::gate(state, cluster, verdict, ctx)?,
     };
     Ok(events)
 }
@@ -144,13 +153,41 @@ fn plan_creation(
 }
 
 /// True if `created` describes the rollout that exists (a retried creation), whatever its generation and time.
-fn same_creation(state: &RolloutState, created: &RolloutEvent) -> bool {
+fn same_creation(state: &RolloutState, created: &[RolloutEvent]) -> bool {
     let mut would_be = RolloutState::default();
-    would_be.fold(created);
+    for event in created {
+        would_be.fold(event, 0);
+    }
     let (have, want) = (&state.spec, &would_be.spec);
     (&have.profile, &have.selector, &have.waves, have.failure_budget)
         == (&want.profile, &want.selector, &want.waves, want.failure_budget)
         && (&have.window, have.skip_after_s, &have.plan) == (&want.window, want.skip_after_s, &want.plan)
+        && have.gate == want.gate
+}
+
+/// Pausing for gate breaches: only for clusters that breached and that no pause answered yet; nothing if every
+/// one of them was answered already (a retry).
+fn pause_for_gate(
+    state: &RolloutState,
+    clusters: Vec<ClusterTarget>,
+    generation: u64,
+) -> Result<Vec<RolloutEvent>, Rejection> {
+    require_running(state, "pause")?;
+    let unanswered = state.unanswered_breaches();
+    if let Some(cluster) = clusters
+        .iter()
+        .find(|c| !unanswered.contains(c) && !state.spec.gate_pauses.contains(c))
+    {
+        return Err(Rejection::Conflict(format!(
+            "{cluster} has not breached the rollout's gate ({:?})",
+            state.cluster_status(cluster)
+        )));
+    }
+    let clusters: Vec<ClusterTarget> = clusters.into_iter().filter(|c| unanswered.contains(c)).collect();
+    if clusters.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(vec![RolloutEvent::PausedForGate { generation, clusters }])
 }
 
 /// Pausing: nothing if already paused; the operator may pause any rollout not yet complete, the hub only one whose

@@ -13,21 +13,28 @@
 //! needs the hub aggregate's events folded in first (the plan says which clusters exist and which waves are
 //! released); a site with only its companion folded gets `NotFound`.
 //!
+//! A rollout may carry a telemetry gate ([`crate::metric_gate`]): each updated cluster is then `Verifying` until its
+//! site records whether every node held the gate's condition for the gate's time (`ClusterGatePassed`) or one did
+//! not (`ClusterGateBreached`). A breach holds the site's further updates at once — offline too — and the hub
+//! pauses the rollout for it (`PausedForGate`); a resume accepts it.
+//!
 //! The next step is a pure function of the state: [`RolloutState::next_hub_step`] for the hub,
 //! [`RolloutState::clusters_to_update_at`] and [`RolloutState::clusters_to_roll_back_at`] for a site, and
 //! [`RolloutState::window_open`] for the maintenance window. This module does no I/O, talks to no actor and reads no
 //! clock: time comes from the decision's HLC (stamped into `Created` and `WaveReleased`) or from the caller.
 
 mod decide;
+pub mod explain;
 mod report;
 mod state;
 mod steps;
 
 pub use crate::maintenance_window::{parse_window, MaintenanceWindow, SiteZone, Weekday, MINUTES_PER_DAY};
-pub use state::{ClusterReport, ClusterRolloutStatus, RolloutSpec, RolloutState, RolloutStatus};
+pub use state::{ClusterReport, ClusterRolloutStatus, GateReport, RolloutSpec, RolloutState, RolloutStatus};
 pub use steps::HubStep;
 
 use crate::aggregate::{Aggregate, DecideContext};
+use crate::metric_gate::MetricGate;
 use crate::rejection::Rejection;
 use events::cluster::ProfileRef;
 use events::rollout::{ClusterTarget, RolloutEvent};
@@ -51,6 +58,9 @@ pub enum RolloutCommand {
         window: Option<MaintenanceWindow>,
         /// Seconds after a wave's release before clusters of offline sites in it are skipped (≥ 1).
         skip_after_s: u64,
+        /// The telemetry gate each updated cluster must pass before its wave counts as healthy
+        /// ([`crate::metric_gate::parse_gate`]), or `None`.
+        gate: Option<MetricGate>,
         /// The clusters to update.
         targets: Vec<ClusterTarget>,
     },
@@ -58,6 +68,8 @@ pub enum RolloutCommand {
     Pause,
     /// Hub: pause because the failure budget is spent ([`HubStep::PauseForBudget`]).
     PauseForBudget,
+    /// Hub: pause because these clusters breached the gate ([`HubStep::PauseForGate`]).
+    PauseForGate(Vec<ClusterTarget>),
     /// Hub: the operator resumes a paused rollout, accepting the failures so far.
     Resume,
     /// Hub: the operator aborts; sites roll back what they updated.
@@ -97,16 +109,23 @@ pub enum RolloutCommand {
         /// The cluster.
         cluster: ClusterTarget,
     },
+    /// Site: the verdict on an updated cluster's gate.
+    ReportGate {
+        /// The cluster.
+        cluster: ClusterTarget,
+        /// Passed or breached.
+        verdict: GateReport,
+    },
 }
 
 impl Aggregate for RolloutState {
     const KIND: AggregateKind = AggregateKind::Rollout;
-    const STATE_VERSION: u16 = 2;
+    const STATE_VERSION: u16 = 3;
     type Event = RolloutEvent;
     type Command = RolloutCommand;
 
-    fn apply(&mut self, event: &RolloutEvent, _at: Hlc) {
-        self.fold(event);
+    fn apply(&mut self, event: &RolloutEvent, at: Hlc) {
+        self.fold(event, at.physical_ms);
     }
 
     fn command_writer(command: &RolloutCommand) -> Writer {
@@ -114,6 +133,7 @@ impl Aggregate for RolloutState {
             RolloutCommand::Create { .. }
             | RolloutCommand::Pause
             | RolloutCommand::PauseForBudget
+            | RolloutCommand::PauseForGate(_)
             | RolloutCommand::Resume
             | RolloutCommand::Abort
             | RolloutCommand::ReleaseWave(_)
@@ -121,7 +141,8 @@ impl Aggregate for RolloutState {
             RolloutCommand::ReportStarted { .. }
             | RolloutCommand::ReportUpdated { .. }
             | RolloutCommand::ReportFailed { .. }
-            | RolloutCommand::ReportRolledBack { .. } => Writer::Site,
+            | RolloutCommand::ReportRolledBack { .. }
+            | RolloutCommand::ReportGate { .. } => Writer::Site,
         }
     }
 

@@ -4,7 +4,7 @@
 //! last report (a start before a result); a repeated report yields no events.
 
 use super::decide::planned_wave;
-use super::state::{ClusterReport, RolloutState};
+use super::state::{ClusterReport, GateReport, RolloutState};
 use crate::aggregate::DecideContext;
 use crate::rejection::Rejection;
 use events::cluster::ProfileRef;
@@ -61,6 +61,9 @@ pub(super) fn started(
     }
     if state.budget_spent() {
         return refuse("the failure budget is spent");
+    }
+    if let Some(breached) = state.unanswered_breaches().first() {
+        return refuse(&format!("{breached} breached the rollout's gate"));
     }
     if state.spec.skipped.contains_key(&cluster) {
         return refuse("the hub skipped it");
@@ -147,4 +150,60 @@ fn not_updating(cluster: &ClusterTarget, report: Option<&ClusterReport>) -> Reje
         Some(r) => format!("it is {r:?}"),
     };
     Rejection::Conflict(format!("{cluster} is not being updated: {now}"))
+}
+
+/// The site's verdict on `cluster`'s gate: only for an updated cluster of a rollout with a gate; the first verdict
+/// stands (the same again yields no events, a different one is a conflict).
+pub(super) fn gate(
+    state: &RolloutState,
+    cluster: ClusterTarget,
+    verdict: GateReport,
+    ctx: &DecideContext<'_>,
+) -> Result<Vec<RolloutEvent>, Rejection> {
+    let report = own_cluster(state, &cluster, ctx)?;
+    if state.spec.gate.is_none() {
+        return Err(Rejection::Conflict(format!(
+            "{cluster}: the rollout has no gate to pass or breach"
+        )));
+    }
+    if !matches!(report, Some(ClusterReport::Updated { .. })) {
+        return Err(not_updated(&cluster, report));
+    }
+    match state.status.gates.get(&cluster) {
+        Some(recorded) if *recorded == verdict => return Ok(vec![]),
+        Some(recorded) => {
+            return Err(Rejection::Conflict(format!(
+                "{cluster}'s gate verdict is already recorded: {recorded:?}"
+            )))
+        }
+        None => {}
+    }
+    Ok(vec![match verdict {
+        GateReport::Passed => RolloutEvent::ClusterGatePassed { cluster },
+        GateReport::Breached {
+            node,
+            series,
+            value,
+            sampled_unix_ms,
+        } => {
+            if series.trim().is_empty() || value.trim().is_empty() {
+                return Err(Rejection::Invalid("a gate breach names its series and value".into()));
+            }
+            RolloutEvent::ClusterGateBreached {
+                cluster,
+                node,
+                series,
+                value,
+                sampled_unix_ms,
+            }
+        }
+    }])
+}
+
+fn not_updated(cluster: &ClusterTarget, report: Option<&ClusterReport>) -> Rejection {
+    let now = match report {
+        None => "its update has not started".to_string(),
+        Some(r) => format!("it is {r:?}"),
+    };
+    Rejection::Conflict(format!("{cluster}'s gate is evaluated only once it is updated: {now}"))
 }

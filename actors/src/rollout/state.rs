@@ -2,10 +2,11 @@
 //! fold that builds it. Queries that combine the two live here too; they never change anything.
 
 use crate::maintenance_window::MaintenanceWindow;
+use crate::metric_gate::MetricGate;
 use events::cluster::ProfileRef;
 use events::rollout::{ClusterTarget, PauseReason, RolloutEvent, WaveSpec};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the hub decided: the plan and the operator's commands. Changed only by hub events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,10 @@ pub struct RolloutSpec {
     pub aborted: bool,
     /// Clusters the hub gave up on, with why.
     pub skipped: BTreeMap<ClusterTarget, String>,
+    /// The telemetry gate every updated cluster must pass before its wave counts as healthy, if any.
+    pub gate: Option<MetricGate>,
+    /// Clusters whose gate breach a pause answered (a resume accepts them; the hub never pauses for them again).
+    pub gate_pauses: BTreeSet<ClusterTarget>,
 }
 
 /// What a cluster's site last reported about it. A cluster without a report has not been started.
@@ -76,11 +81,33 @@ impl ClusterReport {
     }
 }
 
+/// A site's verdict on an updated cluster's telemetry gate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GateReport {
+    /// Every node held the condition through the window.
+    Passed,
+    /// A node's sample failed the condition.
+    Breached {
+        /// The node.
+        node: events::Token,
+        /// The series.
+        series: String,
+        /// The value, as text.
+        value: String,
+        /// Sample time, ms since the epoch.
+        sampled_unix_ms: u64,
+    },
+}
+
 /// What the sites reported. Changed only by site events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutStatus {
     /// Last report per cluster, from every site's companion aggregate.
     pub clusters: BTreeMap<ClusterTarget, ClusterReport>,
+    /// When each cluster was reported updated (the report's hybrid-logical time, ms): its gate window opens here.
+    pub updated_at_ms: BTreeMap<ClusterTarget, u64>,
+    /// Each cluster's gate verdict, once its site recorded one.
+    pub gates: BTreeMap<ClusterTarget, GateReport>,
 }
 
 /// One cluster's place in the rollout, combining the hub's skip decision and the site's reports.
@@ -90,8 +117,22 @@ pub enum ClusterRolloutStatus {
     Pending,
     /// Being updated.
     Updating,
-    /// Updated and healthy.
+    /// Updated and healthy (and through the gate, if the rollout has one).
     Updated,
+    /// Updated; the site is evaluating the rollout's gate over its nodes' telemetry.
+    Verifying {
+        /// When the update was reported, ms since the epoch (the gate's window opened).
+        since_unix_ms: u64,
+    },
+    /// Updated, but a node failed the rollout's gate.
+    GateBreached {
+        /// The node.
+        node: events::Token,
+        /// The series.
+        series: String,
+        /// The value, as text.
+        value: String,
+    },
     /// The update failed; counts against the failure budget.
     Failed {
         /// What went wrong.
@@ -109,9 +150,13 @@ pub enum ClusterRolloutStatus {
 }
 
 impl ClusterRolloutStatus {
-    /// True once nothing more is expected of the cluster: updated, failed, rolled back or skipped.
+    /// True once nothing more is expected of the cluster: updated (and through the gate), breached, failed,
+    /// rolled back or skipped.
     pub fn is_settled(&self) -> bool {
-        !matches!(self, ClusterRolloutStatus::Pending | ClusterRolloutStatus::Updating)
+        !matches!(
+            self,
+            ClusterRolloutStatus::Pending | ClusterRolloutStatus::Updating | ClusterRolloutStatus::Verifying { .. }
+        )
     }
 }
 
@@ -125,9 +170,9 @@ pub struct RolloutState {
 }
 
 impl RolloutState {
-    /// Folds one event. Hub events touch only `spec`, site events only their cluster's entry in `status`, so the
-    /// result does not depend on how the origins interleave.
-    pub(super) fn fold(&mut self, event: &RolloutEvent) {
+    /// Folds one event recorded at `at_ms` (its hybrid-logical time). Hub events touch only `spec`, site events
+    /// only their cluster's entries in `status`, so the result does not depend on how the origins interleave.
+    pub(super) fn fold(&mut self, event: &RolloutEvent, at_ms: u64) {
         let spec = &mut self.spec;
         match event {
             RolloutEvent::Created {
@@ -195,12 +240,15 @@ impl RolloutState {
                     observed_generation: *observed_generation,
                 },
             ),
-            RolloutEvent::ClusterUpdated { cluster, profile } => self.report(
-                cluster,
-                ClusterReport::Updated {
-                    profile: profile.clone(),
-                },
-            ),
+            RolloutEvent::ClusterUpdated { cluster, profile } => {
+                self.status.updated_at_ms.insert(cluster.clone(), at_ms);
+                self.report(
+                    cluster,
+                    ClusterReport::Updated {
+                        profile: profile.clone(),
+                    },
+                )
+            }
             RolloutEvent::ClusterUpdateFailed {
                 cluster,
                 reason,
@@ -213,6 +261,33 @@ impl RolloutState {
                 },
             ),
             RolloutEvent::ClusterRolledBack { cluster } => self.report(cluster, ClusterReport::RolledBack),
+            RolloutEvent::GateSet { generation, gate } => {
+                spec.generation = *generation;
+                spec.gate = Some(MetricGate::from_log(gate));
+            }
+            RolloutEvent::PausedForGate { generation, clusters } => {
+                spec.generation = *generation;
+                spec.paused = Some(PauseReason::GateBreached);
+                spec.gate_pauses.extend(clusters.iter().cloned());
+            }
+            RolloutEvent::ClusterGatePassed { cluster } => {
+                self.status.gates.insert(cluster.clone(), GateReport::Passed);
+            }
+            RolloutEvent::ClusterGateBreached {
+                cluster,
+                node,
+                series,
+                value,
+                sampled_unix_ms,
+            } => {
+                let breach = GateReport::Breached {
+                    node: node.clone(),
+                    series: series.clone(),
+                    value: value.clone(),
+                    sampled_unix_ms: *sampled_unix_ms,
+                };
+                self.status.gates.insert(cluster.clone(), breach);
+            }
         }
     }
 
@@ -225,9 +300,19 @@ impl RolloutState {
             status: plan.status.clone(),
         };
         for report in reports {
-            for (cluster, entry) in &report.status.clusters {
-                whole.status.clusters.insert(cluster.clone(), entry.clone());
-            }
+            let status = &report.status;
+            whole
+                .status
+                .clusters
+                .extend(status.clusters.iter().map(|(c, r)| (c.clone(), r.clone())));
+            whole
+                .status
+                .updated_at_ms
+                .extend(status.updated_at_ms.iter().map(|(c, at)| (c.clone(), *at)));
+            whole
+                .status
+                .gates
+                .extend(status.gates.iter().map(|(c, g)| (c.clone(), g.clone())));
         }
         whole
     }
@@ -274,7 +359,7 @@ impl RolloutState {
     /// outranks an update still in flight: the hub gave up waiting, but a site that finishes anyway says so.
     pub fn cluster_status(&self, cluster: &ClusterTarget) -> ClusterRolloutStatus {
         match (self.status.clusters.get(cluster), self.spec.skipped.get(cluster)) {
-            (Some(ClusterReport::Updated { .. }), _) => ClusterRolloutStatus::Updated,
+            (Some(ClusterReport::Updated { .. }), _) => self.gate_status(cluster),
             (Some(ClusterReport::Failed { reason, rolled_back }), _) => ClusterRolloutStatus::Failed {
                 reason: reason.clone(),
                 rolled_back: *rolled_back,
@@ -284,6 +369,36 @@ impl RolloutState {
             (Some(ClusterReport::Updating { .. }), None) => ClusterRolloutStatus::Updating,
             (None, None) => ClusterRolloutStatus::Pending,
         }
+    }
+
+    /// An updated cluster's place with respect to the gate.
+    fn gate_status(&self, cluster: &ClusterTarget) -> ClusterRolloutStatus {
+        if self.spec.gate.is_none() {
+            return ClusterRolloutStatus::Updated;
+        }
+        match self.status.gates.get(cluster) {
+            Some(GateReport::Passed) => ClusterRolloutStatus::Updated,
+            Some(GateReport::Breached {
+                node, series, value, ..
+            }) => ClusterRolloutStatus::GateBreached {
+                node: node.clone(),
+                series: series.clone(),
+                value: value.clone(),
+            },
+            None => ClusterRolloutStatus::Verifying {
+                since_unix_ms: self.status.updated_at_ms.get(cluster).copied().unwrap_or(0),
+            },
+        }
+    }
+
+    /// Clusters that breached the gate and that no pause has answered yet, in plan order.
+    pub fn unanswered_breaches(&self) -> Vec<ClusterTarget> {
+        self.cluster_statuses()
+            .filter(|(c, s)| {
+                matches!(s, ClusterRolloutStatus::GateBreached { .. }) && !self.spec.gate_pauses.contains(c)
+            })
+            .map(|(c, _)| c.clone())
+            .collect()
     }
 
     /// Every planned cluster with its status, wave by wave.
@@ -313,7 +428,7 @@ impl RolloutState {
     }
 
     /// True when the hub has nothing left to do: after an abort, once nothing is left to roll back; otherwise once
-    /// every wave is released and every cluster settled.
+    /// every wave is released, every cluster settled and every gate breach accepted.
     pub fn is_complete(&self) -> bool {
         if !self.created() {
             return false;
@@ -322,6 +437,10 @@ impl RolloutState {
             return !self.status.clusters.values().any(ClusterReport::needs_roll_back);
         }
         let all_released = (0..self.wave_count()).all(|w| self.is_released(w));
-        all_released && self.cluster_statuses().all(|(_, s)| s.is_settled())
+        // A gate breach is answered by a pause and accepted by the resume that follows; until then the rollout is
+        // not complete, even with every cluster settled.
+        let breaches_accepted =
+            self.unanswered_breaches().is_empty() && self.spec.paused != Some(PauseReason::GateBreached);
+        all_released && self.cluster_statuses().all(|(_, s)| s.is_settled()) && breaches_accepted
     }
 }

@@ -15,6 +15,8 @@ pub enum HubStep {
     ReleaseWave(u32),
     /// More clusters failed than the budget allows: pause.
     PauseForBudget,
+    /// These updated clusters breached the rollout's gate and no pause answered them yet: pause.
+    PauseForGate(Vec<ClusterTarget>),
     /// These clusters' sites are offline past the deadline: skip them.
     Skip(Vec<ClusterTarget>),
     /// Every cluster is settled (after an abort: nothing is left to roll back).
@@ -23,7 +25,7 @@ pub enum HubStep {
 
 impl RolloutState {
     /// The hub's next step at `now_unix_s`, given which sites are online. In order: complete; nothing while paused
-    /// or aborted; pause when the budget is spent; skip clusters (pending or updating) of offline sites once
+    /// or aborted; pause for clusters that breached the gate; pause when the budget is spent; skip clusters (pending or updating) of offline sites once
     /// `skip_after_s` passed since their wave's release; release the next wave once every cluster of the current
     /// one is settled — updated, skipped, or failed within the budget (a failure within the budget does not hold
     /// the gate: that is what the budget is for; one more pauses the rollout instead).
@@ -36,6 +38,10 @@ impl RolloutState {
         }
         if self.spec.aborted || self.spec.paused.is_some() {
             return HubStep::Idle;
+        }
+        let breaches = self.unanswered_breaches();
+        if !breaches.is_empty() {
+            return HubStep::PauseForGate(breaches);
         }
         if self.budget_spent() {
             return HubStep::PauseForBudget;
@@ -69,10 +75,11 @@ impl RolloutState {
     }
 
     /// Clusters at `site` the site should start updating now: pending clusters of released waves, unless the
-    /// rollout is paused, aborted or over its budget. The site still waits for its maintenance window
+    /// rollout is paused, aborted, over its budget or holding for a gate breach no pause answered yet (so a site
+    /// cut off from the hub stops at its own breach). The site still waits for its maintenance window
     /// ([`RolloutState::window_open`]).
     pub fn clusters_to_update_at(&self, site: &Token) -> Vec<ClusterTarget> {
-        if !self.created() || self.spec.aborted || self.spec.paused.is_some() || self.budget_spent() {
+        if self.holds_updates() {
             return vec![];
         }
         self.spec
@@ -81,6 +88,31 @@ impl RolloutState {
             .flat_map(|wave| self.wave(*wave))
             .filter(|c| c.site == *site && self.cluster_status(c) == ClusterRolloutStatus::Pending)
             .cloned()
+            .collect()
+    }
+
+    /// True if no cluster may start updating now: not created, aborted, paused, over the budget, or an unanswered
+    /// gate breach.
+    pub fn holds_updates(&self) -> bool {
+        !self.created()
+            || self.spec.aborted
+            || self.spec.paused.is_some()
+            || self.budget_spent()
+            || !self.unanswered_breaches().is_empty()
+    }
+
+    /// Clusters whose gate the site should evaluate now: updated clusters at `site` without a verdict, of a
+    /// rollout with a gate that is not aborted. Each comes with the time its window opened (ms since the epoch).
+    pub fn gates_due_at(&self, site: &Token) -> Vec<(ClusterTarget, u64)> {
+        if self.spec.gate.is_none() || self.spec.aborted {
+            return vec![];
+        }
+        self.cluster_statuses()
+            .filter(|(c, _)| c.site == *site)
+            .filter_map(|(c, status)| match status {
+                ClusterRolloutStatus::Verifying { since_unix_ms } => Some((c.clone(), since_unix_ms)),
+                _ => None,
+            })
             .collect()
     }
 

@@ -46,6 +46,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     endpoint("rollouts.pause", Operator),
     endpoint("rollouts.resume", Operator),
     endpoint("rollouts.abort", Operator),
+    endpoint("rollout_explanations.get", Viewer),
     endpoint("quarantine.list", Viewer),
     endpoint("quarantine.get", Viewer),
     endpoint("history.list", Viewer),

@@ -4,6 +4,7 @@
 
 use super::as_text;
 use actors::maintenance_window::MaintenanceWindow;
+use actors::metric_gate::MetricGate;
 use actors::node::NodeLifecycle;
 use events::cluster::ProfileRef;
 use events::node::NodeRole;
@@ -208,6 +209,10 @@ pub struct RolloutCreate {
     /// Seconds after a wave's release before clusters of offline sites are skipped.
     #[serde(default = "default_skip_after_s")]
     pub skip_after_s: u64,
+    /// Telemetry gate every updated cluster's nodes must hold before its wave counts as healthy, evaluated at the
+    /// site, e.g. `node_load1 < 4 for 2m`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "as_text::option")]
+    pub gate: Option<MetricGate>,
 }
 
 /// Names a rollout.

@@ -367,7 +367,8 @@ pub struct RolloutView {
     /// Target profile.
     #[serde(with = "as_text::option")]
     pub profile: Option<ProfileRef>,
-    /// `running`, `paused: operator`, `paused: failure budget spent`, `aborted`, `complete`.
+    /// `running`, `paused: operator`, `paused: failure budget spent`, `paused: gate breached`, `aborted`,
+    /// `complete`.
     pub state: String,
     /// Waves released so far.
     pub released_waves: usize,
@@ -379,6 +380,9 @@ pub struct RolloutView {
     pub failure_budget: u32,
     /// Maintenance window.
     pub window: Option<String>,
+    /// Telemetry gate, if any.
+    #[serde(default)]
+    pub gate: Option<String>,
 }
 
 /// The text of one cluster's status in a rollout.
@@ -387,6 +391,10 @@ pub fn rollout_status_text(status: &ClusterRolloutStatus) -> String {
         ClusterRolloutStatus::Pending => "pending".into(),
         ClusterRolloutStatus::Updating => "updating".into(),
         ClusterRolloutStatus::Updated => "updated".into(),
+        ClusterRolloutStatus::Verifying { .. } => "verifying".into(),
+        ClusterRolloutStatus::GateBreached { node, series, value } => {
+            format!("gate-breached: node {node} {series} = {value}")
+        }
         ClusterRolloutStatus::Failed { reason, .. } => format!("failed: {reason}"),
         ClusterRolloutStatus::RolledBack => "rolled-back".into(),
         ClusterRolloutStatus::Skipped { reason } => format!("skipped: {reason}"),
@@ -402,6 +410,7 @@ impl RolloutView {
             match reason {
                 PauseReason::Operator => "paused: operator".to_string(),
                 PauseReason::FailureBudgetSpent => "paused: failure budget spent".to_string(),
+                PauseReason::GateBreached => "paused: gate breached".to_string(),
             }
         } else if state.is_complete() {
             "complete".to_string()
@@ -429,6 +438,7 @@ impl RolloutView {
             failures: state.failures(),
             failure_budget: state.spec.failure_budget,
             window: state.spec.window.as_ref().map(ToString::to_string),
+            gate: state.spec.gate.as_ref().map(ToString::to_string),
         }
     }
 }

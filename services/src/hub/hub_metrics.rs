@@ -140,6 +140,8 @@ fn status_name(status: &actors::rollout::ClusterRolloutStatus) -> &'static str {
         S::Pending => "pending",
         S::Updating => "updating",
         S::Updated => "updated",
+        S::Verifying { .. } => "verifying",
+        S::GateBreached { .. } => "gate-breached",
         S::Failed { .. } => "failed",
         S::RolledBack => "rolled-back",
         S::Skipped { .. } => "skipped",

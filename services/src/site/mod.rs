@@ -8,6 +8,7 @@
 mod agent_endpoint;
 mod cluster_runtime;
 mod executor;
+mod gate_samples;
 mod hub_beacon;
 mod node_access;
 mod observer;
@@ -144,6 +145,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         observer: observer.clone(),
         runtime: runtime.clone(),
         executor: SiteExecutor::new(site.clone(), registries.clone(), runtime, projection.projection.clone()),
+        gates: gate_samples::GateSamples::new(site.clone(), js.clone()),
     });
     let endpoint = Rc::new(AgentEndpoint {
         site: site.clone(),

@@ -1,12 +1,14 @@
 //! The site's planner loop: `actors::plan::plan_site` over the site's projection, what it observes of its agents
-//! and runtime, the site image, its time zone and the clock — carried out by the [`SiteExecutor`]. Runs with or
+//! and runtime and what its telemetry says of the rollout gates due, the site image, its time zone and the clock —
+//! carried out by the [`SiteExecutor`]. Runs with or
 //! without the hub; a site killed at any point resumes by planning again from its log.
 
 use super::cluster_runtime::ClusterRuntime;
 use super::executor::SiteExecutor;
+use super::gate_samples::GateSamples;
 use super::observer::SiteObserver;
 use actors::maintenance_window::SiteZone;
-use actors::plan::{plan_site, SiteInputs};
+use actors::plan::{gates_due, plan_site, SiteInputs};
 use actors::site_reconcile::SiteImage;
 use events::Token;
 use replay::Projection;
@@ -37,13 +39,18 @@ pub struct SitePlanner<R: ClusterRuntime> {
     pub runtime: Rc<R>,
     /// Carries the plan out.
     pub executor: SiteExecutor<R>,
+    /// Judges rollout gates from the site's telemetry.
+    pub gates: GateSamples,
 }
 
 impl<R: ClusterRuntime> SitePlanner<R> {
     async fn pass(&self) -> Vec<(String, u64)> {
+        let due = self.projection.read(|fleet| gates_due(fleet, &self.site));
+        let gates = self.gates.verdicts(&due).await;
         let commands = self.projection.read(|fleet| {
             let nodes = fleet.nodes_at(&self.site).map(|(id, _)| id.clone());
-            let observed = self.observer.snapshot(nodes, self.runtime.as_ref());
+            let mut observed = self.observer.snapshot(nodes, self.runtime.as_ref());
+            observed.gates = gates;
             plan_site(&SiteInputs {
                 site: &self.site,
                 fleet,

@@ -3,7 +3,7 @@
 
 use super::cli::{assign, create_cluster, ok, try_json as json};
 use super::process::EdgefleetProcess;
-use super::{agent, eventually, Hub, Site};
+use super::{agent_with_env, eventually, Hub, Site};
 use std::path::Path;
 use std::time::Duration;
 
@@ -66,13 +66,43 @@ pub async fn fleet_on_v1_with(
     (hub, sites, agents)
 }
 
+/// As [`fleet_on_v1`], with extra environment for every agent (e.g. a shorter telemetry interval).
+pub async fn fleet_on_v1_with_agents(
+    dir: &Path,
+    site_ids: &[&str],
+    agent_env: &[(&str, String)],
+) -> (Hub, Vec<Site>, Vec<EdgefleetProcess>) {
+    let hub = Hub::start(dir).await;
+    let mut sites = Vec::new();
+    for id in site_ids {
+        sites.push(Site::start_with_image(dir, &hub, id, &[], None).await);
+    }
+    let agents = ready_on_v1_with(&hub, dir, &sites, agent_env).await;
+    (hub, sites, agents)
+}
+
 /// Two agents at each of `sites`, profile @1 published and cluster `main` (label tier=store) ready on it at every
 /// site; returns the agents.
 pub async fn ready_on_v1(hub: &Hub, dir: &Path, sites: &[Site]) -> Vec<EdgefleetProcess> {
+    ready_on_v1_with(hub, dir, sites, &[]).await
+}
+
+/// As [`ready_on_v1`], with extra environment for every agent.
+pub async fn ready_on_v1_with(
+    hub: &Hub,
+    dir: &Path,
+    sites: &[Site],
+    agent_env: &[(&str, String)],
+) -> Vec<EdgefleetProcess> {
     let site_ids: Vec<String> = sites.iter().map(|s| s.id.to_string()).collect();
     let agents: Vec<_> = sites
         .iter()
-        .flat_map(|s| [agent(dir, s, "n1"), agent(dir, s, "n2")])
+        .flat_map(|s| {
+            [
+                agent_with_env(dir, s, "n1", agent_env),
+                agent_with_env(dir, s, "n2", agent_env),
+            ]
+        })
         .collect();
     publish(hub, dir, "2026.11", 1);
     let nodes = site_ids.len() * 2;

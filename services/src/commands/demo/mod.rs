@@ -268,6 +268,7 @@ async fn tell_the_story(
         failure_budget: 0,
         window: None,
         skip_after_s: 24 * 3600,
+        gate: None,
     };
     let rollout: RolloutView = api.call("rollouts.create", &create).await?;
     let waves: Vec<usize> = rollout.waves.iter().map(Vec::len).collect();

@@ -1,10 +1,12 @@
-//! `edgefleet rollouts create|ls|get|pause|resume|abort|watch`.
+//! `edgefleet rollouts create|ls|get|pause|resume|abort|watch|explain`.
 
 use super::api_client::HubApi;
 use super::tables::{or_dash, pairs, print_list, print_one, Column};
 use crate::api_types::requests::{Empty, RolloutCreate, RolloutRef};
 use crate::api_types::views::RolloutView;
 use crate::cli::{OutputFormat, RolloutsCommand};
+use crate::output::rfc3339_ms;
+use actors::rollout::explain::RolloutExplanation;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -74,6 +76,7 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -
                 failure_budget: args.failure_budget,
                 window: args.window,
                 skip_after_s: args.skip_after_s,
+                gate: args.gate,
             };
             let rollout: RolloutView = api.call("rollouts.create", &request).await?;
             eprintln!(
@@ -101,6 +104,23 @@ pub async fn run(api: &HubApi, format: OutputFormat, command: RolloutsCommand) -
         RolloutsCommand::Resume { id } => one(&api.call("rollouts.resume", &RolloutRef { id }).await?),
         RolloutsCommand::Abort { id } => one(&api.call("rollouts.abort", &RolloutRef { id }).await?),
         RolloutsCommand::Watch { id } => watch(api, id).await,
+        RolloutsCommand::Explain { id } => {
+            let explanation: RolloutExplanation = api
+                .call("rollout_explanations.get", &RolloutRef { id: id.clone() })
+                .await?;
+            if format != OutputFormat::Table {
+                return crate::output::print(format, &[], &[], &explanation);
+            }
+            println!("rollout/{id}");
+            for step in &explanation.steps {
+                println!("{}  {}", rfc3339_ms(step.at_unix_ms), step.text);
+            }
+            println!("now:");
+            for line in &explanation.now {
+                println!("  {line}");
+            }
+            Ok(())
+        }
     }
 }
 

@@ -165,6 +165,7 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "rollouts.pause" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Pause).await?),
         "rollouts.resume" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Resume).await?),
         "rollouts.abort" => to_json(rollouts::command(context, parse(body)?, RolloutCommand::Abort).await?),
+        "rollout_explanations.get" => to_json(rollouts::explain(context, parse(body)?).await?),
         "quarantine.list" => to_json(quarantine::list(context, parse(body)?)),
         "quarantine.get" => to_json(quarantine::get(context, parse(body)?)?),
         "history.list" => to_json(history::list(context, parse(body)?).await?),
