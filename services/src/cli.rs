@@ -148,6 +148,16 @@ pub struct LogsArgs {
     /// Keep printing lines as they arrive, until Ctrl-C.
     #[arg(short = 'f', long)]
     pub follow: bool,
+    /// Read at the site's own nats-server instead of the hub (works while the hub is unreachable), e.g.
+    /// tls://store-1.local:4301; needs --reader-key and --site-ca.
+    #[arg(long, requires_all = ["reader_key", "site_ca"])]
+    pub site_nats: Option<String>,
+    /// The site's local reader key (`local-reader.nk` from its bundle, `edgefleet sites add … --out DIR`).
+    #[arg(long, value_parser = absolute_path)]
+    pub reader_key: Option<PathBuf>,
+    /// The CA the site's server certificate comes from (`site-ca.pem` from its bundle).
+    #[arg(long, value_parser = absolute_path)]
+    pub site_ca: Option<PathBuf>,
 }
 
 impl Command {

@@ -13,6 +13,7 @@ mod fault_point;
 mod hub;
 mod hub_connection;
 mod listen_addr;
+mod log_pages;
 mod log_shipper;
 mod output;
 mod owner_only_file;

@@ -72,3 +72,93 @@ async fn the_sites_and_agents_log_lines_reach_the_hub_even_from_a_cut() {
         "{text}"
     );
 }
+
+/// `edgefleet logs --site-nats …` as the site's local reader, with the bundle's key and CA.
+fn local_lines(dir: &std::path::Path, hub: &Hub, site: &Site, args: &[&str]) -> std::process::Output {
+    let bundle = dir.join(format!("{}-bundle", site.id));
+    let key = bundle.join("local-reader.nk").display().to_string();
+    let ca = bundle.join("site-ca.pem").display().to_string();
+    let url = site.url();
+    let mut all = vec![
+        "-o",
+        "json",
+        "logs",
+        "--site",
+        "s2",
+        "--since",
+        "1h",
+        "--site-nats",
+        url.as_str(),
+        "--reader-key",
+        key.as_str(),
+        "--site-ca",
+        ca.as_str(),
+    ];
+    all.extend_from_slice(args);
+    cli::run(hub, &all)
+}
+
+#[actix_rt::test]
+async fn with_the_hub_gone_the_sites_local_reader_reads_its_lines_at_the_site_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut hub = Hub::start(dir.path()).await;
+    let site = Site::start(dir.path(), &hub, "s2", &[]).await;
+    let _agent = agent(dir.path(), &site, "n1");
+    // Given the site cut off from its hub, and the hub stopped,
+    site.link.cut();
+    hub.stop();
+    // its lines, the warning about the cut included, are read at the site by its local reader.
+    let warned = eventually_with("the cut's warning at the site", Duration::from_secs(60), || async {
+        let out = local_lines(dir.path(), &hub, &site, &["--node", "site", "--level", "warn"]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        lines
+            .iter()
+            .find(|l| l["message"].as_str().is_some_and(|m| m.starts_with("hub link down")))
+            .cloned()
+            .ok_or(format!("so far: {stdout} {}", String::from_utf8_lossy(&out.stderr)))
+    })
+    .await;
+    assert_eq!(warned["node"], "site");
+    let agent_lines = local_lines(dir.path(), &hub, &site, &["--node", "n1"]);
+    assert!(agent_lines.status.success());
+    assert!(!agent_lines.stdout.is_empty(), "the agent's lines are there too");
+
+    // A wrong key is refused by the site's server, and the reader may ask for nothing but log lines.
+    let stranger = dir.path().join("stranger.nk");
+    std::fs::write(&stranger, fleet_trust::UserKey::generate().seed()).expect("key");
+    let bundle = dir.path().join("s2-bundle");
+    let refused = cli::run(
+        &hub,
+        &[
+            "logs",
+            "--site",
+            "s2",
+            "--site-nats",
+            &site.url(),
+            "--reader-key",
+            &stranger.display().to_string(),
+            "--site-ca",
+            &bundle.join("site-ca.pem").display().to_string(),
+        ],
+    );
+    assert!(!refused.status.success(), "an unknown key reads nothing");
+    let seed = std::fs::read_to_string(bundle.join("local-reader.nk")).expect("the reader's seed");
+    let reader = async_nats::ConnectOptions::new()
+        .nkey(seed.trim().to_string())
+        .custom_inbox_prefix(fleet_trust::LOCAL_READER_INBOX_PREFIX)
+        .add_root_certificates(bundle.join("site-ca.pem"))
+        .require_tls(true)
+        .connect(site.url())
+        .await
+        .expect("the local reader connects");
+    let stream_info = tokio::time::timeout(
+        Duration::from_secs(3),
+        reader.request("$JS.API.STREAM.INFO.EF_TEL_s2", "".into()),
+    )
+    .await;
+    assert!(
+        !matches!(stream_info, Ok(Ok(_))),
+        "no JetStream request is answered for the reader: {stream_info:?}"
+    );
+}

@@ -101,8 +101,9 @@ mod node_services;
 mod site_server_auth;
 pub use join_token::{new_join_token, JoinTokenError, JOIN_TOKEN_RANDOM_BYTES};
 pub use node_permissions::{
-    join_permissions, join_subject, node_inbox_prefix, node_permissions, node_subjects, IMAGE_BUCKET,
-    JETSTREAM_ACCOUNT_INFO, JOIN_INBOX_PREFIX,
+    join_permissions, join_subject, local_reader_permissions, local_reader_subject, node_inbox_prefix,
+    node_permissions, node_subjects, IMAGE_BUCKET, JETSTREAM_ACCOUNT_INFO, JOIN_INBOX_PREFIX,
+    LOCAL_READER_INBOX_PREFIX,
 };
 pub use node_services::node_services;
 pub use site_server_auth::{JoinedNode, SiteServerAuth, SiteServerAuthError, JOIN_USER, NODES_ACCOUNT, SITE_ACCOUNT};

@@ -10,6 +10,7 @@
 //! | node `<n>` | `$JS.API.INFO` | | learning the site id |
 //! | node `<n>` | `$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*` | | reading an image: its info, the last message on its `M` subject |
 //! | node `<n>` | `$JS.API.DIRECT.GET.OBJ_ef-images` | | reading an image: each chunk, the next message on its `C` subject |
+//! | local reader (its nkey, from the site's bundle) | `ef.agent.<x>._reader.logs.list` | `_INBOX_reader.>` | reading the site's log lines at the site, the hub away |
 //!
 //! `<x>` is the site id (also the site's JetStream domain), `<n>` the node id. Both users ask `$JS.API.INFO` to learn
 //! the site id from the JetStream domain. A node reads images with direct gets only (the agent's `image_reader`):
@@ -71,6 +72,25 @@ pub fn node_subjects(site: &Token, node: &Token) -> String {
 /// The inbox prefix of `node`'s connections (`_INBOX_node_<n>`), set with `custom_inbox_prefix`.
 pub fn node_inbox_prefix(node: &Token) -> String {
     format!("_INBOX_node_{node}")
+}
+
+/// The inbox prefix of a local reader's connections, set with `custom_inbox_prefix`.
+pub const LOCAL_READER_INBOX_PREFIX: &str = "_INBOX_reader";
+
+/// The request a local reader of `site` reads log lines with (`ef.agent.<x>._reader.logs.list`), answered by the
+/// site process from its telemetry stream. `_reader` is never a node id (a node id starts with a letter or digit),
+/// so no node's subjects cover it, and it is one of the site process's services (`ef.agent.<x>.>`).
+pub fn local_reader_subject(site: &Token) -> String {
+    format!("ef.agent.{site}._reader.logs.list")
+}
+
+/// What a local reader of `site` may do: ask for log lines, receive the answers on its inbox. Nothing else: no
+/// stream, no consumer, no other request.
+pub fn local_reader_permissions(site: &Token) -> UserPermissions {
+    UserPermissions::allow_only(
+        &[local_reader_subject(site)],
+        &[format!("{LOCAL_READER_INBOX_PREFIX}.>")],
+    )
 }
 
 /// What the join user of `site` may do: request to join, ask for account info, receive replies on its inbox.

@@ -30,6 +30,12 @@ pub struct SiteBundle {
     pub site_cert_pem: String,
     /// Its private key: a secret.
     pub site_key_pem: String,
+    /// The public nkey of the site's local reader: who may read the site's log lines at the site while the hub is
+    /// away (`crate::local_reader_permissions`). `None` in a bundle issued before local readers existed.
+    pub local_reader_public_key: Option<String>,
+    /// Its seed, for the operators (`edgefleet logs --site-nats … --reader-key FILE`): a secret, though one that
+    /// grants nothing the site's machine does not hold already. `None` when read back without it.
+    pub local_reader_seed: Option<String>,
 }
 
 /// The files of a bundle in directory `dir`.
@@ -78,6 +84,16 @@ impl SiteBundlePaths {
     pub fn site_key(&self) -> PathBuf {
         self.dir.join("site-key.pem")
     }
+
+    /// The local reader's public nkey, which the site lets in.
+    pub fn local_reader_public_key(&self) -> PathBuf {
+        self.dir.join("local-reader.pub")
+    }
+
+    /// The local reader's seed (0600), for the operators.
+    pub fn local_reader_seed(&self) -> PathBuf {
+        self.dir.join("local-reader.nk")
+    }
 }
 
 impl SiteBundle {
@@ -105,6 +121,16 @@ impl SiteBundle {
         self.leaf_creds.write(&paths.leaf_creds())?;
         let key = paths.site_key();
         write_atomically(&key, self.site_key_pem.as_bytes(), FileAccess::OwnerOnly).map_err(io_error("write", &key))?;
+        if let Some(public_key) = &self.local_reader_public_key {
+            let path = paths.local_reader_public_key();
+            write_atomically(&path, format!("{public_key}\n").as_bytes(), FileAccess::WorldReadable)
+                .map_err(io_error("write", &path))?;
+        }
+        if let Some(seed) = &self.local_reader_seed {
+            let path = paths.local_reader_seed();
+            write_atomically(&path, format!("{seed}\n").as_bytes(), FileAccess::OwnerOnly)
+                .map_err(io_error("write", &path))?;
+        }
         Ok(paths)
     }
 
@@ -124,7 +150,18 @@ impl SiteBundle {
             site_ca_pem: read(paths.site_ca())?,
             site_cert_pem: read(paths.site_cert())?,
             site_key_pem: read(paths.site_key())?,
+            local_reader_public_key: read_if_present(&paths.local_reader_public_key())?,
+            local_reader_seed: read_if_present(&paths.local_reader_seed())?,
         })
+    }
+}
+
+/// The trimmed text of `path`, or `None` if there is no such file.
+fn read_if_present(path: &Path) -> Result<Option<String>, TrustError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error("read", path)(error)),
     }
 }
 
@@ -160,6 +197,8 @@ mod tests {
             site_ca_pem: "site ca".to_owned(),
             site_cert_pem: "site cert".to_owned(),
             site_key_pem: "-----BEGIN PRIVATE KEY-----".to_owned(),
+            local_reader_public_key: Some("UREADER".to_owned()),
+            local_reader_seed: Some("SUREADER".to_owned()),
         }
     }
 
@@ -182,6 +221,9 @@ mod tests {
             ("hub ca", "site ca", "site cert")
         );
         assert_eq!(read.site_key_pem, written.site_key_pem);
+        assert_eq!(read.local_reader_public_key.as_deref(), Some("UREADER"));
+        assert_eq!(read.local_reader_seed.as_deref(), Some("SUREADER"));
+        assert_eq!(mode(&paths.local_reader_seed()), 0o600);
         assert_eq!(mode(&paths.leaf_creds()), 0o600);
         assert_eq!(mode(&paths.site_key()), 0o600);
         assert_eq!(mode(paths.dir()), 0o700);

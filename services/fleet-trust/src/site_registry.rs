@@ -152,6 +152,7 @@ impl TrustRoot {
         )?;
         let cert = self.ca.issue_server_pem(&server_names.including_localhost())?;
         let hub_ca = self.layout.ca_bundle();
+        let local_reader = crate::nkey::UserKey::generate();
         Ok(SiteBundle {
             site: site.clone(),
             leaf_creds,
@@ -159,6 +160,8 @@ impl TrustRoot {
             site_ca_pem: self.site_ca_pem()?,
             site_cert_pem: cert.cert_pem,
             site_key_pem: cert.key_pem,
+            local_reader_public_key: Some(local_reader.public_key()),
+            local_reader_seed: Some(local_reader.seed()),
         })
     }
 }

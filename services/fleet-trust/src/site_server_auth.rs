@@ -8,8 +8,8 @@
 //!   (`crate::node_services`'s table): the agent requests the site process answers, `$JS.API.INFO`, and the two
 //!   direct gets that read an image.
 //! - [`NODES_ACCOUNT`], without JetStream: the [`JOIN_USER`] (the site's join token as password, see
-//!   [`join_permissions`]) and one nkey user per joined node (see [`node_permissions`]). It imports those services
-//!   and nothing else.
+//!   [`join_permissions`]), one nkey user per joined node (see [`node_permissions`]) and one per local reader (see
+//!   [`local_reader_permissions`]). It imports those services and nothing else.
 //!
 //! Why two: nats-server does not hold a request's reply subject against the requester's permissions, and the site
 //! process and JetStream answer on whatever reply subject a request names. In one account, a node (or anyone with
@@ -32,7 +32,7 @@ use crate::conf_string::quoted;
 use crate::config_account::{render_accounts, ConfigAccount};
 use crate::config_permissions::render_config_permissions;
 use crate::nkey::{check_public_key, KeyError, User};
-use crate::node_permissions::{join_permissions, node_permissions};
+use crate::node_permissions::{join_permissions, local_reader_permissions, node_permissions};
 use crate::node_services::{service_exports, service_imports};
 
 /// The site server's config account with JetStream: the site process, the site's streams, the leaf link to the hub.
@@ -64,6 +64,9 @@ pub struct SiteServerAuth {
     pub join_password: String,
     /// The nodes that have joined.
     pub nodes: Vec<JoinedNode>,
+    /// Public nkeys (`U…`) of the local readers: people on site who may read the site's log lines while the hub is
+    /// away (`local_reader_permissions`).
+    pub local_readers: Vec<String>,
 }
 
 /// Why a [`SiteServerAuth`] cannot be rendered.
@@ -80,6 +83,9 @@ pub enum SiteServerAuthError {
         /// Why its key is refused.
         source: KeyError,
     },
+    /// A local reader's public key is not a user nkey.
+    #[error("a local reader's public key: {0}")]
+    LocalReaderKey(#[source] KeyError),
     /// A node is listed twice.
     #[error("node {0} is listed twice; list each joined node once")]
     DuplicateNode(Token),
@@ -113,6 +119,12 @@ impl SiteServerAuth {
             node_users.push(with_permissions(
                 format!("nkey: {}", quoted(&joined.public_key)),
                 render_config_permissions(&node_permissions(&self.site, &joined.node)),
+            ));
+        }
+        for reader in &self.local_readers {
+            node_users.push(with_permissions(
+                format!("nkey: {}", quoted(reader)),
+                render_config_permissions(&local_reader_permissions(&self.site)),
             ));
         }
         let site = ConfigAccount {
@@ -150,6 +162,12 @@ impl SiteServerAuth {
                 return Err(SiteServerAuthError::DuplicateKey(joined.public_key.clone()));
             }
         }
+        for reader in &self.local_readers {
+            check_public_key::<User>(reader).map_err(SiteServerAuthError::LocalReaderKey)?;
+            if !public_keys.insert(reader.as_str()) {
+                return Err(SiteServerAuthError::DuplicateKey(reader.clone()));
+            }
+        }
         Ok(())
     }
 }
@@ -161,6 +179,7 @@ impl fmt::Debug for SiteServerAuth {
             .field("process_user", &self.process_user)
             .field("join_password", &"<redacted>")
             .field("nodes", &self.nodes)
+            .field("local_readers", &self.local_readers)
             .finish()
     }
 }
@@ -219,6 +238,7 @@ mod tests {
                     public_key: (*public_key).to_owned(),
                 })
                 .collect(),
+            local_readers: Vec::new(),
         }
     }
 
@@ -257,6 +277,30 @@ mod tests {
             node("n2", &n2),
         );
         assert_eq!(rendered, expected);
+    }
+
+    #[test]
+    fn a_local_reader_is_in_nodes_and_may_only_ask_for_log_lines() {
+        let reader = UserKey::generate().public_key();
+        let mut auth = auth_with_nodes(&[]);
+        auth.local_readers = vec![reader.clone()];
+
+        let rendered = auth.render().unwrap();
+
+        let nodes = &rendered[rendered.find("NODES").unwrap()..];
+        let user = &nodes[nodes.find(&reader).unwrap()..];
+        let user = &user[..user.find("} } }").unwrap()];
+        assert!(user.contains(r#"allow: ["ef.agent.s1._reader.logs.list"]"#), "{user}");
+        assert!(user.contains(r#"allow: ["_INBOX_reader.>"]"#), "{user}");
+        assert!(
+            !rendered[..rendered.find("NODES").unwrap()].contains(&reader),
+            "not in SITE: {rendered}"
+        );
+
+        auth.local_readers = vec!["not a key".into()];
+        assert!(matches!(auth.render(), Err(SiteServerAuthError::LocalReaderKey(_))));
+        auth.local_readers = vec![auth.process_user.clone()];
+        assert!(matches!(auth.render(), Err(SiteServerAuthError::DuplicateKey(_))));
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub struct SiteBundleView {
     pub site_cert_pem: String,
     /// Its private key (PEM).
     pub site_key_pem: String,
+    /// The site's local reader's public nkey (`U…`): who may read log lines at the site while the hub is away.
+    #[serde(default)]
+    pub local_reader_public_key: Option<String>,
+    /// Its seed, for the operators.
+    #[serde(default)]
+    pub local_reader_seed: Option<String>,
 }
 
 impl std::fmt::Debug for SiteBundleView {

@@ -503,3 +503,14 @@ pub struct LogPage {
     /// Batches read that were not log batches (damaged on the way), skipped.
     pub unreadable_batches: u64,
 }
+
+/// A site's answer to a local reader: a page, or why not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalLogsReply {
+    /// The page.
+    #[serde(default)]
+    pub page: Option<LogPage>,
+    /// Why there is none.
+    #[serde(default)]
+    pub error: Option<String>,
+}

@@ -44,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine { command } => {
             resources::on_hub(hub, cli.output, command, resources::quarantine::run).await
         }
+        Command::Logs(args) if args.site_nats.is_some() => logs::at_site(cli.output, args).await,
         Command::Logs(args) => resources::on_hub(hub, cli.output, args, logs::run).await,
     }
 }

@@ -10,6 +10,7 @@ mod cluster_runtime;
 mod executor;
 mod gate_samples;
 mod hub_beacon;
+mod local_logs;
 mod node_access;
 mod observer;
 mod planner;
@@ -58,8 +59,12 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         Ok(Some(fleet)) => node_access::node_keys(&fleet, &site),
         _ => Vec::new(),
     };
-    let process_user = trust.process_key.public_key();
-    let auth = NodeAccess::render(&site, &process_user, &trust.join_token, joined.clone())?;
+    let fixed_users = node_access::FixedUsers {
+        process_user: trust.process_key.public_key(),
+        join_token: trust.join_token.clone(),
+        local_readers: trust.local_readers.clone(),
+    };
+    let auth = NodeAccess::render(&site, &fixed_users, joined.clone())?;
     let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
     let server = NatsServer::builder(site.as_str())
         .jetstream_domain(site.as_str())
@@ -130,8 +135,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let wake = Arc::new(Notify::new());
     let access = Rc::new(NodeAccess::new(
         site.clone(),
-        process_user,
-        trust.join_token.clone(),
+        fixed_users,
         projection.projection.clone(),
         supervisor.control(),
         joined,
@@ -160,6 +164,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     let hub_link = Rc::new(hub_beacon::HubLink::default());
     let mut tasks = vec![
         actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
+        actix_rt::spawn(local_logs::serve(site.clone(), client.clone(), js.clone())),
         actix_rt::spawn(node_access::run(access)),
         actix_rt::spawn(planner::run(planner, wake)),
         actix_rt::spawn(hub_beacon::beacon(

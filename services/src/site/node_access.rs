@@ -1,5 +1,5 @@
-//! Who the site's nats-server lets in: the site process, the join user (password: the site's join token), and one
-//! nkey user per node whose identity the site's log holds — a planner over the projection. When the set of node
+//! Who the site's nats-server lets in: the site process, the join user (password: the site's join token), the
+//! local readers of its bundle, and one nkey user per node whose identity the site's log holds — a planner over the projection. When the set of node
 //! identities changes (a node joined, a reset revoked one), the server's auth config is rendered again and
 //! reloaded; a revoked node's connection is closed by the server. Nothing here is kept that a restart would need:
 //! the set is read from the log.
@@ -14,11 +14,21 @@ use std::sync::Arc;
 /// The node identities the server lets in, in order.
 type NodeKeys = Vec<JoinedNode>;
 
+/// The users of the site's nats-server that do not come from the log: fixed for the process's life.
+#[derive(Clone)]
+pub struct FixedUsers {
+    /// The site process's public nkey.
+    pub process_user: String,
+    /// The join user's password.
+    pub join_token: String,
+    /// The local readers' public nkeys (from the site's bundle).
+    pub local_readers: Vec<String>,
+}
+
 /// Keeps the site's nats-server's users in step with the log.
 pub struct NodeAccess {
     site: Token,
-    process_user: String,
-    join_token: String,
+    fixed: FixedUsers,
     projection: Arc<Projection>,
     server: ServerControl,
     applied: RefCell<Option<NodeKeys>>,
@@ -29,16 +39,14 @@ impl NodeAccess {
     /// Access for `site`, whose server was started with `initial` node keys.
     pub fn new(
         site: Token,
-        process_user: String,
-        join_token: String,
+        fixed: FixedUsers,
         projection: Arc<Projection>,
         server: ServerControl,
         initial: NodeKeys,
     ) -> Self {
         Self {
             site,
-            process_user,
-            join_token,
+            fixed,
             projection,
             server,
             applied: RefCell::new(Some(initial)),
@@ -47,12 +55,13 @@ impl NodeAccess {
     }
 
     /// The server's auth config for `nodes`.
-    pub fn render(site: &Token, process_user: &str, join_token: &str, nodes: NodeKeys) -> anyhow::Result<String> {
+    pub fn render(site: &Token, fixed: &FixedUsers, nodes: NodeKeys) -> anyhow::Result<String> {
         let auth = SiteServerAuth {
             site: site.clone(),
-            process_user: process_user.to_owned(),
-            join_password: join_token.to_owned(),
+            process_user: fixed.process_user.clone(),
+            join_password: fixed.join_token.clone(),
             nodes,
+            local_readers: fixed.local_readers.clone(),
         };
         Ok(auth.render()?)
     }
@@ -70,7 +79,7 @@ impl NodeAccess {
         if self.applied.borrow().as_ref() == Some(&wanted) {
             return Ok(());
         }
-        let config = Self::render(&self.site, &self.process_user, &self.join_token, wanted.clone())?;
+        let config = Self::render(&self.site, &self.fixed, wanted.clone())?;
         self.server.reload_auth(config).await?;
         tracing::info!(site = %self.site, nodes = wanted.len(), "node identities applied to the site's nats-server");
         *self.applied.borrow_mut() = Some(wanted);

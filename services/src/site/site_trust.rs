@@ -33,6 +33,8 @@ pub struct SiteTrust {
     pub join_token_path: PathBuf,
     /// The CA agents trust the site's server with (a copy in the data dir).
     pub agent_ca: PathBuf,
+    /// Public nkeys of the local readers the bundle names (none for a bundle issued before local readers).
+    pub local_readers: Vec<String>,
 }
 
 impl SiteTrust {
@@ -74,6 +76,10 @@ impl SiteTrust {
         let agent_ca = args.data_dir.join("ca.pem");
         std::fs::copy(&tls.ca, &agent_ca)
             .with_context(|| format!("copying {} to {}", tls.ca.display(), agent_ca.display()))?;
+        let local_readers = match bundle.as_ref().map(SiteBundlePaths::local_reader_public_key) {
+            Some(path) if path.exists() => vec![read_trimmed(&path)?],
+            _ => Vec::new(),
+        };
         Ok(Self {
             site,
             leaf,
@@ -82,6 +88,7 @@ impl SiteTrust {
             join_token,
             join_token_path,
             agent_ca,
+            local_readers,
         })
     }
 }

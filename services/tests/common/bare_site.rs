@@ -34,6 +34,7 @@ impl BareSite {
             process_user: key.public_key(),
             join_password: "unused-by-a-bare-site".into(),
             nodes: vec![],
+            local_readers: vec![],
         }
         .render()
         .expect("site auth");

@@ -121,5 +121,6 @@ fn auth_for<'a>(site: &Token, process: &UserKey, nodes: impl Iterator<Item = &'a
                 public_key: key.public_key(),
             })
             .collect(),
+        local_readers: Vec::new(),
     }
 }

@@ -17,6 +17,8 @@ pub fn write(dir: &Path, bundle: &SiteBundleView, hub_leaf: &str) -> anyhow::Res
         site_ca_pem: bundle.site_ca_pem.clone(),
         site_cert_pem: bundle.site_cert_pem.clone(),
         site_key_pem: bundle.site_key_pem.clone(),
+        local_reader_public_key: bundle.local_reader_public_key.clone(),
+        local_reader_seed: bundle.local_reader_seed.clone(),
     };
     let paths = files.write(dir)?;
     let url = paths.dir().join(HUB_LEAF_URL_FILE);

@@ -101,5 +101,14 @@ async fn issue(api: &HubApi, endpoint: &str, args: SiteIssueArgs) -> anyhow::Res
         args.out.display(),
         args.out.display()
     );
+    if bundle.local_reader_seed.is_some() {
+        eprintln!(
+            "its local reader key {}: `edgefleet logs --site {} --site-nats URL --reader-key {} --site-ca {}` reads              the site's log lines at the site while the hub is away",
+            args.out.join("local-reader.nk").display(),
+            args.id,
+            args.out.join("local-reader.nk").display(),
+            args.out.join("site-ca.pem").display()
+        );
+    }
     Ok(())
 }

@@ -129,5 +129,7 @@ fn bundle_view(context: &Call<'_>, bundle: fleet_trust::SiteBundle) -> Result<Si
         site_ca_pem: bundle.site_ca_pem,
         site_cert_pem: bundle.site_cert_pem,
         site_key_pem: bundle.site_key_pem,
+        local_reader_public_key: bundle.local_reader_public_key,
+        local_reader_seed: bundle.local_reader_seed,
     })
 }
