@@ -115,6 +115,7 @@ fn print_how_to_look(
     println!("  export EDGEFLEET_CREDS={}", path(&hub.creds));
     println!("  export EDGEFLEET_CA={}", path(&hub.ca));
     println!("  edgefleet sites ls; edgefleet nodes ls; edgefleet clusters ls; edgefleet rollouts get r1");
+    println!("  edgefleet rollouts explain r1   # every release and gate verdict, replayed from the log");
     println!("  edgefleet history node/n1 --site {site}   # or: edgefleet history node/{site}/n1");
     if let Some(prometheus) = prometheus {
         println!(
@@ -268,12 +269,14 @@ async fn tell_the_story(
         failure_budget: 0,
         window: None,
         skip_after_s: 24 * 3600,
-        gate: None,
+        // Judged at each site over its updated cluster's nodes, from the real /proc samples of its agents.
+        gate: Some("node_load1 < 64".parse().map_err(anyhow::Error::msg)?),
     };
     let rollout: RolloutView = api.call("rollouts.create", &create).await?;
     let waves: Vec<usize> = rollout.waves.iter().map(Vec::len).collect();
     story.tell(format!(
-        "rollout r1 → edge-stack@2 (OS 2026.12) over tier=store in waves of {waves:?} clusters"
+        "rollout r1 → edge-stack@2 (OS 2026.12) over tier=store in waves of {waves:?} clusters, each wave gated \
+         at its sites on node_load1 < 64"
     ));
     let get = RolloutRef { id: r1.clone() };
     let wave_done = |r: &RolloutView, wave: usize| {
@@ -333,6 +336,14 @@ async fn tell_the_story(
     story.tell(format!(
         "rollout r1 complete: every cluster runs edge-stack@2, {} failures",
         done.failures
+    ));
+    let explained: actors::rollout::explain::RolloutExplanation =
+        api.call("rollout_explanations.get", &get).await?;
+    let gates = explained.steps.iter().filter(|s| s.event == "RolloutClusterGatePassed").count();
+    story.tell(format!(
+        "rollouts explain r1: {} steps from the log, {gates} clusters through the gate; now: {}",
+        explained.steps.len(),
+        explained.now.join("; ")
     ));
     let prometheus = fleet.prometheus.as_ref().context("Prometheus")?;
     let (delivered, dropped) = until(
