@@ -337,9 +337,12 @@ async fn tell_the_story(
         "rollout r1 complete: every cluster runs edge-stack@2, {} failures",
         done.failures
     ));
-    let explained: actors::rollout::explain::RolloutExplanation =
-        api.call("rollout_explanations.get", &get).await?;
-    let gates = explained.steps.iter().filter(|s| s.event == "RolloutClusterGatePassed").count();
+    let explained: actors::rollout::explain::RolloutExplanation = api.call("rollout_explanations.get", &get).await?;
+    let gates = explained
+        .steps
+        .iter()
+        .filter(|s| s.event == "RolloutClusterGatePassed")
+        .count();
     story.tell(format!(
         "rollouts explain r1: {} steps from the log, {gates} clusters through the gate; now: {}",
         explained.steps.len(),
