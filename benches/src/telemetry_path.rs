@@ -71,6 +71,7 @@ impl TelemetryPath {
             for chunk in mine.chunks(256) {
                 let series = series_of("bench", &name, chunk);
                 match telemetry::remote_write::write(
+                    raw_prometheus.client(),
                     &raw_prometheus.remote_write_url(),
                     &series,
                     Duration::from_secs(60),
@@ -139,7 +140,15 @@ impl TelemetryPath {
             if Instant::now() > deadline {
                 bail!("forwarding did not finish within 10 minutes: {cursor:?}");
             }
-            let report = forward_round(&hub_js, &site, &endpoint, &mut cursor, Duration::from_secs(60)).await?;
+            let report = forward_round(
+                &hub_js,
+                &site,
+                prometheus.client(),
+                &endpoint,
+                &mut cursor,
+                Duration::from_secs(60),
+            )
+            .await?;
             if let Some(reason) = report.retry {
                 bail!("remote write to retry: {reason}");
             }

@@ -521,11 +521,15 @@ pub struct HubArgs {
     /// Membership of a hub cluster.
     #[command(flatten)]
     pub cluster: HubClusterArgs,
-    /// A Prometheus remote-write endpoint every site's metrics are delivered to (http://HOST:PORT/api/v1/write);
-    /// repeatable, each with its own delivery cursor. The receiver needs `--web.enable-remote-write-receiver` and an
-    /// `out_of_order_time_window` as long as the outages to back-fill (docs/TELEMETRY.md).
+    /// A Prometheus remote-write endpoint every site's metrics are delivered to (http[s]://[USER:PASSWORD@]HOST:PORT/
+    /// api/v1/write); repeatable, each with its own delivery cursor. The receiver needs
+    /// `--web.enable-remote-write-receiver` and an `out_of_order_time_window` as long as the outages to back-fill
+    /// (docs/TELEMETRY.md). `https://` trusts the system's roots and --remote-write-ca.
     #[arg(long = "remote-write", value_parser = url::Url::parse)]
     pub remote_write: Vec<url::Url>,
+    /// A PEM file of CA certificates `https://` remote-write endpoints may also be trusted by (a private CA).
+    #[arg(long, value_parser = absolute_path)]
+    pub remote_write_ca: Option<PathBuf>,
     /// `/metrics` for Prometheus to scrape.
     #[command(flatten)]
     pub metrics: crate::process_metrics::MetricsArgs,

@@ -6,7 +6,7 @@ use anyhow::Context;
 use events::Token;
 use replay::Quarantine;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use telemetry::exposition::{Family, FamilyType, HistogramValues};
 use telemetry::metrics_server::MetricsListener;
 
@@ -21,6 +21,10 @@ pub struct MetricsArgs {
     /// `authorization: { credentials_file: FILE }`).
     #[arg(long, env = "EDGEFLEET_METRICS_TOKEN_FILE", value_parser = crate::cli::absolute_path)]
     pub metrics_token_file: Option<PathBuf>,
+    /// Serve `/metrics` over HTTPS with this process's own server certificate (the one its nats-server presents;
+    /// Prometheus: `scheme: https`, `tls_config: { ca_file: … }`). Needed, with a token, beyond 127.0.0.1.
+    #[arg(long, env = "EDGEFLEET_METRICS_TLS")]
+    pub metrics_tls: bool,
 }
 
 impl MetricsArgs {
@@ -40,11 +44,21 @@ impl MetricsArgs {
             }
             None => None,
         };
-        let listener = MetricsListener::bind(addr, token).await?;
-        if let Some(at) = listener.local_addr() {
-            println!("metrics on http://{at}/metrics");
-        }
+        let listener = MetricsListener::bind(addr, token, self.metrics_tls).await?;
         Ok(Some(listener))
+    }
+
+    /// Adds TLS with `cert` and `key` if --metrics-tls asked for it, and says where metrics are served.
+    pub fn secure(&self, listener: MetricsListener, cert: &Path, key: &Path) -> anyhow::Result<MetricsListener> {
+        let listener = if self.metrics_tls {
+            listener.with_tls(cert, key)?
+        } else {
+            listener
+        };
+        if let Some(at) = listener.local_addr() {
+            println!("metrics on {}://{at}/metrics", listener.scheme());
+        }
+        Ok(listener)
     }
 }
 

@@ -1,6 +1,6 @@
 //! A site whose telemetry limit fills during a cut: the batches it discarded before the hub copied them are
 //! counted at the hub — in `sites ls` and on the hub's `/metrics`, scraped by a real Prometheus with a bearer token —
-//! instead of leaving a silent hole. The site's own `/metrics` shows its side.
+//! instead of leaving a silent hole. The site's own `/metrics`, served over HTTPS with its own certificate, shows its side.
 
 mod common;
 
@@ -41,18 +41,12 @@ async fn a_site_limit_filled_during_a_cut_is_counted_at_the_hub_in_sites_ls_and_
     let prometheus = PrometheusServer::start(
         &dir.path().join("prometheus"),
         Duration::from_secs(3600),
-        &[
-            ScrapeTarget {
-                job: "edgefleet-hub".into(),
-                address: format!("127.0.0.1:{hub_metrics_port}"),
-                token_file: Some(token_file.clone()),
-            },
-            ScrapeTarget {
-                job: "edgefleet-site".into(),
-                address: format!("127.0.0.1:{site_metrics_port}"),
-                token_file: None,
-            },
-        ],
+        &[ScrapeTarget {
+            job: "edgefleet-hub".into(),
+            address: format!("127.0.0.1:{hub_metrics_port}"),
+            token_file: Some(token_file.clone()),
+            ca_file: None,
+        }],
         Duration::from_secs(1),
     )
     .await
@@ -67,11 +61,27 @@ async fn a_site_limit_filled_during_a_cut_is_counted_at_the_hub_in_sites_ls_and_
     ];
     let hub = Hub::start_with_args(dir.path(), &dir.path().join("hub"), &[], hub_args).await;
     // A site whose telemetry stream holds some 40 batches of this machine's size.
+    // Its /metrics over HTTPS with its own server certificate, scraped by a second Prometheus that trusts the
+    // site's CA (from its bundle, which exists only once the hub made the fleet CA).
     let site_env = [
         ("EDGEFLEET_TELEMETRY_MAX_BYTES", (96 * 1024).to_string()),
         ("EDGEFLEET_METRICS_LISTEN", format!("127.0.0.1:{site_metrics_port}")),
+        ("EDGEFLEET_METRICS_TLS", "true".to_string()),
     ];
     let site = Site::start(dir.path(), &hub, "s1", &site_env).await;
+    let site_scraper = PrometheusServer::start(
+        &dir.path().join("prometheus-site"),
+        Duration::from_secs(3600),
+        &[ScrapeTarget {
+            job: "edgefleet-site".into(),
+            address: format!("127.0.0.1:{site_metrics_port}"),
+            token_file: None,
+            ca_file: Some(dir.path().join("s1-bundle").join("site-ca.pem")),
+        }],
+        Duration::from_secs(1),
+    )
+    .await
+    .expect("prometheus scraping the site");
     let _agents: Vec<_> = NODES
         .iter()
         .map(|node| {
@@ -99,11 +109,17 @@ async fn a_site_limit_filled_during_a_cut_is_counted_at_the_hub_in_sites_ls_and_
     // Given the site's link cut long enough for its telemetry limit to overflow (two batches a second),
     site.link.cut();
     tokio::time::sleep(Duration::from_secs(45)).await;
-    let discarded = promql_value(&prometheus, r#"edgefleet_telemetry_discarded_batches_total{site="s1"}"#).await;
+    let discarded = promql_value(
+        &site_scraper,
+        r#"edgefleet_telemetry_discarded_batches_total{site="s1"}"#,
+    )
+    .await;
     assert!(
         discarded.is_some_and(|n| n > 0.0),
-        "the site's /metrics shows its limit discarding: {discarded:?}"
+        "the site's /metrics, scraped over HTTPS, shows its limit discarding: {discarded:?}"
     );
+    let site_up = promql_value(&site_scraper, r#"up{job="edgefleet-site"}"#).await;
+    assert_eq!(site_up, Some(1.0), "the site's /metrics answered over HTTPS");
     // when it heals,
     site.link.heal();
     // then the hub counts every batch the site discarded before it was copied, in sites ls,

@@ -21,6 +21,8 @@ pub struct HubServer {
     pub ca: PathBuf,
     /// The leafnode URL sites dial (for their bundles).
     pub leaf_url: String,
+    /// The hub's server certificate and key (also served on `/metrics` with --metrics-tls).
+    pub tls: TlsFiles,
 }
 
 /// Starts the hub's nats-server from `args` and the trust root.
@@ -33,6 +35,7 @@ pub async fn start(args: &HubArgs, trust: &TrustRoot) -> anyhow::Result<HubServe
     );
     let tls = server_tls(args, trust, &host)?;
     let ca = tls.ca.clone();
+    let own_tls = tls.clone();
     let auth = trust.operator_mode_config()?.render();
     let mut builder = NatsServer::builder(&args.cluster.server_name);
     if let Some(listen) = &args.cluster.cluster_listen {
@@ -68,7 +71,12 @@ pub async fn start(args: &HubArgs, trust: &TrustRoot) -> anyhow::Result<HubServe
         .leaf_url
         .clone()
         .unwrap_or_else(|| format!("nats-leaf://{}:{leaf_port}", dial_host(&host)));
-    Ok(HubServer { server, ca, leaf_url })
+    Ok(HubServer {
+        server,
+        ca,
+        leaf_url,
+        tls: own_tls,
+    })
 }
 
 /// The supplied certificate (`--tls-cert/--tls-key/--tls-ca`, all three), or one issued now by the fleet CA for

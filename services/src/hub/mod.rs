@@ -56,6 +56,10 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         started.ca.clone(),
         started.leaf_url.clone(),
     );
+    let metrics_listener = match metrics_listener {
+        Some(listener) => Some(args.metrics.secure(listener, &started.tls.cert, &started.tls.key)?),
+        None => None,
+    };
     let (store_dir, log_path) = (started.server.store_dir(), started.server.log_path());
     let hub_options = started.server.connect_options().await?.name("edgefleet-hub");
     let supervisor = Supervisor::start(started.server);
@@ -107,8 +111,11 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         telemetry::cursor_store::CursorStore::open(&js, replicas)
     })
     .await?;
+    let remote_write_client =
+        telemetry::HttpClient::new(args.remote_write_ca.as_deref()).context("--remote-write-ca")?;
     let telemetry = Rc::new(telemetry_delivery::TelemetryDelivery::new(
         args.remote_write.clone(),
+        remote_write_client,
         Some(cursors),
     ));
     let access = HubAccess {

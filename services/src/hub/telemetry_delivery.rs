@@ -32,6 +32,7 @@ const SITES_AT_ONCE: usize = 8;
 /// Delivery state: the endpoints, the bucket, and what every hub knows of it.
 pub struct TelemetryDelivery {
     endpoints: Vec<Url>,
+    client: telemetry::HttpClient,
     cursors: Option<CursorStore>,
     /// Site → endpoint key → record, as the bucket holds them (followed by every hub).
     known: RefCell<BTreeMap<String, BTreeMap<String, DeliveryRecord>>>,
@@ -45,11 +46,12 @@ struct Held {
 }
 
 impl TelemetryDelivery {
-    /// Delivery to `endpoints`, with cursors in `cursors` (`None` on a hub whose bucket could not be opened: it
-    /// shows nothing and delivers nothing).
-    pub fn new(endpoints: Vec<Url>, cursors: Option<CursorStore>) -> Self {
+    /// Delivery to `endpoints` through `client` (the CAs an `https://` endpoint may be trusted by), with cursors in
+    /// `cursors` (`None` on a hub whose bucket could not be opened: it shows nothing and delivers nothing).
+    pub fn new(endpoints: Vec<Url>, client: telemetry::HttpClient, cursors: Option<CursorStore>) -> Self {
         Self {
             endpoints,
+            client,
             cursors,
             known: RefCell::default(),
         }
@@ -121,12 +123,12 @@ pub async fn deliver(delivery: Rc<TelemetryDelivery>, directory: Rc<SiteDirector
             .collect();
         futures::stream::iter(work)
             .for_each_concurrent(SITES_AT_ONCE, |(site, endpoint)| {
-                let (directory, cursors, held) = (&directory, &cursors, &held);
+                let (directory, cursors, held, client) = (&directory, &cursors, &held, &delivery.client);
                 async move {
                     let Some(account) = directory.account(&site) else {
                         return;
                     };
-                    deliver_one(&account.js, cursors, held, &site, &endpoint).await;
+                    deliver_one(&account.js, cursors, held, client, &site, &endpoint).await;
                 }
             })
             .await;
@@ -138,6 +140,7 @@ async fn deliver_one(
     js: &async_nats::jetstream::Context,
     cursors: &CursorStore,
     held: &RefCell<Held>,
+    client: &telemetry::HttpClient,
     site: &Token,
     endpoint: &Url,
 ) {
@@ -170,7 +173,7 @@ async fn deliver_one(
         },
     };
     let before = record.clone();
-    let report = match telemetry::forward_round(js, site, endpoint, &mut record.cursor, WRITE_TIMEOUT).await {
+    let report = match telemetry::forward_round(js, site, client, endpoint, &mut record.cursor, WRITE_TIMEOUT).await {
         Ok(report) => report,
         Err(e) => {
             tracing::debug!(%site, error = %e, "the site's telemetry copy is not readable now");

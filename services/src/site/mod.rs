@@ -52,6 +52,10 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     // A wrong --metrics-listen fails before anything starts.
     let metrics_listener = args.metrics.bind().await?;
     let trust = SiteTrust::resolve(&args)?;
+    let metrics_listener = match metrics_listener {
+        Some(listener) => Some(args.metrics.secure(listener, &trust.tls.cert, &trust.tls.key)?),
+        None => None,
+    };
     let site = trust.site.clone();
     let store = LocalStore::open(&args.data_dir.join("site.redb"))?;
     // The nodes that joined before a restart get in at once, before the projection has caught up.

@@ -9,6 +9,7 @@
 use crate::batch_series::series_of;
 use crate::copy_reader::{read_range, CopyReadError, ReadBatch};
 use crate::forward_cursor::{plan, CopiedBatch, ForwardCursor, Lane};
+use crate::http_client::HttpClient;
 use crate::metric_batch::MetricBatch;
 use crate::remote_write::{write, WriteOutcome};
 use crate::telemetry_streams::{stream_state, TelemetryStreamError};
@@ -48,10 +49,11 @@ pub enum ForwardError {
     Read(#[from] CopyReadError),
 }
 
-/// Delivers what `cursor` says is due from `site`'s telemetry copy (behind `js`) to `endpoint`.
+/// Delivers what `cursor` says is due from `site`'s telemetry copy (behind `js`) to `endpoint` through `client`.
 pub async fn forward_round(
     js: &Context,
     site: &Token,
+    client: &HttpClient,
     endpoint: &Url,
     cursor: &mut ForwardCursor,
     timeout: Duration,
@@ -73,7 +75,7 @@ pub async fn forward_round(
         }
         let (copied, series, undecodable) = decode(site, &read);
         report.undecodable += undecodable;
-        match write_bisecting(endpoint, series, timeout).await {
+        match write_bisecting(client, endpoint, series, timeout).await {
             Ok((samples, refused)) => {
                 report.batches += copied.len() as u64;
                 report.samples += samples;
@@ -127,7 +129,12 @@ fn decode(site: &Token, read: &[ReadBatch]) -> (Vec<CopiedBatch>, Vec<Series>, u
 
 /// Writes `series`, splitting a refused write until the refused samples are alone. Returns (stored, refused), or
 /// why to retry.
-async fn write_bisecting(endpoint: &Url, series: Vec<Series>, timeout: Duration) -> Result<(u64, u64), String> {
+async fn write_bisecting(
+    client: &HttpClient,
+    endpoint: &Url,
+    series: Vec<Series>,
+    timeout: Duration,
+) -> Result<(u64, u64), String> {
     let (mut stored, mut refused) = (0u64, 0u64);
     let mut parts = vec![series];
     while let Some(part) = parts.pop() {
@@ -135,7 +142,7 @@ async fn write_bisecting(endpoint: &Url, series: Vec<Series>, timeout: Duration)
         if samples == 0 {
             continue;
         }
-        match write(endpoint, &part, timeout).await {
+        match write(client, endpoint, &part, timeout).await {
             WriteOutcome::Accepted => stored += samples,
             WriteOutcome::Retry { reason } => return Err(reason),
             WriteOutcome::Refused { status, reason } if samples == 1 => {

@@ -1,12 +1,101 @@
 //! A small HTTP/1.1 client for remote-write POSTs and Prometheus API GETs: one request per connection
 //! (`Connection: close`), a deadline on the whole exchange, `Content-Length` or chunked bodies, Basic
-//! authentication from the URL's `user:password@`. Plain `http://` only; an `https://` endpoint is refused with a
-//! clear error (TLS to the TSDB is not built yet).
+//! authentication from the URL's `user:password@`, and `https://` through rustls — trusting the system's roots, or
+//! the CAs an [`HttpClient`] was given (a private Mimir or Prometheus).
 
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
+
+/// Who an `https://` endpoint's certificate must come from.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    tls: Arc<rustls::ClientConfig>,
+}
+
+/// Why an [`HttpClient`] cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsSetupError {
+    /// A CA file cannot be read or holds no certificate.
+    #[error("CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl HttpClient {
+    /// A client trusting the system's roots (those that load) and, if given, every certificate of the PEM file
+    /// `extra_ca`.
+    pub fn new(extra_ca: Option<&Path>) -> Result<Self, TlsSetupError> {
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        let system = rustls_native_certs::load_native_certs();
+        for error in &system.errors {
+            tracing::debug!(%error, "a system root certificate was not loaded");
+        }
+        roots.add_parsable_certificates(system.certs);
+        if let Some(path) = extra_ca {
+            let bad = |reason: String| TlsSetupError::CaFile {
+                path: path.display().to_string(),
+                reason,
+            };
+            let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| bad(e.to_string()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("no PEM certificate in it".into()));
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|e| bad(e.to_string()))?;
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsSetupError::CaFile {
+                path: String::new(),
+                reason: e.to_string(),
+            })?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self { tls: Arc::new(config) })
+    }
+
+    /// A client trusting the system's roots (the one [`get`] and [`post`] use).
+    pub fn system() -> &'static HttpClient {
+        static SYSTEM: OnceLock<HttpClient> = OnceLock::new();
+        SYSTEM.get_or_init(|| {
+            HttpClient::new(None).unwrap_or_else(|e| unreachable!("no CA file was named, so nothing to fail: {e}"))
+        })
+    }
+
+    /// Sends `GET url`.
+    pub async fn get(&self, url: &Url, timeout: Duration) -> Result<HttpResponse, HttpError> {
+        exchange(self, url, "GET", &[], &[], timeout).await
+    }
+
+    /// Sends `POST url` with `headers` and `body`.
+    pub async fn post(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<HttpResponse, HttpError> {
+        exchange(self, url, "POST", headers, body, timeout).await
+    }
+}
+
+/// A connection, plain or TLS.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
 /// Responses larger than this are refused (a query answer or an error text is far smaller).
 const MAX_RESPONSE: usize = 64 * 1024 * 1024;
@@ -64,22 +153,23 @@ pub enum HttpError {
     },
 }
 
-/// Sends `GET url`.
+/// Sends `GET url`, trusting the system's roots for `https://`.
 pub async fn get(url: &Url, timeout: Duration) -> Result<HttpResponse, HttpError> {
-    exchange(url, "GET", &[], &[], timeout).await
+    HttpClient::system().get(url, timeout).await
 }
 
-/// Sends `POST url` with `headers` and `body`.
+/// Sends `POST url` with `headers` and `body`, trusting the system's roots for `https://`.
 pub async fn post(
     url: &Url,
     headers: &[(&str, &str)],
     body: &[u8],
     timeout: Duration,
 ) -> Result<HttpResponse, HttpError> {
-    exchange(url, "POST", headers, body, timeout).await
+    HttpClient::system().post(url, headers, body, timeout).await
 }
 
 async fn exchange(
+    client: &HttpClient,
     url: &Url,
     method: &str,
     headers: &[(&str, &str)],
@@ -90,13 +180,19 @@ async fn exchange(
         url: url.to_string(),
         reason: reason.to_string(),
     };
-    if url.scheme() != "http" {
-        return Err(bad(
-            "only http:// endpoints are supported (TLS to the TSDB is not built yet)",
-        ));
-    }
+    let tls = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        _ => return Err(bad("only http:// and https:// endpoints are supported")),
+    };
     let host = url.host_str().ok_or_else(|| bad("no host"))?.to_string();
-    let port = url.port_or_known_default().unwrap_or(80);
+    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    // The name the certificate must carry: a DNS name or an IP address (without IPv6 brackets).
+    let server_name = match url.host() {
+        Some(url::Host::Ipv6(ip)) => rustls_pki_types::ServerName::IpAddress(std::net::IpAddr::V6(ip).into()),
+        Some(url::Host::Ipv4(ip)) => rustls_pki_types::ServerName::IpAddress(std::net::IpAddr::V4(ip).into()),
+        _ => rustls_pki_types::ServerName::try_from(host.clone()).map_err(|e| bad(&e.to_string()))?,
+    };
     let mut target = url.path().to_string();
     if let Some(query) = url.query() {
         target.push('?');
@@ -117,14 +213,30 @@ async fn exchange(
         url: url.to_string(),
         reason: e.to_string(),
     };
+    let connect_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let work = async {
-        let mut stream = TcpStream::connect((host.as_str(), port)).await.map_err(io)?;
+        let tcp = TcpStream::connect((connect_host.as_str(), port)).await.map_err(io)?;
+        let mut stream: Box<dyn Connection> = if tls {
+            let connector = tokio_rustls::TlsConnector::from(client.tls.clone());
+            Box::new(connector.connect(server_name, tcp).await.map_err(|e| HttpError::Io {
+                url: url.to_string(),
+                reason: format!("TLS: {e}"),
+            })?)
+        } else {
+            Box::new(tcp)
+        };
         stream.write_all(head.as_bytes()).await.map_err(io)?;
         stream.write_all(body).await.map_err(io)?;
+        stream.flush().await.map_err(io)?;
         let mut received = Vec::with_capacity(1024);
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            let n = stream.read(&mut chunk).await.map_err(io)?;
+            let n = match stream.read(&mut chunk).await {
+                Ok(n) => n,
+                // A TLS server that closes without close_notify (common) has still sent the whole response.
+                Err(e) if tls && e.kind() == std::io::ErrorKind::UnexpectedEof && !received.is_empty() => 0,
+                Err(e) => return Err(io(e)),
+            };
             if n == 0 {
                 break;
             }
@@ -255,9 +367,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn https_and_unreachable_endpoints_say_so() {
-        let https = Url::parse("https://example.invalid/api/v1/write").expect("url");
-        let refused = get(&https, Duration::from_secs(1)).await;
+    async fn other_schemes_and_unreachable_endpoints_say_so() {
+        let ftp = Url::parse("ftp://tsdb.example/api/v1/write").expect("url");
+        let refused = get(&ftp, Duration::from_secs(1)).await;
         assert!(matches!(refused, Err(HttpError::BadUrl { .. })), "{refused:?}");
         let port = nats_process::free_port();
         let closed = Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url");

@@ -24,6 +24,7 @@ pub mod write_request;
 pub use batch_series::series_of;
 pub use forward_cursor::ForwardCursor;
 pub use forwarder::{forward_round, ForwardError, RoundReport};
+pub use http_client::HttpClient;
 pub use log_batch::{LogBatch, LogBatchError, LogLevel, LogLine};
 pub use log_capture::{log_capture, CapturedLogs, LogCapture};
 pub use metric_batch::{BatchError, MetricBatch, MetricPoint, MetricType};

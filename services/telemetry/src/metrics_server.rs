@@ -1,13 +1,16 @@
 //! `/metrics` for Prometheus to scrape (`--metrics-listen ADDR`): one GET per connection, answered with the text
 //! the process renders at that moment. With a token (`--metrics-token-file`), only `Authorization: Bearer <token>`
-//! is answered (Prometheus: `authorization: { credentials_file: … }`); without one, only a loopback address may be
-//! listened on — nothing is served unauthenticated beyond the machine.
+//! is answered (Prometheus: `authorization: { credentials_file: … }`). Beyond a loopback address the listener needs
+//! both the token and TLS ([`MetricsListener::with_tls`], the process's own server certificate), so neither the
+//! metrics nor the token cross the network in the clear.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 /// The largest request head read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -20,12 +23,15 @@ pub enum MetricsServerError {
     /// The address does not parse.
     #[error("--metrics-listen {0:?}: not HOST:PORT ({1})")]
     BadAddress(String, String),
-    /// Not loopback and no token.
+    /// Not loopback, and no token or no TLS.
     #[error(
-        "--metrics-listen {0}: serving metrics beyond this machine needs a bearer token (--metrics-token-file FILE); \
-         without one, listen on 127.0.0.1"
+        "--metrics-listen {0}: serving metrics beyond this machine needs a bearer token (--metrics-token-file FILE) \
+         and TLS (--metrics-tls); without them, listen on 127.0.0.1"
     )]
     Unauthenticated(SocketAddr),
+    /// The certificate or key cannot be used.
+    #[error("metrics TLS: {0}")]
+    Tls(String),
     /// The port could not be bound.
     #[error("--metrics-listen {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
@@ -35,21 +41,61 @@ pub enum MetricsServerError {
 pub struct MetricsListener {
     listener: TcpListener,
     token: Option<String>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
+/// A connection, plain or TLS.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
 impl MetricsListener {
-    /// Binds `addr` (`HOST:PORT`), refusing a non-loopback address without a `token`.
-    pub async fn bind(addr: &str, token: Option<String>) -> Result<Self, MetricsServerError> {
+    /// Binds `addr` (`HOST:PORT`), refusing a non-loopback address without a `token` or without `tls_follows`
+    /// (the caller's promise to add TLS with [`MetricsListener::with_tls`] before serving).
+    pub async fn bind(addr: &str, token: Option<String>, tls_follows: bool) -> Result<Self, MetricsServerError> {
         let parsed: SocketAddr = addr
             .parse()
             .map_err(|e: std::net::AddrParseError| MetricsServerError::BadAddress(addr.to_string(), e.to_string()))?;
-        if token.is_none() && !parsed.ip().is_loopback() {
+        if (token.is_none() || !tls_follows) && !parsed.ip().is_loopback() {
             return Err(MetricsServerError::Unauthenticated(parsed));
         }
         let listener = TcpListener::bind(parsed)
             .await
             .map_err(|e| MetricsServerError::Bind(parsed, e))?;
-        Ok(Self { listener, token })
+        Ok(Self {
+            listener,
+            token,
+            tls: None,
+        })
+    }
+
+    /// Serves HTTPS with the certificate chain at `cert` and the private key at `key` (PEM).
+    pub fn with_tls(mut self, cert: &Path, key: &Path) -> Result<Self, MetricsServerError> {
+        use rustls_pki_types::pem::PemObject;
+        let failed =
+            |what: &Path, e: &dyn std::fmt::Display| MetricsServerError::Tls(format!("{}: {e}", what.display()));
+        let chain = rustls_pki_types::CertificateDer::pem_file_iter(cert)
+            .map_err(|e| failed(cert, &e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed(cert, &e))?;
+        let private_key = rustls_pki_types::PrivateKeyDer::from_pem_file(key).map_err(|e| failed(key, &e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| failed(cert, &e))?
+            .with_no_client_auth()
+            .with_single_cert(chain, private_key)
+            .map_err(|e| failed(cert, &e))?;
+        self.tls = Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)));
+        Ok(self)
+    }
+
+    /// `https` once TLS was added, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Where it listens.
@@ -72,13 +118,24 @@ impl MetricsListener {
                     continue;
                 }
             };
+            let stream: Box<dyn Connection> = match &self.tls {
+                None => Box::new(stream),
+                Some(acceptor) => match tokio::time::timeout(READ_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => Box::new(tls),
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "metrics TLS handshake failed");
+                        continue;
+                    }
+                    Err(_) => continue,
+                },
+            };
             if let Err(e) = self.answer(stream, &render).await {
                 tracing::debug!(%peer, error = %e, "metrics request not answered");
             }
         }
     }
 
-    async fn answer<F, Fut>(&self, mut stream: TcpStream, render: &F) -> std::io::Result<()>
+    async fn answer<F, Fut>(&self, mut stream: Box<dyn Connection>, render: &F) -> std::io::Result<()>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = String>,
@@ -112,7 +169,7 @@ impl MetricsListener {
     }
 }
 
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+async fn read_head(stream: &mut Box<dyn Connection>) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
@@ -190,18 +247,22 @@ mod tests {
     #[tokio::test]
     async fn a_wide_listen_without_a_token_is_refused() {
         assert!(matches!(
-            MetricsListener::bind("0.0.0.0:0", None).await,
+            MetricsListener::bind("0.0.0.0:0", None, true).await,
             Err(MetricsServerError::Unauthenticated(_))
         ));
         assert!(matches!(
-            MetricsListener::bind("nonsense", None).await,
+            MetricsListener::bind("0.0.0.0:0", Some("s3cret".into()), false).await,
+            Err(MetricsServerError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            MetricsListener::bind("nonsense", None, false).await,
             Err(MetricsServerError::BadAddress(..))
         ));
     }
 
     #[tokio::test]
     async fn a_scrape_gets_what_is_rendered_then() {
-        let listener = MetricsListener::bind("127.0.0.1:0", None).await.expect("bind");
+        let listener = MetricsListener::bind("127.0.0.1:0", None, false).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let served = tokio::spawn(listener.serve(|| async { "edgefleet_up 1\n".to_string() }));
         let url = Url::parse(&format!("http://{addr}/metrics")).expect("url");
@@ -209,6 +270,43 @@ mod tests {
         assert_eq!(
             (response.status, response.text()),
             (200, "edgefleet_up 1\n".to_string())
+        );
+        served.abort();
+    }
+
+    #[tokio::test]
+    async fn with_tls_a_scrape_is_answered_over_https_to_a_client_trusting_the_ca() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca = fleet_trust::FleetCa::open_or_create(&dir.path().join("ca")).expect("CA");
+        let issued = ca
+            .issue_server_pem(&fleet_trust::ServerNames::localhost())
+            .expect("cert");
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        issued.write(&cert, &key).expect("written");
+        let listener = MetricsListener::bind("127.0.0.1:0", None, true)
+            .await
+            .expect("bind")
+            .with_tls(&cert, &key)
+            .expect("TLS");
+        assert_eq!(listener.scheme(), "https");
+        let addr = listener.local_addr().expect("addr");
+        let served = tokio::spawn(listener.serve(|| async { "edgefleet_up 1\n".to_string() }));
+        let url = Url::parse(&format!("https://{addr}/metrics")).expect("url");
+        let trusting = http_client::HttpClient::new(Some(ca.cert_path())).expect("client");
+        let response = trusting.get(&url, Duration::from_secs(5)).await.expect("scrape");
+        assert_eq!(
+            (response.status, response.text()),
+            (200, "edgefleet_up 1\n".to_string())
+        );
+        let plain = Url::parse(&format!("http://{addr}/metrics")).expect("url");
+        assert!(
+            http_client::get(&plain, Duration::from_secs(5)).await.is_err(),
+            "no plain HTTP"
+        );
+        let stranger = http_client::HttpClient::new(None).expect("system roots");
+        assert!(
+            stranger.get(&url, Duration::from_secs(5)).await.is_err(),
+            "an untrusted certificate"
         );
         served.abort();
     }

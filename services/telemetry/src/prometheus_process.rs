@@ -2,7 +2,7 @@
 //! loopback port with its own data directory, accepting remote writes and answering PromQL over its HTTP API — for
 //! the demo and the tests. Killed with its process group when dropped.
 
-use crate::http_client::{self, HttpError};
+use crate::http_client::{HttpClient, HttpError, TlsSetupError};
 use nats_process::ChildProcess;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,6 +33,20 @@ pub enum PrometheusError {
     /// Talking HTTP failed.
     #[error(transparent)]
     Http(#[from] HttpError),
+    /// Its CA cannot be trusted.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+}
+
+/// Prometheus serving HTTPS (its `--web.config.file` `tls_server_config`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServingTls {
+    /// Its certificate (PEM), valid for 127.0.0.1.
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// The CA that issued the certificate (PEM), which clients trust.
+    pub ca: PathBuf,
 }
 
 /// A `/metrics` endpoint for Prometheus to scrape.
@@ -44,6 +58,8 @@ pub struct ScrapeTarget {
     pub address: String,
     /// The bearer token file to present, if the endpoint wants one.
     pub token_file: Option<PathBuf>,
+    /// Scrape over HTTPS, trusting this CA file (the endpoint serves with `--metrics-tls`).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A running Prometheus.
@@ -51,6 +67,8 @@ pub struct PrometheusServer {
     process: ChildProcess,
     port: u16,
     data_dir: PathBuf,
+    scheme: &'static str,
+    client: HttpClient,
 }
 
 /// The `prometheus` binary: `$PROMETHEUS_BIN`, else the first on `PATH`.
@@ -76,6 +94,27 @@ impl PrometheusServer {
         scrape_targets: &[ScrapeTarget],
         scrape_interval: Duration,
     ) -> Result<Self, PrometheusError> {
+        Self::start_serving(dir, out_of_order_window, scrape_targets, scrape_interval, None).await
+    }
+
+    /// As [`PrometheusServer::start`], serving HTTPS only with `tls` (remote writes and queries alike).
+    pub async fn start_tls(
+        dir: &Path,
+        out_of_order_window: Duration,
+        scrape_targets: &[ScrapeTarget],
+        scrape_interval: Duration,
+        tls: &ServingTls,
+    ) -> Result<Self, PrometheusError> {
+        Self::start_serving(dir, out_of_order_window, scrape_targets, scrape_interval, Some(tls)).await
+    }
+
+    async fn start_serving(
+        dir: &Path,
+        out_of_order_window: Duration,
+        scrape_targets: &[ScrapeTarget],
+        scrape_interval: Duration,
+        tls: Option<&ServingTls>,
+    ) -> Result<Self, PrometheusError> {
         let binary = find_prometheus()?;
         std::fs::create_dir_all(dir).map_err(|e| PrometheusError::Start(format!("{}: {e}", dir.display())))?;
         let config = dir.join("prometheus.yml");
@@ -85,16 +124,29 @@ impl PrometheusServer {
         )
         .map_err(|e| PrometheusError::Start(format!("{}: {e}", config.display())))?;
         let data_dir = dir.join("data");
+        let client = HttpClient::new(tls.map(|t| t.ca.as_path()))?;
+        let mut web_config = Vec::new();
+        if let Some(tls) = tls {
+            let path = dir.join("web.yml");
+            let text = format!(
+                "tls_server_config:\n  cert_file: {:?}\n  key_file: {:?}\n",
+                tls.cert.display().to_string(),
+                tls.key.display().to_string()
+            );
+            std::fs::write(&path, text).map_err(|e| PrometheusError::Start(format!("{}: {e}", path.display())))?;
+            web_config.push(format!("--web.config.file={}", path.display()));
+        }
         let mut last_failure = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = nats_process::free_port();
-            let args = vec![
+            let mut args = vec![
                 format!("--config.file={}", config.display()),
                 format!("--storage.tsdb.path={}", data_dir.display()),
                 format!("--web.listen-address=127.0.0.1:{port}"),
                 "--web.enable-remote-write-receiver".to_string(),
                 "--log.level=warn".to_string(),
             ];
+            args.extend(web_config.iter().cloned());
             let log = dir.join("prometheus.log");
             let process = ChildProcess::spawn("prometheus", &binary, &args, &[], &log)
                 .map_err(|e| PrometheusError::Start(format!("{}: {e}", binary.display())))?;
@@ -102,6 +154,8 @@ impl PrometheusServer {
                 process,
                 port,
                 data_dir: data_dir.clone(),
+                scheme: if tls.is_some() { "https" } else { "http" },
+                client: client.clone(),
             };
             match server.wait_ready().await {
                 Ok(()) => return Ok(server),
@@ -118,7 +172,7 @@ impl PrometheusServer {
             if !self.process.is_running() {
                 return Err(format!("exited before it was ready: {}", self.process.log_text()));
             }
-            if let Ok(response) = http_client::get(&ready, Duration::from_secs(2)).await {
+            if let Ok(response) = self.client.get(&ready, Duration::from_secs(2)).await {
                 if response.status == 200 {
                     return Ok(());
                 }
@@ -131,11 +185,16 @@ impl PrometheusServer {
         ))
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    /// `http://127.0.0.1:<port><path>` (`https://` when it serves TLS).
     pub fn url(&self, path: &str) -> Url {
-        let text = format!("http://127.0.0.1:{}{path}", self.port);
+        let text = format!("{}://127.0.0.1:{}{path}", self.scheme, self.port);
         // A loopback address, a number and a literal path always make a valid URL.
         Url::parse(&text).unwrap_or_else(|e| unreachable!("{text}: {e}"))
+    }
+
+    /// The HTTP client that trusts this server (its CA when it serves TLS).
+    pub fn client(&self) -> &HttpClient {
+        &self.client
     }
 
     /// Where remote writes go (`/api/v1/write`).
@@ -160,7 +219,7 @@ impl PrometheusServer {
         if let Some(at) = at_unix_s {
             url.query_pairs_mut().append_pair("time", &format!("{at:.3}"));
         }
-        let response = http_client::get(&url, Duration::from_secs(30)).await?;
+        let response = self.client.get(&url, Duration::from_secs(30)).await?;
         let failed = |reason: String| PrometheusError::Query {
             expr: expr.to_string(),
             reason,
@@ -228,6 +287,12 @@ fn config_text(out_of_order_window: Duration, scrape_targets: &[ScrapeTarget], s
                     file.display()
                 ));
             }
+            if let Some(ca) = &target.ca_file {
+                text.push_str(&format!(
+                    "    scheme: https\n    tls_config:\n      ca_file: '{}'\n",
+                    ca.display()
+                ));
+            }
         }
     }
     text
@@ -245,11 +310,16 @@ mod tests {
                 job: "edgefleet-hub".into(),
                 address: "127.0.0.1:9100".into(),
                 token_file: Some(PathBuf::from("/tmp/token")),
+                ca_file: Some(PathBuf::from("/tmp/ca.pem")),
             }],
             Duration::from_secs(5),
         );
         assert!(text.contains("out_of_order_time_window: 604800s"), "{text}");
         assert!(text.contains("job_name: 'edgefleet-hub'"), "{text}");
+        assert!(
+            text.contains("scheme: https\n    tls_config:\n      ca_file: '/tmp/ca.pem'"),
+            "{text}"
+        );
         assert!(text.contains("targets: ['127.0.0.1:9100']"), "{text}");
         assert!(text.contains("credentials_file: '/tmp/token'"), "{text}");
         assert!(text.contains("scrape_interval: 5s"), "{text}");

@@ -1,7 +1,7 @@
 //! One remote-write POST and what its answer means for the data: written, refused for good (counted as dropped,
 //! never retried), or to be tried again.
 
-use crate::http_client::{self, HttpError};
+use crate::http_client::{HttpClient, HttpError};
 use crate::write_request::{self, Series};
 use std::time::Duration;
 use url::Url;
@@ -30,15 +30,15 @@ pub enum WriteOutcome {
     },
 }
 
-/// POSTs `series` to `endpoint` as remote-write 1.0.
-pub async fn write(endpoint: &Url, series: &[Series], timeout: Duration) -> WriteOutcome {
+/// POSTs `series` to `endpoint` as remote-write 1.0 through `client`.
+pub async fn write(client: &HttpClient, endpoint: &Url, series: &[Series], timeout: Duration) -> WriteOutcome {
     let body = write_request::body(series);
     let headers = [
         ("Content-Encoding", "snappy"),
         ("Content-Type", "application/x-protobuf"),
         ("X-Prometheus-Remote-Write-Version", "0.1.0"),
     ];
-    match http_client::post(endpoint, &headers, &body, timeout).await {
+    match client.post(endpoint, &headers, &body, timeout).await {
         Ok(response) => classify(response.status, response.text()),
         Err(HttpError::BadUrl { reason, .. }) => WriteOutcome::Refused { status: 0, reason },
         Err(e) => WriteOutcome::Retry { reason: e.to_string() },

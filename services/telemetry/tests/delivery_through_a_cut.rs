@@ -112,6 +112,7 @@ async fn forward_all(pair: &Pair, prometheus: &PrometheusServer, cursor: &mut Fo
         let report = forward_round(
             &pair.hub_js,
             &token("s1"),
+            prometheus.client(),
             &prometheus.remote_write_url(),
             cursor,
             Duration::from_secs(10),
@@ -162,6 +163,7 @@ async fn every_sample_of_a_cut_arrives_once_and_in_order_and_a_restarted_forward
     let first = forward_round(
         &pair.hub_js,
         &token("s1"),
+        prometheus.client(),
         &prometheus.remote_write_url(),
         &mut cursor,
         Duration::from_secs(10),

@@ -1,4 +1,5 @@
-//! Remote-write to a real Prometheus (Debian's 2.42, started on a free port in a temp dir), checked with PromQL.
+//! Remote-write to a real Prometheus (Debian's 2.42, started on a free port in a temp dir), checked with PromQL —
+//! over plain HTTP and over HTTPS with a private CA.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use telemetry::remote_write::write;
@@ -32,7 +33,13 @@ async fn a_nodes_real_sample_is_queryable_by_site_and_node() {
     let sampled = NodeSampler::default().sample(at_ms);
     let series = series_of("store-1", "n1", std::slice::from_ref(&sampled.batch));
     assert_eq!(
-        write(&prometheus.remote_write_url(), &series, Duration::from_secs(10)).await,
+        write(
+            prometheus.client(),
+            &prometheus.remote_write_url(),
+            &series,
+            Duration::from_secs(10)
+        )
+        .await,
         WriteOutcome::Accepted
     );
     let at = at_ms as f64 / 1000.0;
@@ -71,16 +78,19 @@ async fn a_backlog_older_than_live_samples_fills_in_once_and_a_sample_beyond_the
     let now = now_ms();
     // Given a live sample already written,
     assert_eq!(
-        write(&url, &[load_series([(now, 1.0)])], timeout).await,
+        write(prometheus.client(), &url, &[load_series([(now, 1.0)])], timeout).await,
         WriteOutcome::Accepted
     );
     // when the cut's backlog of 20 samples, 10 minutes old, arrives after it — twice, as a resend would —
     let backlog = load_series((0..20).map(|i| (now - 600_000 + i * 15_000, i as f64)));
     assert_eq!(
-        write(&url, std::slice::from_ref(&backlog), timeout).await,
+        write(prometheus.client(), &url, std::slice::from_ref(&backlog), timeout).await,
         WriteOutcome::Accepted
     );
-    assert_eq!(write(&url, &[backlog], timeout).await, WriteOutcome::Accepted);
+    assert_eq!(
+        write(prometheus.client(), &url, &[backlog], timeout).await,
+        WriteOutcome::Accepted
+    );
     // then every sample is stored exactly once, in time order;
     let stored = prometheus
         .raw_samples(
@@ -96,9 +106,68 @@ async fn a_backlog_older_than_live_samples_fills_in_once_and_a_sample_beyond_the
     expected.push(now);
     assert_eq!(times, expected);
     // and a sample two hours old, beyond the one-hour window, is refused for good, not retried.
-    let too_old = write(&url, &[load_series([(now - 2 * 3600 * 1000, 9.0)])], timeout).await;
+    let too_old = write(
+        prometheus.client(),
+        &url,
+        &[load_series([(now - 2 * 3600 * 1000, 9.0)])],
+        timeout,
+    )
+    .await;
     assert!(
         matches!(too_old, WriteOutcome::Refused { status: 500, .. }),
         "{too_old:?}"
     );
+}
+
+#[tokio::test]
+async fn an_https_endpoint_is_written_once_its_ca_is_trusted_and_retried_until_then() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Given a Prometheus serving HTTPS with a certificate from a private CA,
+    let ca = fleet_trust::FleetCa::open_or_create(&dir.path().join("ca")).expect("a CA");
+    let issued = ca
+        .issue_server_pem(&fleet_trust::ServerNames::localhost())
+        .expect("a server certificate");
+    let (cert, key) = (dir.path().join("prom.pem"), dir.path().join("prom-key.pem"));
+    issued.write(&cert, &key).expect("written");
+    let tls = telemetry::prometheus_process::ServingTls {
+        cert,
+        key,
+        ca: ca.cert_path().to_path_buf(),
+    };
+    let prometheus = PrometheusServer::start_tls(
+        &dir.path().join("prom"),
+        Duration::from_secs(3600),
+        &[],
+        Duration::from_secs(15),
+        &tls,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let url = prometheus.remote_write_url();
+    assert_eq!(url.scheme(), "https");
+    let now = now_ms();
+    let timeout = Duration::from_secs(10);
+    // a client that does not trust its CA keeps the samples to send again (never counts them refused),
+    let untrusting = telemetry::HttpClient::new(None).expect("system roots");
+    let outcome = write(&untrusting, &url, &[load_series([(now, 2.5)])], timeout).await;
+    assert!(
+        matches!(&outcome, WriteOutcome::Retry { reason } if reason.contains("TLS")),
+        "{outcome:?}"
+    );
+    // and one that trusts it writes them, as PromQL shows over HTTPS.
+    let trusting = telemetry::HttpClient::new(Some(ca.cert_path())).expect("the CA file");
+    assert_eq!(
+        write(&trusting, &url, &[load_series([(now, 2.5)])], timeout).await,
+        WriteOutcome::Accepted
+    );
+    let result = prometheus
+        .query("node_load1{site=\"s1\",node=\"n1\"}", Some(now as f64 / 1000.0))
+        .await
+        .expect("query over https");
+    assert_eq!(result.len(), 1, "{result:?}");
+    assert_eq!(result[0]["value"][1], "2.5");
+    // A CA file that holds no certificate is refused where it is named.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate").expect("file");
+    assert!(telemetry::HttpClient::new(Some(&empty)).is_err());
 }

@@ -143,6 +143,7 @@ async fn tell_the_story(
             job: "edgefleet-hub".into(),
             address: format!("127.0.0.1:{metrics_port}"),
             token_file: Some(token_file.clone()),
+            ca_file: None,
         }],
         Duration::from_secs(5),
     )
