@@ -10,6 +10,7 @@ mod log_sender;
 mod node_identity;
 mod os_apply;
 mod site_session;
+mod telemetry_queue;
 mod telemetry_sender;
 
 use crate::agent_protocol::{heartbeat_subject, register_subject, AgentReply, HeartbeatRequest, RegisterRequest};
@@ -49,8 +50,9 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     };
     os_apply::prepare(&args.disk, &mut node.os).context("preparing the boot slots")?;
     let mut logs = crate::process_logs::captured().map(crate::log_shipper::LogShipper::new);
-    let mut telemetry =
-        telemetry_sender::TelemetrySender::new(Duration::from_secs(args.telemetry_interval_s), args.disk.clone());
+    let telemetry =
+        telemetry_sender::TelemetrySender::new(Duration::from_secs(args.telemetry_interval_s), args.disk.clone())
+            .context("the telemetry queue beside the disk")?;
     println!(
         "agent {node_id}: disk {} ({} partitions), {} CPUs, {} MiB",
         disk.path().display(),
@@ -85,7 +87,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
             println!("agent {node_id}: connected to site {site} as {}", identity.public_key());
             tokio::select! {
                 () = node.serve(&server, &identity, &session, &site) => {}
-                () = telemetry.run(&session.client, &site, node_id.as_str()) => {}
+                () = telemetry.send_while_connected(&session.client, &site, node_id.as_str()) => {}
                 () = log_sender::run(logs.as_mut(), &session.client, &site, node_id.as_str()) => {}
             }
             if refused_persistently(&server, &node_id, &identity).await {
@@ -95,6 +97,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::select! {
         _ = work => {}
+        () = telemetry.sample_forever() => {}
         _ = signals.wait() => {}
     }
     println!("agent {node_id} stopped");
