@@ -99,10 +99,14 @@ impl ClusterState {
         !matches!(self.status.health, ClusterHealth::Absent | ClusterHealth::Removed)
     }
 
-    /// Workers to promote so that `members` keeps the control-plane quorum, lowest node id first.
+    /// Workers to promote so that `members` keeps the control-plane quorum, lowest node id first. A cluster goes
+    /// highly available when it grows past three members; once it has, a control-plane member leaving (reset,
+    /// unassigned, lost) is replaced by a worker while one is left. Two control-plane members are never kept when a
+    /// worker can make three: an etcd of two tolerates no failure and fails twice as often as one.
     fn promotions(members: &BTreeMap<Token, NodeRole>) -> Vec<Token> {
         let control_planes = members.values().filter(|r| **r == NodeRole::ControlPlane).count();
-        if members.len() <= CONTROL_PLANE_QUORUM || control_planes >= CONTROL_PLANE_QUORUM {
+        let wants_quorum = members.len() > CONTROL_PLANE_QUORUM || control_planes == CONTROL_PLANE_QUORUM - 1;
+        if !wants_quorum || control_planes >= CONTROL_PLANE_QUORUM {
             return vec![];
         }
         members

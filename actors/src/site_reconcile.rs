@@ -54,6 +54,9 @@ pub struct NodeReality {
     pub agent_applied: Option<Membership>,
     /// The membership the cluster runtime last provisioned on the node.
     pub runtime_provisioned: Option<Membership>,
+    /// The node has been silent so long that it counts as lost (`--lost-after-s`): a lost control-plane member
+    /// leaves its cluster so a worker can take its place, and a lost node joins nothing until it is back.
+    pub lost: bool,
 }
 
 /// Decides the next step for `node`, given the site image, what the agent and runtime report, and which clusters
@@ -78,6 +81,15 @@ pub fn next_node_step(
     if let Some(have) = have.filter(|m| cluster_deleted(&m.cluster)) {
         return NodeStep::Leave {
             cluster: have.cluster.clone(),
+        };
+    }
+    if reality.lost {
+        // Back, it joins again like a new node: as a worker unless the hub names its role.
+        return match have {
+            Some(have) if have.role == NodeRole::ControlPlane => NodeStep::Leave {
+                cluster: have.cluster.clone(),
+            },
+            _ => NodeStep::Idle,
         };
     }
     let want = spec.assignment.as_ref().filter(|m| !cluster_deleted(&m.cluster));

@@ -19,6 +19,7 @@ use testkit::token;
 
 const NOW_MS: u64 = 1_783_125_000_000; // Saturday 2026-07-04 00:30 UTC, 02:30 in Berlin
 const SILENT_AFTER_MS: u64 = 3_000;
+const LOST_AFTER_MS: u64 = 60_000;
 const CP: NodeRole = NodeRole::ControlPlane;
 
 fn plan_at(log: &FixtureLog, observed: &SiteObserved, now_unix_ms: u64, zone: &SiteZone) -> Vec<SiteCommand> {
@@ -36,6 +37,7 @@ fn plan_at(log: &FixtureLog, observed: &SiteObserved, now_unix_ms: u64, zone: &S
         now_unix_ms,
         zone,
         silent_after_ms: SILENT_AFTER_MS,
+        lost_after_ms: LOST_AFTER_MS,
     })
 }
 
@@ -359,4 +361,82 @@ fn a_cluster_whose_nodes_all_run_the_target_is_upgraded_then_reported() {
         },
     };
     assert_eq!(plan(&log, &running), vec![updated]);
+}
+
+/// Issue 13: a control-plane machine lost for good is replaced by a worker, and comes back as a worker.
+#[test]
+fn a_control_plane_node_lost_past_lost_after_leaves_for_a_worker_and_comes_back_as_one() {
+    let mut log = FixtureLog::new();
+    publish(&mut log, 1);
+    ready_site_image_cluster(&mut log, &["n1", "n2", "n3", "n4"]);
+    log.cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n2") })
+        .cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n3") })
+        .node_observed("n2", NodeEvent::RolePromoted { role: CP })
+        .node_observed("n3", NodeEvent::RolePromoted { role: CP });
+    let roles = [("n1", CP), ("n2", CP), ("n3", CP), ("n4", NodeRole::Worker)];
+    let mut seen = observed(&roles, &os_version(1), &profile(1));
+    log.node_observed(
+        "n1",
+        NodeEvent::WentSilent {
+            last_seen: Hlc::default(),
+        },
+    );
+
+    // Given n1 silent, but not yet for LOST_AFTER_MS: nothing moves.
+    seen.nodes.get_mut(&token("n1")).expect("n1").heard_ms_ago = LOST_AFTER_MS - 1;
+    assert_eq!(plan(&log, &seen), vec![]);
+
+    // When it has been silent that long, it leaves the cluster first (the cluster promotes a worker in the same
+    // decision), then comes off the runtime, then off the node.
+    seen.nodes.get_mut(&token("n1")).expect("n1").heard_ms_ago = LOST_AFTER_MS;
+    assert_eq!(
+        plan(&log, &seen),
+        vec![cluster("main", ClusterCommand::Leave(token("n1")))]
+    );
+    log.cluster_observed("main", ClusterEvent::MemberLeft { node: token("n1") })
+        .cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n4") });
+    let n1 = seen.nodes.get_mut(&token("n1")).expect("n1");
+    n1.provisioned = None;
+    n1.applied = None;
+    assert_eq!(
+        plan(&log, &seen),
+        vec![node("n1", NodeCommand::Leave), node("n4", NodeCommand::Promote)],
+        "the lost node leaves; the promotion the cluster decided is carried to n4"
+    );
+    log.node_observed("n1", NodeEvent::Left { observed_generation: 0 })
+        .node_observed("n4", NodeEvent::RolePromoted { role: CP });
+    assert_eq!(
+        plan(&log, &seen),
+        vec![
+            node("n4", NodeCommand::ReportProvisioning),
+            SiteCommand::Provision {
+                node: token("n4"),
+                cluster: token("main"),
+                role: CP,
+                profile: profile(1),
+            }
+        ],
+        "n4 is installed as a control-plane member; the lost node joins nothing while lost"
+    );
+    log.node_observed("n4", NodeEvent::Provisioning { observed_generation: 0 })
+        .node_observed("n4", NodeEvent::Ready { observed_generation: 0 });
+    let now_cp = observed(&[("n4", CP)], &os_version(1), &profile(1));
+    seen.nodes.insert(token("n4"), now_cp.node(&token("n4")));
+    assert_eq!(
+        plan(&log, &seen),
+        vec![],
+        "settled: n2, n3, n4 control plane; n1 out while lost"
+    );
+
+    // Then back, it joins like a new node: the cluster gives it the worker role.
+    seen.nodes.get_mut(&token("n1")).expect("n1").heard_ms_ago = 100;
+    let rejoin = ClusterCommand::Join {
+        node: token("n1"),
+        role: None,
+        site_image_profile: Some(profile(1)),
+    };
+    assert_eq!(
+        plan(&log, &seen),
+        vec![node("n1", NodeCommand::MarkBack), cluster("main", rejoin)]
+    );
 }

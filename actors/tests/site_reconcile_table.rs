@@ -63,6 +63,7 @@ fn step(events: &[NodeEvent], applied: Option<Membership>) -> NodeStep {
         &NodeReality {
             agent_applied: applied,
             runtime_provisioned,
+            lost: false,
         },
         |_| false,
     )
@@ -262,6 +263,7 @@ fn provisioning_the_runtime_has_not_done_is_done_again() {
     let agent_only = NodeReality {
         agent_applied: Some(member("main", NodeRole::Worker)),
         runtime_provisioned: None,
+        lost: false,
     };
     assert_eq!(
         next_node_step(&state, Some(&image()), &agent_only, |_| false),
@@ -289,6 +291,7 @@ fn a_ready_node_the_runtime_lost_is_provisioned_again() {
     let lost = NodeReality {
         agent_applied: Some(member("main", NodeRole::Worker)),
         runtime_provisioned: None,
+        lost: false,
     };
     assert_eq!(
         next_node_step(&state, Some(&image()), &lost, |_| false),

@@ -7,12 +7,14 @@ pub mod eventually;
 pub mod fixtures;
 pub mod free_port;
 pub mod given_when_then;
+pub mod lan;
 
 pub mod nats_binary;
 pub mod nats_server;
 
 pub use eventually::{eventually, eventually_with};
 pub use given_when_then::{given, Given, When};
+pub use lan::{Lan, LanError, LanMachine};
 pub use nats_binary::{find_nats_server, NatsBinaryError};
 pub use nats_process::{running_server_pid, ChildProcess, ClusterRoutes, LinkProxy};
 pub use nats_server::{NatsServer, NatsServerBuilder, NatsServerError};

@@ -12,6 +12,7 @@
 pub mod hub;
 pub mod site;
 pub mod site_command;
+pub mod site_discovery;
 pub mod site_gates;
 pub mod site_nodes;
 pub mod site_observed;
@@ -20,5 +21,6 @@ pub mod site_os;
 pub use hub::{plan_hub, HubCommand, HubInputs};
 pub use site::{plan_site, SiteInputs};
 pub use site_command::SiteCommand;
+pub use site_discovery::{plan_discovery, DiscoveryInputs, DiscoveryStep, HeardMachine, MachineIntent};
 pub use site_gates::{gates_due, DueGate};
 pub use site_observed::{ObservedNode, ObservedOs, Provisioned, SiteObserved};

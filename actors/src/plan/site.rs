@@ -27,6 +27,9 @@ pub struct SiteInputs<'a> {
     pub zone: &'a SiteZone,
     /// A node not heard for this long is silent.
     pub silent_after_ms: u64,
+    /// A node not heard for this long is lost: a control-plane member then leaves its cluster for a worker to
+    /// take its place.
+    pub lost_after_ms: u64,
 }
 
 /// Every command the site should carry out now, nodes first, then clusters, then OS updates, then gate verdicts. Empty when the site

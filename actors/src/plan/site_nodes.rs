@@ -87,6 +87,7 @@ fn membership(id: &Token, state: &NodeState, seen: &ObservedNode, inputs: &SiteI
     let reality = NodeReality {
         agent_applied: seen.applied.clone(),
         runtime_provisioned: seen.provisioned.as_ref().map(|p| p.membership()),
+        lost: seen.heard_ms_ago >= inputs.lost_after_ms,
     };
     let deleted = |c: &Token| fleet.cluster(site, c).is_some_and(|c| c.spec.deleted);
     let member_role = |c: &Token| fleet.cluster(site, c).and_then(|c| c.status.members.get(id).copied());
