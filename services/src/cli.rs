@@ -56,6 +56,10 @@ pub enum Command {
     Site(SiteArgs),
     /// Run a node agent: register, heartbeat, apply the node's assignment.
     Agent(AgentArgs),
+    /// Run a machine of a site from its site image: find the site on the LAN (or bootstrap it), run the agent.
+    Node(NodeArgs),
+    /// Write a site image (`site-image.yaml` and a join token) from a site's bundle, for every machine of the site.
+    SiteImage(SiteImageArgs),
     /// Sites as the hub sees them.
     Sites {
         /// What to do with sites.
@@ -163,14 +167,14 @@ pub struct LogsArgs {
 impl Command {
     /// True for the processes whose log lines go to their site's telemetry stream.
     pub fn ships_logs(&self) -> bool {
-        matches!(self, Command::Site(_) | Command::Agent(_))
+        matches!(self, Command::Site(_) | Command::Agent(_) | Command::Node(_))
     }
 
     /// True for the commands that run until stopped (hub, site, agent, demo), false for client commands.
     pub fn is_long_running(&self) -> bool {
         matches!(
             self,
-            Command::Demo(_) | Command::Hub(_) | Command::Site(_) | Command::Agent(_)
+            Command::Demo(_) | Command::Hub(_) | Command::Site(_) | Command::Agent(_) | Command::Node(_)
         )
     }
 }
@@ -618,6 +622,10 @@ pub struct SiteArgs {
     /// NATS client listen address of the site's nats-server (node agents connect here).
     #[arg(long, default_value = "127.0.0.1:4223")]
     pub listen: String,
+    /// The join token file agents present (baked into a site image, the same on every machine); default
+    /// `<data dir>/join.token`, made on the first start.
+    #[arg(long, env = "EDGEFLEET_SITE_JOIN_TOKEN", value_parser = absolute_path)]
+    pub join_token: Option<PathBuf>,
     /// Where the site keeps its data.
     #[arg(long, value_parser = absolute_path)]
     pub data_dir: PathBuf,
@@ -633,6 +641,10 @@ pub struct SiteArgs {
     /// A node is silent after this many seconds without a heartbeat.
     #[arg(long, default_value_t = 10)]
     pub silent_after_s: u64,
+    /// A node not heard for this many seconds is lost: if it was a control-plane member it leaves its cluster and
+    /// a worker is promoted in its place; back, it joins again as a worker.
+    #[arg(long, env = "EDGEFLEET_LOST_AFTER_S", default_value_t = 300)]
+    pub lost_after_s: u64,
     /// Byte cap of the site's own event stream (oldest events go first when full; 90 days are kept either way).
     /// JetStream reserves it on the site's disk when the stream is created; never lowered below what it holds.
     #[arg(long, env = "EDGEFLEET_EVENTS_MAX_BYTES", default_value_t = replay::DEFAULT_SITE_MAX_BYTES,
@@ -697,6 +709,62 @@ pub struct AgentArgs {
     /// Where the node keeps its identity (default: `<disk>.identity`).
     #[arg(long)]
     pub identity: Option<PathBuf>,
+    /// Check the site server's certificate for this name instead of `--site-nats`' host (a server found on the
+    /// LAN by its address: `<site>.site.edgefleet`, which every site certificate carries).
+    #[arg(long, env = "EDGEFLEET_SITE_TLS_NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+/// `edgefleet node`.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// The site image baked into this machine (`edgefleet site-image`).
+    #[arg(long, env = "EDGEFLEET_SITE_IMAGE", value_parser = absolute_path)]
+    pub site_image: PathBuf,
+    /// Where this machine keeps its state (the site's, when it serves the site).
+    #[arg(long, value_parser = absolute_path)]
+    pub data_dir: PathBuf,
+    /// The node's disk image (default `<data dir>/disk.img`).
+    #[arg(long, value_parser = absolute_path)]
+    pub disk: Option<PathBuf>,
+    /// The node id (default: the machine id, `/etc/machine-id`).
+    #[arg(long)]
+    pub node_id: Option<String>,
+    /// Where announcements are broadcast on the LAN.
+    #[arg(long, default_value = "255.255.255.255")]
+    pub broadcast: std::net::Ipv4Addr,
+    /// More flags for the node's agent, after `--` (e.g. `-- --telemetry-interval-s 1`).
+    #[arg(last = true)]
+    pub agent_args: Vec<String>,
+}
+
+/// `edgefleet site-image`.
+#[derive(Debug, Args)]
+pub struct SiteImageArgs {
+    /// The site's bundle directory (`edgefleet sites add ID --out DIR`).
+    #[arg(long, value_parser = absolute_path)]
+    pub bundle: PathBuf,
+    /// The site image file to write; its join token is written beside it (`join.token`).
+    #[arg(long, value_parser = absolute_path)]
+    pub out: PathBuf,
+    /// The cluster the site forms.
+    #[arg(long, default_value = "main")]
+    pub cluster: String,
+    /// Its profile, NAME@VERSION (without it, machines wait for the hub's intent).
+    #[arg(long)]
+    pub profile: Option<ProfileRef>,
+    /// The site's IANA time zone.
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// UDP port of discovery on the LAN.
+    #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_DISCOVERY_PORT)]
+    pub discovery_port: u16,
+    /// Port of the site's NATS.
+    #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_NATS_PORT)]
+    pub nats_port: u16,
+    /// Seconds a machine listens before bootstrapping the site.
+    #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_SETTLE_S)]
+    pub settle_s: u64,
 }
 
 /// `edgefleet images …`.

@@ -15,6 +15,7 @@ mod hub_connection;
 mod listen_addr;
 mod log_pages;
 mod log_shipper;
+mod node;
 mod output;
 mod owner_only_file;
 mod planner_loop;

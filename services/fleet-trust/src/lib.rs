@@ -81,7 +81,7 @@ pub use server_tls::{RemoteTls, ServerTls, DEFAULT_TLS_TIMEOUT_S};
 pub use service_users::{api_service_user, hub_process_user, system_user};
 pub use site_account::site_account_claims;
 pub use site_bundle::{SiteBundle, SiteBundlePaths};
-pub use site_registry::{SiteIssue, SiteRecord};
+pub use site_registry::{site_server_name, SiteIssue, SiteRecord};
 pub use site_users::{
     beacon_subject, hub_in_site_user, site_leaf_publish, site_leaf_subscribe, site_leaf_user, HUB_JETSTREAM_DOMAIN,
 };

@@ -150,7 +150,12 @@ impl TrustRoot {
             &site_leaf_user(site),
             None,
         )?;
-        let cert = self.ca.issue_server_pem(&server_names.including_localhost())?;
+        let mut names = server_names.including_localhost();
+        let pinned = site_server_name(site);
+        if !names.dns_names.contains(&pinned) {
+            names.dns_names.push(pinned);
+        }
+        let cert = self.ca.issue_server_pem(&names)?;
         let hub_ca = self.layout.ca_bundle();
         let local_reader = crate::nkey::UserKey::generate();
         Ok(SiteBundle {
@@ -164,4 +169,11 @@ impl TrustRoot {
             local_reader_seed: Some(local_reader.seed()),
         })
     }
+}
+
+/// The name every site server certificate carries besides the names it was issued for: the site's machines find
+/// each other's addresses on the LAN (no DNS, addresses from DHCP), so they verify a site server by this name
+/// whatever address they dialed.
+pub fn site_server_name(site: &Token) -> String {
+    format!("{site}.site.edgefleet")
 }

@@ -29,16 +29,17 @@ impl ChildProcess {
         env: &[(&str, String)],
         log: &Path,
     ) -> std::io::Result<Self> {
+        let mut command = Command::new(program);
+        command.args(args).envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Self::spawn_command(name, command, log)
+    }
+
+    /// Runs a prepared `command` (e.g. one entering a network namespace first) the same way: its own process
+    /// group, tied to this process's life, output appended to `log`.
+    pub fn spawn_command(name: &str, mut command: Command, log: &Path) -> std::io::Result<Self> {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let err = out.try_clone()?;
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0);
+        command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
         die_with_parent(&mut command);
         let child = command.spawn()?;
         Ok(Self {

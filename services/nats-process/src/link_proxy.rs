@@ -30,6 +30,7 @@ const ACCEPT_RETRY_PAUSE_MS: u64 = 10;
 /// A cuttable TCP link from `127.0.0.1:<port>` to a target address; dropping it closes everything.
 #[derive(Debug)]
 pub struct LinkProxy {
+    host: std::net::Ipv4Addr,
     port: u16,
     shared: Arc<Shared>,
     accept_task: AbortHandle,
@@ -80,8 +81,15 @@ impl LinkProxy {
     ///
     /// Must be called within a tokio runtime; the proxy's tasks run on it.
     pub async fn start(target: SocketAddr) -> io::Result<LinkProxy> {
-        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(std::net::Ipv4Addr::LOCALHOST, target).await
+    }
+
+    /// Starts forwarding `listen_ip:<free port>` → `target`: e.g. on a test LAN's bridge address, so machines in
+    /// other network namespaces reach a hub on this machine's loopback through a link the test can cut.
+    pub async fn start_on(listen_ip: std::net::Ipv4Addr, target: SocketAddr) -> io::Result<LinkProxy> {
+        let listener = TcpListener::bind((listen_ip, 0)).await?;
         let port = listener.local_addr()?.port();
+        let host = listen_ip;
         let shared = Arc::new(Shared {
             target,
             connections_total: AtomicU64::new(0),
@@ -90,6 +98,7 @@ impl LinkProxy {
         let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&shared))).abort_handle();
         tracing::debug!(port, %target, "link proxy started");
         Ok(LinkProxy {
+            host,
             port,
             shared,
             accept_task,
@@ -101,9 +110,9 @@ impl LinkProxy {
         self.port
     }
 
-    /// `nats-leaf://127.0.0.1:<port>`, the URL a leaf uses as its remote.
+    /// `nats-leaf://<listen address>:<port>`, the URL a leaf uses as its remote.
     pub fn leaf_url(&self) -> String {
-        format!("nats-leaf://127.0.0.1:{}", self.port)
+        format!("nats-leaf://{}:{}", self.host, self.port)
     }
 
     /// Cut: drops every open connection at once (both directions) and resets new ones until

@@ -9,6 +9,7 @@ mod image_reader;
 mod log_sender;
 mod node_identity;
 mod os_apply;
+mod pinned_server_name;
 mod site_session;
 mod telemetry_queue;
 mod telemetry_sender;
@@ -36,6 +37,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     let server = SiteServer {
         url: args.site_nats.clone(),
         ca: args.ca.clone(),
+        tls_name: args.tls_server_name.clone(),
     };
     let identity_path = args
         .identity

@@ -19,6 +19,9 @@ pub struct SiteServer {
     pub url: String,
     /// The CA that issued its certificate (`None`: plain TCP, which an edgefleet site does not offer).
     pub ca: Option<PathBuf>,
+    /// Check its certificate for this name whatever address `url` names (a site server found on the LAN:
+    /// `fleet_trust::site_server_name`); `None`: for the URL's host.
+    pub tls_name: Option<String>,
 }
 
 /// A connection as the node, and whether the site revoked the node's identity.
@@ -36,20 +39,23 @@ impl NodeSession {
 }
 
 impl SiteServer {
-    fn options(&self, name: &str) -> async_nats::ConnectOptions {
+    fn options(&self, name: &str) -> anyhow::Result<async_nats::ConnectOptions> {
         let options = async_nats::ConnectOptions::new()
             .name(name)
             .connection_timeout(Duration::from_secs(5));
-        match &self.ca {
-            Some(ca) => options.add_root_certificates(ca.clone()).require_tls(true),
-            None => options,
-        }
+        Ok(match (&self.ca, &self.tls_name) {
+            (Some(ca), Some(pinned)) => options
+                .tls_client_config(super::pinned_server_name::client_config(ca, pinned)?)
+                .require_tls(true),
+            (Some(ca), None) => options.add_root_certificates(ca.clone()).require_tls(true),
+            (None, _) => options,
+        })
     }
 
     /// Exchanges `token` for `identity`: asks the site to let the node in with its public key. Returns the site id.
     pub async fn join(&self, token: &str, node: &Token, identity: &NodeIdentity) -> anyhow::Result<String> {
         let client = self
-            .options(&format!("edgefleet-agent-{node}-join"))
+            .options(&format!("edgefleet-agent-{node}-join"))?
             .user_and_password(JOIN_USER.into(), token.into())
             .custom_inbox_prefix(JOIN_INBOX_PREFIX)
             .connect(&self.url)
@@ -89,7 +95,7 @@ impl SiteServer {
         let revoked = Arc::new(AtomicBool::new(false));
         let flag = revoked.clone();
         let options = self
-            .options(&format!("edgefleet-agent-{node}"))
+            .options(&format!("edgefleet-agent-{node}"))?
             .nkey(identity.seed())
             .custom_inbox_prefix(node_inbox_prefix(node))
             .event_callback(move |event| {

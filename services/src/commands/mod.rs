@@ -27,6 +27,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hub(args) => crate::hub::run(args).await,
         Command::Site(args) => crate::site::run(args).await,
         Command::Agent(args) => crate::agent::run(args).await,
+        Command::Node(args) => crate::node::run(args).await,
+        Command::SiteImage(args) => crate::node::site_image_file::write(&args),
         Command::Sites { command } => resources::on_hub(hub, cli.output, command, resources::sites::run).await,
         Command::Ca { command } => ca_rotation::run(command),
         Command::Users { command } => resources::on_hub(hub, cli.output, command, resources::users::run).await,

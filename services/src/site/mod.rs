@@ -149,6 +149,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         image,
         zone,
         silent_after: args.silent_after(),
+        lost_after: args.lost_after(),
         projection: projection.projection.clone(),
         observer: observer.clone(),
         runtime: runtime.clone(),
@@ -242,5 +243,10 @@ impl SiteArgs {
 
     fn silent_after(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.silent_after_s.max(1))
+    }
+
+    /// Never shorter than silence: a node is silent before it is lost.
+    fn lost_after(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lost_after_s.max(1)).max(self.silent_after())
     }
 }

@@ -31,6 +31,8 @@ pub struct SitePlanner<R: ClusterRuntime> {
     pub zone: SiteZone,
     /// A node not heard for this long is silent.
     pub silent_after: Duration,
+    /// A node not heard for this long is lost (a control-plane member leaves for a worker to take its place).
+    pub lost_after: Duration,
     /// The site's projection.
     pub projection: Arc<Projection>,
     /// What the site observes of its agents.
@@ -59,6 +61,7 @@ impl<R: ClusterRuntime> SitePlanner<R> {
                 now_unix_ms: actors::process_clock::system_wall_ms(),
                 zone: &self.zone,
                 silent_after_ms: self.silent_after.as_millis() as u64,
+                lost_after_ms: self.lost_after.as_millis() as u64,
             })
         });
         let mut written = Vec::new();

@@ -71,8 +71,14 @@ impl SiteTrust {
         std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
         let process_key =
             UserKey::read_or_create_seed_file(&args.data_dir.join("site.nk")).context("the site process's key")?;
-        let join_token_path = args.data_dir.join("join.token");
-        let join_token = join_token(&join_token_path)?;
+        let (join_token_path, join_token) = match &args.join_token {
+            Some(baked) => (baked.clone(), baked_join_token(baked)?),
+            None => {
+                let path = args.data_dir.join("join.token");
+                let token = join_token(&path)?;
+                (path, token)
+            }
+        };
         let agent_ca = args.data_dir.join("ca.pem");
         std::fs::copy(&tls.ca, &agent_ca)
             .with_context(|| format!("copying {} to {}", tls.ca.display(), agent_ca.display()))?;
@@ -115,6 +121,13 @@ fn site_id(args: &SiteArgs, bundle: Option<&SiteBundlePaths>) -> anyhow::Result<
         "site id {site} is reserved"
     );
     Ok(site)
+}
+
+/// A join token given to the site (a site image's): it must exist and hold a token.
+fn baked_join_token(path: &Path) -> anyhow::Result<String> {
+    let token = read_trimmed(path).with_context(|| format!("the join token {}", path.display()))?;
+    anyhow::ensure!(token.len() >= 16, "{} holds no join token (too short)", path.display());
+    Ok(token)
 }
 
 /// The join token kept at `path`, made (owner-only) on the first start. Replacing or deleting the file and
