@@ -661,6 +661,9 @@ pub struct SiteArgs {
     /// `/metrics` for Prometheus to scrape.
     #[command(flatten)]
     pub metrics: crate::process_metrics::MetricsArgs,
+    /// This process's log lines are shipped by the agent running in it (`edgefleet node`), not by the site.
+    #[arg(long, hide = true)]
+    pub logs_shipped_by_agent: bool,
 }
 
 /// `edgefleet agent`.

@@ -104,6 +104,15 @@ async fn with_the_hub_gone_the_sites_local_reader_reads_its_lines_at_the_site_an
     let mut hub = Hub::start(dir.path()).await;
     let site = Site::start(dir.path(), &hub, "s2", &[]).await;
     let _agent = agent(dir.path(), &site, "n1");
+    // (The link goes down only after it was up: the hub answered the site's beacon. Under load a cut made before
+    // that logged nothing, and this test waited in vain.)
+    eventually_with("the hub hears the site", Duration::from_secs(60), || async {
+        let sites = hub.api("sites.list").await;
+        (sites[0]["connection"] == "connected")
+            .then_some(())
+            .ok_or(sites.to_string())
+    })
+    .await;
     // Given the site cut off from its hub, and the hub stopped,
     site.link.cut();
     hub.stop();

@@ -170,6 +170,8 @@ fn site_args(image: &SiteImage, site_dir: &std::path::Path) -> anyhow::Result<Si
     argv.extend(["--listen".into(), format!("0.0.0.0:{}", image.nats_port).into()]);
     argv.extend(["--data-dir".into(), site_dir.as_os_str().to_owned()]);
     argv.extend(["--join-token".into(), image.join_token.clone().into_os_string()]);
+    // One process, one log capture: the agent ships the machine's lines, the site's among them.
+    argv.push("--logs-shipped-by-agent".into());
     argv.extend(["--cluster".into(), image.cluster.to_string().into()]);
     argv.extend(["--timezone".into(), image.timezone.clone().into()]);
     if let Some(profile) = &image.profile {

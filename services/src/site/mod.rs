@@ -181,7 +181,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
             hub_link.clone(),
         )),
     ];
-    if let Some(captured) = crate::process_logs::captured() {
+    if let Some(captured) = crate::process_logs::captured().filter(|_| !args.logs_shipped_by_agent) {
         let shipper = crate::log_shipper::LogShipper::new(captured);
         tasks.push(actix_rt::spawn(site_logs::ship(shipper, js.clone(), site.clone())));
     }
