@@ -43,6 +43,7 @@ mod service_users;
 mod site_account;
 mod site_bundle;
 mod site_registry;
+mod site_route_ca;
 mod site_users;
 #[cfg(all(test, unix))]
 mod test_files;
@@ -106,4 +107,8 @@ pub use node_permissions::{
     LOCAL_READER_INBOX_PREFIX,
 };
 pub use node_services::node_services;
-pub use site_server_auth::{JoinedNode, SiteServerAuth, SiteServerAuthError, JOIN_USER, NODES_ACCOUNT, SITE_ACCOUNT};
+pub use site_route_ca::SiteRouteCa;
+pub use site_server_auth::{
+    site_system_password, JoinedNode, SiteServerAuth, SiteServerAuthError, JOIN_USER, NODES_ACCOUNT, SITE_ACCOUNT,
+    SYSTEM_ACCOUNT, SYSTEM_USER,
+};

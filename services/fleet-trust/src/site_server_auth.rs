@@ -41,6 +41,12 @@ pub const SITE_ACCOUNT: &str = "SITE";
 /// The site server's config account of the join user and the joined nodes: no JetStream, only `SITE`'s services.
 pub const NODES_ACCOUNT: &str = "NODES";
 
+/// The site server's system account, on a clustered site.
+pub const SYSTEM_ACCOUNT: &str = "SYS";
+
+/// The system account's one user, on a clustered site.
+pub const SYSTEM_USER: &str = "system";
+
 /// The user name a node presents, with the join token as password, before it has an nkey of its own.
 pub const JOIN_USER: &str = "join";
 
@@ -67,6 +73,9 @@ pub struct SiteServerAuth {
     /// Public nkeys (`U…`) of the local readers: people on site who may read the site's log lines while the hub is
     /// away (`local_reader_permissions`).
     pub local_readers: Vec<String>,
+    /// The password of [`SYSTEM_USER`] in the server's system account [`SYSTEM_ACCOUNT`], on the servers of a
+    /// clustered site: the site process shapes the JetStream cluster with it (removing a lost server).
+    pub system_password: Option<String>,
 }
 
 /// Why a [`SiteServerAuth`] cannot be rendered.
@@ -141,7 +150,27 @@ impl SiteServerAuth {
             exports: Vec::new(),
             imports: service_imports(&self.site),
         };
-        Ok(render_accounts(&[site, nodes]))
+        let Some(system_password) = &self.system_password else {
+            return Ok(render_accounts(&[site, nodes]));
+        };
+        // Derived, hex: checked like the join password all the same.
+        check_join_password(system_password)?;
+        let system = ConfigAccount {
+            name: SYSTEM_ACCOUNT,
+            jetstream: false,
+            users: vec![format!(
+                "{{ user: {}, password: {} }}",
+                quoted(SYSTEM_USER),
+                quoted(system_password)
+            )],
+            exports: Vec::new(),
+            imports: Vec::new(),
+        };
+        Ok(format!(
+            "{}\nsystem_account: {}",
+            render_accounts(&[site, nodes, system]),
+            quoted(SYSTEM_ACCOUNT)
+        ))
     }
 
     /// Every public key is a user nkey and used once, every node listed once, the join password usable.
@@ -180,8 +209,21 @@ impl fmt::Debug for SiteServerAuth {
             .field("join_password", &"<redacted>")
             .field("nodes", &self.nodes)
             .field("local_readers", &self.local_readers)
+            .field("system_password", &self.system_password.as_ref().map(|_| "<redacted>"))
             .finish()
     }
+}
+
+/// The system user's password on the servers of a clustered site, derived from the site's join token (the
+/// site image's shared secret) so that every machine's site process knows it without the hub.
+pub fn site_system_password(site: &Token, join_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"edgefleet site system user\0");
+    hash.update(site.as_str().as_bytes());
+    hash.update(b"\0");
+    hash.update(join_token.as_bytes());
+    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// `{ <identity>, permissions: { … } }`, or `{ <identity> }` if the user may do anything.
@@ -239,6 +281,7 @@ mod tests {
                 })
                 .collect(),
             local_readers: Vec::new(),
+            system_password: None,
         }
     }
 
@@ -403,5 +446,25 @@ mod tests {
 
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains(&auth.process_user), "{shown}");
+    }
+
+    #[test]
+    fn a_clustered_site_server_has_a_system_account_with_one_derived_user() {
+        let site = Token::new("store-1").expect("token");
+        let password = site_system_password(&site, "a-join-token-of-the-site");
+        assert_eq!(password.len(), 64);
+        assert_ne!(password, site_system_password(&site, "another-join-token-entirely"));
+        let auth = SiteServerAuth {
+            system_password: Some(password.clone()),
+            ..auth_with_nodes(&[])
+        };
+        let rendered = auth.render().expect("render");
+        assert!(rendered.contains(&format!("SYS: {{")), "{rendered}");
+        assert!(
+            rendered.contains(&format!("user: \"system\", password: \"{password}\"")),
+            "{rendered}"
+        );
+        assert!(rendered.ends_with("system_account: \"SYS\""), "{rendered}");
+        assert!(!format!("{auth:?}").contains(&password));
     }
 }

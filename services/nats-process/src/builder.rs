@@ -130,6 +130,12 @@ impl NatsServerBuilder {
         self
     }
 
+    /// Tags the server (`server_tags`): streams placed by tag (`placement.tags`) land only on servers with them.
+    pub fn server_tags(mut self, tags: &[&str]) -> Self {
+        self.settings.server_tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
+        self
+    }
+
     /// Lets JetStream keep at most `bytes` on disk (`max_file_store`) instead of 75% of the disk free at start.
     /// Streams reserve their byte caps from it.
     pub fn max_file_store(mut self, bytes: u64) -> Self {

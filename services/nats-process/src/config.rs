@@ -36,6 +36,8 @@ pub(crate) struct Settings {
     pub(crate) cluster: Option<crate::ClusterRoutes>,
     /// `max_file_store`: what JetStream may keep on disk (the server's default: 75% of the disk free at start).
     pub(crate) max_file_store: Option<u64>,
+    /// `server_tags`, for placing streams by tag.
+    pub(crate) server_tags: Vec<String>,
     /// Appended verbatim.
     pub(crate) extra_config: String,
 }
@@ -54,6 +56,7 @@ impl Settings {
             sync_always: false,
             max_file_store: None,
             cluster: None,
+            server_tags: Vec::new(),
             extra_config: String::new(),
         }
     }
@@ -126,6 +129,10 @@ pub(crate) fn render(settings: &Settings, ports: Ports, paths: Paths<'_>) -> Str
     }
     if let Some(cluster) = &settings.cluster {
         lines.extend(cluster.render_block(host));
+    }
+    if !settings.server_tags.is_empty() {
+        let tags: Vec<String> = settings.server_tags.iter().map(|tag| quoted(tag)).collect();
+        lines.push(format!("server_tags: [{}]", tags.join(", ")));
     }
     lines.extend(settings.auth_config.render_lines());
     lines.push(settings.extra_config.clone());

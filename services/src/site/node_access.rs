@@ -62,6 +62,7 @@ impl NodeAccess {
             join_password: fixed.join_token.clone(),
             nodes,
             local_readers: fixed.local_readers.clone(),
+            system_password: None,
         };
         Ok(auth.render()?)
     }

@@ -35,6 +35,7 @@ impl BareSite {
             join_password: "unused-by-a-bare-site".into(),
             nodes: vec![],
             local_readers: vec![],
+            system_password: None,
         }
         .render()
         .expect("site auth");

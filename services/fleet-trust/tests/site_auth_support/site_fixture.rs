@@ -122,5 +122,6 @@ fn auth_for<'a>(site: &Token, process: &UserKey, nodes: impl Iterator<Item = &'a
             })
             .collect(),
         local_readers: Vec::new(),
+        system_password: None,
     }
 }
