@@ -363,6 +363,35 @@ fn a_cluster_whose_nodes_all_run_the_target_is_upgraded_then_reported() {
     assert_eq!(plan(&log, &running), vec![updated]);
 }
 
+/// Issue 13: a controller that hears no node at all (it just took over, or its agents cannot reach it) takes
+/// nobody for lost: it would otherwise empty the cluster.
+#[test]
+fn a_controller_that_hears_nobody_takes_nobody_for_lost() {
+    let mut log = FixtureLog::new();
+    publish(&mut log, 1);
+    ready_site_image_cluster(&mut log, &["n1", "n2", "n3", "n4"]);
+    log.cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n2") })
+        .cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n3") })
+        .node_observed("n2", NodeEvent::RolePromoted { role: CP })
+        .node_observed("n3", NodeEvent::RolePromoted { role: CP });
+    let roles = [("n1", CP), ("n2", CP), ("n3", CP), ("n4", NodeRole::Worker)];
+    let mut seen = observed(&roles, &os_version(1), &profile(1));
+    for id in ["n1", "n2", "n3", "n4"] {
+        log.node_observed(
+            id,
+            NodeEvent::WentSilent {
+                last_seen: Hlc::default(),
+            },
+        );
+        seen.nodes.get_mut(&token(id)).expect("node").heard_ms_ago = LOST_AFTER_MS;
+    }
+    assert_eq!(
+        plan(&log, &seen),
+        vec![],
+        "every node silent past lost-after, none heard: nobody leaves"
+    );
+}
+
 /// Issue 13: a control-plane machine lost for good is replaced by a worker, and comes back as a worker.
 #[test]
 fn a_control_plane_node_lost_past_lost_after_leaves_for_a_worker_and_comes_back_as_one() {

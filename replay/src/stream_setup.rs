@@ -102,10 +102,27 @@ pub(crate) async fn create_or_update(js: &Context, config: Config) -> Result<(),
     }
 }
 
+/// `config`, keeping what an existing stream of that name has of replication: never fewer replicas than it has, and
+/// its placement when `config` names none. Set-up runs at every start of every process of a site; how many copies a
+/// clustered site keeps and where is decided by its controller (`site::cluster_shape`), and a member restarting must
+/// not take the streams back to one replica.
+pub async fn keeping_replication(js: &Context, mut config: Config) -> Config {
+    if let Ok(mut existing) = js.get_stream(&config.name).await {
+        if let Ok(info) = existing.info().await {
+            config.num_replicas = config.num_replicas.max(info.config.num_replicas);
+            if config.placement.is_none() {
+                config.placement = info.config.placement.clone();
+            }
+        }
+    }
+    config
+}
+
 /// How long stream set-up waits for a forming cluster to know enough peers.
 const PEERS_WITHIN: Duration = Duration::from_secs(30);
 
 async fn create_or_update_once(js: &Context, config: Config) -> Result<(), StreamSetupError> {
+    let config = keeping_replication(js, config).await;
     let stream = config.name.clone();
     let max_bytes = config.max_bytes;
     let replicas = config.num_replicas;

@@ -664,6 +664,30 @@ pub struct SiteArgs {
     /// This process's log lines are shipped by the agent running in it (`edgefleet node`), not by the site.
     #[arg(long, hide = true)]
     pub logs_shipped_by_agent: bool,
+    /// The site's NATS as a cluster of its machines (set by `edgefleet node`).
+    #[command(flatten)]
+    pub cluster_member: SiteClusterArgs,
+}
+
+/// A site server's place in a JetStream cluster of the site's machines (zero-touch sites; `edgefleet node` sets
+/// these). Without `--cluster-port` the site's NATS is one server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SiteClusterArgs {
+    /// Listen for the site's other servers' routes on this port (on every address).
+    #[arg(long)]
+    pub cluster_port: Option<u16>,
+    /// A route to another server of the site, `nats-route://ADDRESS:PORT` (repeat).
+    #[arg(long = "route")]
+    pub routes: Vec<String>,
+    /// This server's name in the site's cluster: its machine's node id.
+    #[arg(long)]
+    pub server_name: Option<String>,
+    /// This machine's LAN address, named by its route certificate.
+    #[arg(long)]
+    pub route_address: Option<std::net::IpAddr>,
+    /// Also run a witness server beside this one (the machine that bootstraps the site).
+    #[arg(long)]
+    pub witness: bool,
 }
 
 /// `edgefleet agent`.
@@ -736,6 +760,10 @@ pub struct NodeArgs {
     /// Where announcements are broadcast on the LAN.
     #[arg(long, default_value = "255.255.255.255")]
     pub broadcast: std::net::Ipv4Addr,
+    /// This machine's LAN address, which the site's other servers dial for routes (default: the address this
+    /// machine reaches the broadcast address from).
+    #[arg(long)]
+    pub address: Option<std::net::IpAddr>,
     /// More flags for the node's agent, after `--` (e.g. `-- --telemetry-interval-s 1`).
     #[arg(last = true)]
     pub agent_args: Vec<String>,
@@ -765,6 +793,9 @@ pub struct SiteImageArgs {
     /// Port of the site's NATS.
     #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_NATS_PORT)]
     pub nats_port: u16,
+    /// Route port of the site's NATS servers (the first machine's witness listens on the next one).
+    #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_ROUTE_PORT)]
+    pub route_port: u16,
     /// Seconds a machine listens before bootstrapping the site.
     #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_SETTLE_S)]
     pub settle_s: u64,

@@ -12,6 +12,7 @@ mod data_dir_lock;
 mod fault_point;
 mod hub;
 mod hub_connection;
+mod leadership;
 mod listen_addr;
 mod log_pages;
 mod log_shipper;

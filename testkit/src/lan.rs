@@ -177,6 +177,24 @@ impl Lan {
         command
     }
 
+    /// Runs `work` on a new thread inside machine `index`'s network namespace (a test reaching a machine's
+    /// loopback-only or local services, as a process on it would) and returns what it returned.
+    pub fn run_inside<T: Send + 'static>(
+        &self,
+        index: usize,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, LanError> {
+        let netns = self.machine(index).netns.clone();
+        let thread = std::thread::spawn(move || enter_netns::enter_netns_here(&netns).map(|()| work()));
+        match thread.join() {
+            Ok(result) => result.map_err(|e| LanError::EnterNamespace {
+                what: format!("entering machine {index}'s namespace"),
+                source: e,
+            }),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
     /// [`Lan::command`] for tokio.
     pub fn tokio_command(&self, index: usize, program: impl AsRef<OsStr>) -> tokio::process::Command {
         self.command(index, program).into()

@@ -87,7 +87,14 @@ fn membership(id: &Token, state: &NodeState, seen: &ObservedNode, inputs: &SiteI
     let reality = NodeReality {
         agent_applied: seen.applied.clone(),
         runtime_provisioned: seen.provisioned.as_ref().map(|p| p.membership()),
-        lost: seen.heard_ms_ago >= inputs.lost_after_ms,
+        // Lost only while the site hears some other node: a controller that hears nobody (it just took over, or
+        // its agents cannot reach it) does not empty the clusters.
+        lost: seen.heard_ms_ago >= inputs.lost_after_ms
+            && inputs
+                .observed
+                .nodes
+                .values()
+                .any(|other| other.heard_ms_ago < inputs.silent_after_ms),
     };
     let deleted = |c: &Token| fleet.cluster(site, c).is_some_and(|c| c.spec.deleted);
     let member_role = |c: &Token| fleet.cluster(site, c).and_then(|c| c.status.members.get(id).copied());

@@ -285,14 +285,14 @@ fn issued_params(common_name: &str) -> CertificateParams {
     params
 }
 
-fn distinguished_name(common_name: &str) -> DistinguishedName {
+pub(crate) fn distinguished_name(common_name: &str) -> DistinguishedName {
     let mut name = DistinguishedName::new();
     name.push(DnType::OrganizationName, "edgefleet");
     name.push(DnType::CommonName, common_name);
     name
 }
 
-fn certificate_error(what: &str, error: impl fmt::Display) -> TrustError {
+pub(crate) fn certificate_error(what: &str, error: impl fmt::Display) -> TrustError {
     TrustError::Certificate {
         what: what.to_owned(),
         reason: error.to_string(),

@@ -12,15 +12,14 @@ use std::path::Path;
 
 use events::Token;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::atomic_file::{write_atomically, FileAccess};
 use crate::error::{io_error, TrustError};
-use crate::fleet_ca::{IssuedCert, ServerNames};
+use crate::fleet_ca::{certificate_error, distinguished_name, IssuedCert, ServerNames};
 use crate::tls_files::TlsFiles;
 
 /// PKCS#8 v1 prefix of an Ed25519 private key; the 32-byte seed follows.
@@ -114,20 +113,6 @@ fn ca_params(site: &Token) -> CertificateParams {
     params.not_before = now - Duration::seconds(CLOCK_SKEW_ALLOWANCE_S);
     params.not_after = now + Duration::days(20 * 365);
     params
-}
-
-fn distinguished_name(common_name: &str) -> DistinguishedName {
-    let mut name = DistinguishedName::new();
-    name.push(DnType::OrganizationName, "edgefleet");
-    name.push(DnType::CommonName, common_name);
-    name
-}
-
-fn certificate_error(what: &str, error: impl std::fmt::Display) -> TrustError {
-    TrustError::Certificate {
-        what: what.to_owned(),
-        reason: error.to_string(),
-    }
 }
 
 #[cfg(test)]

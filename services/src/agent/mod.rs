@@ -4,10 +4,10 @@
 //! site's nats-server, so it works with the hub unreachable. When the site revokes its identity (a reset), it
 //! joins again with a new one.
 
-mod applied_state;
+pub(crate) mod applied_state;
 mod image_reader;
 mod log_sender;
-mod node_identity;
+pub(crate) mod node_identity;
 mod os_apply;
 mod pinned_server_name;
 mod site_session;

@@ -29,6 +29,11 @@ impl NodeIdentity {
         PathBuf::from(format!("{}.identity", disk.display()))
     }
 
+    /// True once the node whose disk image is `disk` has joined its site (the site answered its join).
+    pub fn joined_beside(disk: &Path) -> bool {
+        PathBuf::from(format!("{}.joined", Self::path_beside(disk).display())).exists()
+    }
+
     /// The identity kept at `path`, if the node has one.
     pub fn load(path: &Path) -> anyhow::Result<Option<Self>> {
         if !path.exists() {

@@ -39,10 +39,27 @@ impl NodeSession {
 }
 
 impl SiteServer {
+    /// The site's servers: `url` may list several, separated by commas.
+    fn servers(&self) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+        self.url
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(|url| {
+                url.parse::<async_nats::ServerAddr>()
+                    .map_err(|e| anyhow::anyhow!("the site's server {url:?}: {e}"))
+            })
+            .collect()
+    }
+
     fn options(&self, name: &str) -> anyhow::Result<async_nats::ConnectOptions> {
+        // A site server that loses power sends no FIN: with async-nats's default ping every minute the agent kept
+        // a dead connection (and the site heard nothing from it) for minutes. Pinging every 2 s, the agent moves to
+        // another of the site's servers within seconds.
         let options = async_nats::ConnectOptions::new()
             .name(name)
-            .connection_timeout(Duration::from_secs(5));
+            .connection_timeout(Duration::from_secs(5))
+            .ping_interval(Duration::from_secs(2));
         Ok(match (&self.ca, &self.tls_name) {
             (Some(ca), Some(pinned)) => options
                 .tls_client_config(super::pinned_server_name::client_config(ca, pinned)?)
@@ -58,7 +75,7 @@ impl SiteServer {
             .options(&format!("edgefleet-agent-{node}-join"))?
             .user_and_password(JOIN_USER.into(), token.into())
             .custom_inbox_prefix(JOIN_INBOX_PREFIX)
-            .connect(&self.url)
+            .connect(self.servers()?)
             .await
             .map_err(|e| match e.kind() {
                 async_nats::ConnectErrorKind::AuthorizationViolation => {
@@ -106,7 +123,7 @@ impl SiteServer {
                     }
                 }
             });
-        let client = match options.connect(&self.url).await {
+        let client = match options.connect(self.servers()?).await {
             Ok(client) => client,
             Err(e) if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
                 revoked.store(true, Ordering::Relaxed);

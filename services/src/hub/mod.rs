@@ -10,8 +10,7 @@ mod api;
 pub mod copy_watch;
 mod hub_metrics;
 pub mod hub_server;
-pub mod leadership;
-mod planner;
+pub mod planner;
 mod site_accounts;
 pub mod site_directory;
 pub mod storage_watch;
@@ -21,11 +20,11 @@ pub mod trust_replica;
 
 use crate::cli::HubArgs;
 use crate::data_dir_lock::DataDirLock;
+use crate::leadership::{self, Leadership};
 use crate::process_projection::ProcessProjection;
 use crate::server_supervisor::Supervisor;
 use anyhow::Context;
 use fleet_trust::TrustRoot;
-use leadership::Leadership;
 use replay::{LocalStore, Quarantine, StreamHomes, StreamPolicy};
 use site_directory::{HubAccess, SiteDirectory};
 use std::future::Future;
@@ -151,6 +150,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         actix_rt::spawn(leadership::keep(
             js.clone(),
             replicas,
+            leadership::HUB_ORCHESTRATOR,
             args.cluster.server_name.clone(),
             leadership.clone(),
             wake.clone(),

@@ -4,9 +4,9 @@
 //! any point resumes by planning again. Of the hubs of a cluster, only the one holding the orchestrator lease plans
 //! (`leadership`).
 
-use super::leadership::Leadership;
 use super::site_directory::SiteDirectory;
 use crate::fault_point::fault_point;
+use crate::leadership::Leadership;
 use crate::registries::{dispatch, Registries};
 use actors::plan::{plan_hub, HubCommand, HubInputs};
 use actors::rollout::RolloutCommand;

@@ -8,9 +8,9 @@
 //! in its account, and the hub listens for each site on that site's account alone.
 
 use super::copy_watch::{self, CopyHealth, CopyProgress};
-use super::leadership::Leadership;
 use super::site_accounts::{self, SiteAccount};
 use super::trust_replica::TrustReplica;
+use crate::leadership::Leadership;
 use crate::process_projection::ProcessProjection;
 use crate::site_beacon::{beacon_subject, SiteBeacon};
 use events::{subject, Token};

@@ -8,9 +8,9 @@
 //! A write to retry is retried with a growing pause (up to [`MAX_PAUSE`]) for as long as the copy holds its
 //! batches: never given up.
 
-use super::leadership::Leadership;
 use super::site_directory::SiteDirectory;
 use crate::api_types::views::TelemetryDeliveryView;
+use crate::leadership::Leadership;
 use events::Token;
 use futures::StreamExt;
 use std::cell::RefCell;

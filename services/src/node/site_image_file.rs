@@ -10,7 +10,8 @@
 //! profile: edge@3           # without it, machines wait for the hub's intent
 //! timezone: Europe/Berlin
 //! discovery_port: 7946      # UDP, broadcast on the LAN
-//! nats_port: 4222           # the site's NATS on the machine that serves it
+//! nats_port: 4222           # the site's NATS on the machines that serve it
+//! route_port: 6222          # routes between them (the first machine's witness: the next port)
 //! settle_s: 5               # how long a machine listens before bootstrapping the site
 //! ```
 
@@ -23,6 +24,8 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_DISCOVERY_PORT: u16 = 7946;
 /// The default port of the site's NATS.
 pub const DEFAULT_NATS_PORT: u16 = 4222;
+/// The default route port of the site's NATS servers (a witness listens on the next one).
+pub const DEFAULT_ROUTE_PORT: u16 = 6222;
 /// The default time a machine listens before it bootstraps the site.
 pub const DEFAULT_SETTLE_S: u64 = 5;
 
@@ -51,6 +54,9 @@ pub struct SiteImageFile {
     /// The site NATS port.
     #[serde(default = "default_nats_port")]
     pub nats_port: u16,
+    /// The route port of the site's NATS servers.
+    #[serde(default = "default_route_port")]
+    pub route_port: u16,
     /// Seconds a machine listens before bootstrapping.
     #[serde(default = "default_settle_s")]
     pub settle_s: u64,
@@ -67,6 +73,9 @@ fn default_discovery_port() -> u16 {
 }
 fn default_nats_port() -> u16 {
     DEFAULT_NATS_PORT
+}
+fn default_route_port() -> u16 {
+    DEFAULT_ROUTE_PORT
 }
 fn default_settle_s() -> u64 {
     DEFAULT_SETTLE_S
@@ -91,6 +100,8 @@ pub struct SiteImage {
     pub discovery_port: u16,
     /// Site NATS port.
     pub nats_port: u16,
+    /// Route port of the site's NATS servers (the witness: the next one).
+    pub route_port: u16,
     /// Listen this long before bootstrapping.
     pub settle: std::time::Duration,
 }
@@ -150,6 +161,13 @@ impl SiteImage {
         if file.discovery_port == file.nats_port {
             return Err(format!("discovery_port and nats_port are both {}", file.nats_port));
         }
+        let route_ports = [file.route_port, file.route_port.wrapping_add(1)];
+        if file.route_port == 0 || file.route_port == u16::MAX || route_ports.contains(&file.nats_port) {
+            return Err(format!(
+                "route_port {} must be set, below 65535, and neither it nor the next port nats_port ({})",
+                file.route_port, file.nats_port
+            ));
+        }
         if file.settle_s == 0 || file.settle_s > 600 {
             return Err(format!("settle_s {} is not between 1 and 600", file.settle_s));
         }
@@ -162,6 +180,7 @@ impl SiteImage {
             timezone: file.timezone,
             discovery_port: file.discovery_port,
             nats_port: file.nats_port,
+            route_port: file.route_port,
             settle: std::time::Duration::from_secs(file.settle_s),
         })
     }
@@ -192,6 +211,7 @@ pub fn write(args: &crate::cli::SiteImageArgs) -> anyhow::Result<std::process::E
         timezone: args.timezone.clone(),
         discovery_port: args.discovery_port,
         nats_port: args.nats_port,
+        route_port: args.route_port,
         settle_s: args.settle_s,
     };
     SiteImage::from_file(file.clone(), base).map_err(anyhow::Error::msg)?;
@@ -245,6 +265,7 @@ mod tests {
         assert!(refused(&format!("site: s\n{base}profile: edge\n")).contains("profile"));
         assert!(refused(&format!("site: s\n{base}timezone: Mars/Base\n")).contains("timezone"));
         assert!(refused(&format!("site: s\n{base}nats_port: 7946\n")).contains("both"));
+        assert!(refused(&format!("site: s\n{base}route_port: 4221\n")).contains("route_port"));
         let unknown: Result<SiteImageFile, _> =
             serde_norway::from_str("site: s\nbundle: b\njoin_token: t\nsecret: x\n");
         assert!(unknown.is_err(), "unknown fields are refused, not ignored");

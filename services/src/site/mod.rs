@@ -7,19 +7,23 @@
 
 mod agent_endpoint;
 mod cluster_runtime;
+mod controller;
 mod executor;
 mod gate_samples;
 mod hub_beacon;
 mod local_logs;
+mod nats_shaper;
 mod node_access;
 mod observer;
 mod planner;
+mod site_cluster;
 mod site_logs;
 mod site_metrics;
 pub mod site_trust;
 
 use crate::cli::SiteArgs;
 use crate::data_dir_lock::DataDirLock;
+use crate::leadership::Leadership;
 use crate::process_projection::ProcessProjection;
 use crate::registries::{dispatch, Registries};
 use crate::server_supervisor::Supervisor;
@@ -34,6 +38,7 @@ use node_access::NodeAccess;
 use observer::SiteObserver;
 use planner::SitePlanner;
 use replay::{LocalStore, Quarantine, StreamPolicy};
+use site_cluster::SiteCluster;
 use site_trust::SiteTrust;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -63,14 +68,17 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         Ok(Some(fleet)) => node_access::node_keys(&fleet, &site),
         _ => Vec::new(),
     };
+    let cluster = SiteCluster::from_args(&args.cluster_member, &site, &trust.join_token, &args.data_dir)?;
     let fixed_users = node_access::FixedUsers {
         process_user: trust.process_key.public_key(),
         join_token: trust.join_token.clone(),
         local_readers: trust.local_readers.clone(),
+        system_password: cluster.as_ref().map(|c| c.system_password.clone()),
     };
     let auth = NodeAccess::render(&site, &fixed_users, joined.clone())?;
     let (host, port) = crate::listen_addr::parse(&args.listen).context("--listen")?;
-    let server = NatsServer::builder(site.as_str())
+    let server_name = cluster.as_ref().map_or(site.to_string(), |c| c.server_name.clone());
+    let mut builder = NatsServer::builder(&server_name)
         .jetstream_domain(site.as_str())
         .sync_always()
         .listen_host(&host)
@@ -79,11 +87,37 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         .leaf_remote_to(trust.leaf.clone())
         .auth_config(&auth)
         .client_credentials(ClientCredentials::NKeySeed(trust.process_key.seed()))
-        .data_dir(args.data_dir.join("nats"))
-        .start()
-        .await
-        .context("starting the site's leaf nats-server")?;
-    tracing::info!(%site, url = %server.client_url(), hub_leaf = %trust.leaf.url, "site nats-server up");
+        .data_dir(args.data_dir.join("nats"));
+    let mut witness = None;
+    let server = match &cluster {
+        None => builder.start().await,
+        Some(cluster) => {
+            builder = builder
+                .cluster(cluster.member_routes(&site))
+                .server_tags(&[site_cluster::MEMBER_TAG])
+                .extra_config(site_cluster::DEAD_PEER_DETECTION);
+            // The member and its witness start together: each waits for the other to elect a meta leader.
+            let witness_key = fleet_trust::UserKey::generate();
+            let witness_auth = NodeAccess::render(
+                &site,
+                &node_access::FixedUsers {
+                    process_user: witness_key.public_key(),
+                    ..fixed_users.clone()
+                },
+                Vec::new(),
+            )?;
+            let credentials = ClientCredentials::NKeySeed(witness_key.seed());
+            let (server, started) = tokio::join!(
+                builder.start(),
+                cluster.start_witness(&site, &trust.tls, &witness_auth, credentials)
+            );
+            witness = started?;
+            server
+        }
+    }
+    .context("starting the site's leaf nats-server")?;
+    tracing::info!(%site, server = %server_name, url = %server.client_url(), hub_leaf = %trust.leaf.url,
+        clustered = cluster.is_some(), "site nats-server up");
     let client_url = server.client_url();
     let options = server.connect_options().await?.name(format!("edgefleet-site-{site}"));
     let supervisor = Supervisor::start(server);
@@ -168,19 +202,72 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     });
     let hub_link = Rc::new(hub_beacon::HubLink::default());
     let mut tasks = vec![
-        actix_rt::spawn(agent_endpoint::serve(endpoint, client.clone())),
         actix_rt::spawn(local_logs::serve(site.clone(), client.clone(), js.clone())),
         actix_rt::spawn(node_access::run(access)),
-        actix_rt::spawn(planner::run(planner, wake)),
-        actix_rt::spawn(hub_beacon::beacon(
-            site.clone(),
-            observer,
-            projection.projection.clone(),
-            client.clone(),
-            sourced_copies,
-            hub_link.clone(),
-        )),
     ];
+    // The site controller: everywhere on a single-server site; under the controller lease on a clustered one.
+    let system = match &cluster {
+        Some(cluster) => Some(system_client(&client_url, &trust, cluster).await?),
+        None => None,
+    };
+    let leadership = match &cluster {
+        None => Rc::new(Leadership::sole()),
+        Some(cluster) => {
+            let leadership = Rc::new(Leadership::default());
+            tasks.push(actix_rt::spawn(crate::leadership::keep(
+                js.clone(),
+                1,
+                crate::leadership::SITE_CONTROLLER,
+                cluster.server_name.clone(),
+                leadership.clone(),
+                wake.clone(),
+            )));
+            leadership
+        }
+    };
+    let controller = {
+        let (site, client, js, projection) = (site.clone(), client.clone(), js.clone(), projection.projection.clone());
+        let (observer, hub_link, system) = (observer.clone(), hub_link.clone(), system.clone());
+        move || {
+            let mut running = vec![
+                actix_rt::spawn(agent_endpoint::serve(endpoint.clone(), client.clone())),
+                actix_rt::spawn(planner::run(planner.clone(), wake.clone())),
+                actix_rt::spawn(hub_beacon::beacon(
+                    site.clone(),
+                    observer.clone(),
+                    projection.clone(),
+                    client.clone(),
+                    sourced_copies.clone(),
+                    hub_link.clone(),
+                )),
+            ];
+            if let Some(system) = &system {
+                running.push(actix_rt::spawn(nats_shaper::run(
+                    site.clone(),
+                    system.clone(),
+                    js.clone(),
+                    projection.clone(),
+                )));
+            }
+            running
+        }
+    };
+    let controller_tasks = controller::ControllerTasks::default();
+    tasks.push(actix_rt::spawn(controller::lead(
+        leadership,
+        observer.clone(),
+        controller_tasks.clone(),
+        controller,
+    )));
+    if let (Some(witness), Some(cluster), Some(system)) = (witness, &cluster, &system) {
+        let dir = args.data_dir.join("witness");
+        tasks.push(actix_rt::spawn(nats_shaper::retire_witness(
+            system.clone(),
+            cluster.witness_name(),
+            witness,
+            dir,
+        )));
+    }
     if let Some(captured) = crate::process_logs::captured().filter(|_| !args.logs_shipped_by_agent) {
         let shipper = crate::log_shipper::LogShipper::new(captured);
         tasks.push(actix_rt::spawn(site_logs::ship(shipper, js.clone(), site.clone())));
@@ -207,13 +294,29 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     );
     let signal = signals.wait().await;
     tracing::info!(%site, %signal, "stopping");
-    for task in tasks {
+    for task in tasks.into_iter().chain(controller_tasks.take()) {
         task.abort();
     }
     projection.stop();
     supervisor.stop().await;
     println!("site {site} stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A client of the site's system account on its own server, for the shape of the site's NATS cluster.
+async fn system_client(url: &str, trust: &SiteTrust, cluster: &SiteCluster) -> anyhow::Result<async_nats::Client> {
+    async_nats::ConnectOptions::with_user_and_password(
+        fleet_trust::SYSTEM_USER.to_owned(),
+        cluster.system_password.clone(),
+    )
+    .add_root_certificates(trust.tls.ca.clone())
+    .require_tls(true)
+    .name("edgefleet-site-system")
+    // The server may be reloading its users (a node joined) at this instant, and refuse for that moment.
+    .retry_on_initial_connect()
+    .connect(url)
+    .await
+    .context("connecting to the site's system account")
 }
 
 /// A stream source through the site account's imports at the hub.

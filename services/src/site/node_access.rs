@@ -23,6 +23,8 @@ pub struct FixedUsers {
     pub join_token: String,
     /// The local readers' public nkeys (from the site's bundle).
     pub local_readers: Vec<String>,
+    /// The system user's password, on a clustered site's servers.
+    pub system_password: Option<String>,
 }
 
 /// Keeps the site's nats-server's users in step with the log.
@@ -62,7 +64,7 @@ impl NodeAccess {
             join_password: fixed.join_token.clone(),
             nodes,
             local_readers: fixed.local_readers.clone(),
-            system_password: None,
+            system_password: fixed.system_password.clone(),
         };
         Ok(auth.render()?)
     }

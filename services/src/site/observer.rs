@@ -22,7 +22,7 @@ struct AgentSeen {
 
 /// The site's observations of its agents.
 pub struct SiteObserver {
-    started: Instant,
+    started: std::cell::Cell<Instant>,
     agents: RefCell<BTreeMap<Token, AgentSeen>>,
 }
 
@@ -30,9 +30,15 @@ impl SiteObserver {
     /// An observer that has heard nobody yet.
     pub fn new() -> Self {
         Self {
-            started: Instant::now(),
+            started: std::cell::Cell::new(Instant::now()),
             agents: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// Forgets every agent and counts from now, as a controller just started (taking over from another process).
+    pub fn restart_clock(&self) {
+        self.started.set(Instant::now());
+        self.agents.borrow_mut().clear();
     }
 
     /// The agent of `node` spoke: it is alive, runs `applied` and `os` (when it said).
@@ -67,7 +73,7 @@ impl SiteObserver {
             observed.nodes.insert(
                 node.clone(),
                 ObservedNode {
-                    heard_ms_ago: seen.map_or(self.started, |s| s.last_heard).elapsed().as_millis() as u64,
+                    heard_ms_ago: seen.map_or(self.started.get(), |s| s.last_heard).elapsed().as_millis() as u64,
                     applied: seen.and_then(|s| s.applied.clone()),
                     os: seen.and_then(|s| s.os.clone()),
                     provisioned: runtime.provisioned(&node),

@@ -158,14 +158,20 @@ pub async fn stream_state(js: &Context, stream: &str) -> Result<Option<StreamSta
     }))
 }
 
-async fn create_or_update(js: &Context, config: Config) -> Result<(), TelemetryStreamError> {
+/// Creates the stream, or updates it keeping its replication: never fewer replicas than it has, and its placement
+/// (a clustered site's controller decides both; as `replay::stream_setup::keeping_replication`).
+async fn create_or_update(js: &Context, mut config: Config) -> Result<(), TelemetryStreamError> {
     let name = config.name.clone();
     match js.get_stream(&name).await {
-        Ok(_) => js
-            .update_stream(&config)
-            .await
-            .map(|_| ())
-            .map_err(|e| failed(&name, e)),
+        Ok(mut existing) => {
+            let existing = existing.info().await.map_err(|e| failed(&name, e))?.config.clone();
+            config.num_replicas = config.num_replicas.max(existing.num_replicas);
+            config.placement = config.placement.or(existing.placement);
+            js.update_stream(&config)
+                .await
+                .map(|_| ())
+                .map_err(|e| failed(&name, e))
+        }
         Err(_) => js.create_stream(config).await.map(|_| ()).map_err(|e| failed(&name, e)),
     }
 }

@@ -35,3 +35,14 @@ pub(super) fn enter_netns_on_spawn(command: &mut Command, netns: &str) {
         });
     }
 }
+
+/// Moves the calling thread (only it) into network namespace `netns`: sockets it opens afterwards are the machine's.
+pub(super) fn enter_netns_here(netns: &str) -> io::Result<()> {
+    let file = std::fs::File::open(format!("{NETNS_RUN_DIR}/{netns}"))?;
+    // SAFETY: setns on a file descriptor this function owns for the call; it changes only this thread's namespace.
+    let entered = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
+    if entered != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -61,6 +61,15 @@ pub enum LanError {
         /// The most a LAN holds.
         max: usize,
     },
+    /// A thread could not enter a machine's network namespace.
+    #[error("{what}: {source}")]
+    EnterNamespace {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: io::Error,
+    },
     /// Processes in a machine's namespace were still there after SIGKILL and a wait.
     #[error("processes {pids:?} in network namespace {netns} still run {waited_ms} ms after SIGKILL")]
     ProcessesSurvived {
