@@ -363,10 +363,8 @@ fn a_cluster_whose_nodes_all_run_the_target_is_upgraded_then_reported() {
     assert_eq!(plan(&log, &running), vec![updated]);
 }
 
-/// Issue 13: a controller that hears no node at all (it just took over, or its agents cannot reach it) takes
-/// nobody for lost: it would otherwise empty the cluster.
-#[test]
-fn a_controller_that_hears_nobody_takes_nobody_for_lost() {
+/// The site image's cluster on n1..n4, n1..n3 its control plane and n4 a worker, every node heard.
+fn ha_cluster_of_four() -> (FixtureLog, SiteObserved) {
     let mut log = FixtureLog::new();
     publish(&mut log, 1);
     ready_site_image_cluster(&mut log, &["n1", "n2", "n3", "n4"]);
@@ -375,7 +373,40 @@ fn a_controller_that_hears_nobody_takes_nobody_for_lost() {
         .node_observed("n2", NodeEvent::RolePromoted { role: CP })
         .node_observed("n3", NodeEvent::RolePromoted { role: CP });
     let roles = [("n1", CP), ("n2", CP), ("n3", CP), ("n4", NodeRole::Worker)];
-    let mut seen = observed(&roles, &os_version(1), &profile(1));
+    let seen = observed(&roles, &os_version(1), &profile(1));
+    (log, seen)
+}
+
+/// Issue 13: a reset completes only once the node confirms it wiped its membership; unconfirmed, it stays
+/// resetting (visible), however long the node is away.
+#[test]
+fn a_reset_completes_only_once_the_node_confirms_it() {
+    let (mut log, mut seen) = ha_cluster_of_four();
+    log.node_intent("n4", NodeEvent::ResetRequested { generation: 1 });
+    // Given n4 reset by the hub: it leaves the cluster, then comes off the runtime.
+    assert_eq!(
+        plan(&log, &seen),
+        vec![cluster("main", ClusterCommand::Leave(token("n4")))]
+    );
+    log.cluster_observed("main", ClusterEvent::MemberLeft { node: token("n4") });
+    assert_eq!(plan(&log, &seen), vec![SiteCommand::Uninstall { node: token("n4") }]);
+    let n4 = seen.nodes.get_mut(&token("n4")).expect("n4");
+    n4.provisioned = None;
+    // When the agent has not confirmed (it has not heard, or is away): nothing more, the node stays resetting.
+    assert_eq!(plan(&log, &seen), vec![], "an unconfirmed reset is not completed");
+    // A confirmation of an earlier reset does not count.
+    seen.nodes.get_mut(&token("n4")).expect("n4").reset_done = Some(0);
+    assert_eq!(plan(&log, &seen), vec![]);
+    // Then, confirmed for this reset, it completes.
+    seen.nodes.get_mut(&token("n4")).expect("n4").reset_done = Some(1);
+    assert_eq!(plan(&log, &seen), vec![node("n4", NodeCommand::CompleteReset)]);
+}
+
+/// Issue 13: a controller that hears no node at all (it just took over, or its agents cannot reach it) takes
+/// nobody for lost: it would otherwise empty the cluster.
+#[test]
+fn a_controller_that_hears_nobody_takes_nobody_for_lost() {
+    let (mut log, mut seen) = ha_cluster_of_four();
     for id in ["n1", "n2", "n3", "n4"] {
         log.node_observed(
             id,
@@ -395,15 +426,7 @@ fn a_controller_that_hears_nobody_takes_nobody_for_lost() {
 /// Issue 13: a control-plane machine lost for good is replaced by a worker, and comes back as a worker.
 #[test]
 fn a_control_plane_node_lost_past_lost_after_leaves_for_a_worker_and_comes_back_as_one() {
-    let mut log = FixtureLog::new();
-    publish(&mut log, 1);
-    ready_site_image_cluster(&mut log, &["n1", "n2", "n3", "n4"]);
-    log.cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n2") })
-        .cluster_observed("main", ClusterEvent::MemberPromoted { node: token("n3") })
-        .node_observed("n2", NodeEvent::RolePromoted { role: CP })
-        .node_observed("n3", NodeEvent::RolePromoted { role: CP });
-    let roles = [("n1", CP), ("n2", CP), ("n3", CP), ("n4", NodeRole::Worker)];
-    let mut seen = observed(&roles, &os_version(1), &profile(1));
+    let (mut log, mut seen) = ha_cluster_of_four();
     log.node_observed(
         "n1",
         NodeEvent::WentSilent {

@@ -119,6 +119,9 @@ pub struct HeartbeatRequest {
     /// The OS it runs.
     #[serde(default)]
     pub os: Option<AgentOs>,
+    /// The reset (its generation) the agent carried out: it wiped its membership, and confirms it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_done: Option<u64>,
 }
 
 /// What OS a node runs, and how its last update ended.
@@ -157,6 +160,9 @@ pub struct AgentReply {
     /// The OS the node should run (absent: keep what it runs).
     #[serde(default)]
     pub os_target: Option<OsTarget>,
+    /// A reset to carry out (its generation): wipe the membership and confirm with `reset_done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<u64>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! message naming the subject and the user; an operator changes but does not manage sites or users; history names
 //! the authenticated caller, whatever the client claims; a revoked user and a revoked site are cut off within
 //! seconds; a rotated site comes back with its new bundle; a node speaks only for itself, and a reset gives it a new
-//! identity; a replaced join token lets no new node in while joined nodes stay.
+//! identity once the node confirmed it (unconfirmed, it stays resetting); a replaced join token lets no new node in
+//! while joined nodes stay.
 
 mod common;
 
@@ -200,6 +201,43 @@ async fn a_node_speaks_only_for_itself_and_a_reset_gives_it_a_new_identity() {
         (n1["state"] == "unassigned").then_some(())
     })
     .await;
+}
+
+#[actix_rt::test]
+async fn a_reset_stays_visible_until_the_node_confirms_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::start(dir.path()).await;
+    let site = Site::start_with_image(dir.path(), &hub, "store-4", &[], None).await;
+    let agent_n1 = agent(dir.path(), &site, "n1");
+    eventually("n1 registered", Duration::from_secs(60), || async {
+        let n1 = common::cli::try_json(&hub, &["nodes", "get", "n1", "--site", "store-4"])?;
+        (n1["state"] == "unassigned").then_some(())
+    })
+    .await;
+    // Given n1's agent stopped,
+    drop(agent_n1);
+    // when the operator resets n1, the site cannot complete the reset without it:
+    common::cli::ok(&hub, &["nodes", "reset", "n1", "--site", "store-4"]);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let n1 = common::cli::json(&hub, &["nodes", "get", "n1", "--site", "store-4"]);
+    assert_eq!(n1["state"], "resetting", "an unconfirmed reset stays visible: {n1}");
+    let history = common::cli::ok(&hub, &["history", "node/store-4/n1"]);
+    assert!(!history.contains("NodeResetToBootstrap"), "{history}");
+    // then once the agent is back, it wipes its membership and confirms, the reset completes, and the node joins
+    // again with a new identity, unassigned.
+    let agent_n1 = agent(dir.path(), &site, "n1");
+    eventually("n1 reset and registered again", Duration::from_secs(60), || async {
+        let n1 = common::cli::try_json(&hub, &["nodes", "get", "n1", "--site", "store-4"])?;
+        let history = common::cli::ok(&hub, &["history", "node/store-4/n1"]);
+        let rejoined = history.matches("NodeIdentityIssued").count() == 2;
+        (n1["state"] == "unassigned" && history.contains("NodeResetToBootstrap") && rejoined).then_some(())
+    })
+    .await;
+    assert!(
+        agent_n1.log_text().contains("membership wiped; confirming"),
+        "{}",
+        agent_n1.log_text()
+    );
 }
 
 #[actix_rt::test]

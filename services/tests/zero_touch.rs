@@ -78,6 +78,18 @@ impl LanHub {
 
 /// `edgefleet node` on machine `index` of `lan`, as node `id`, with its data in `dir/<id>`.
 fn boot(lan: &Lan, index: usize, dir: &Path, image: &Path, id: &str) -> common::process::EdgefleetProcess {
+    boot_with(lan, index, dir, image, id, &[])
+}
+
+/// [`boot`] with more environment (`NODE_LOG` sets the machines' `RUST_LOG`, for a test run by hand).
+fn boot_with(
+    lan: &Lan,
+    index: usize,
+    dir: &Path,
+    image: &Path,
+    id: &str,
+    env: &[(&str, &str)],
+) -> common::process::EdgefleetProcess {
     let mut command = lan.command(index, env!("CARGO_BIN_EXE_edgefleet"));
     command
         .args(["node", "--site-image"])
@@ -86,8 +98,9 @@ fn boot(lan: &Lan, index: usize, dir: &Path, image: &Path, id: &str) -> common::
         .arg(dir.join(id))
         .args(["--node-id", id, "--broadcast"])
         .arg(lan.broadcast().to_string())
-        .env("RUST_LOG", "info")
-        .env("EDGEFLEET_TELEMETRY_INTERVAL_S", "0");
+        .env("RUST_LOG", std::env::var("NODE_LOG").unwrap_or_else(|_| "info".into()))
+        .env("EDGEFLEET_TELEMETRY_INTERVAL_S", "0")
+        .envs(env.iter().copied());
     testkit::ChildProcess::spawn_command(id, command, &dir.join(format!("{id}.log"))).expect("node spawns")
 }
 
@@ -103,59 +116,76 @@ fn site_nats_servers(lan: &Lan, index: usize, dir: &Path, site: &str) -> Result<
     let site_token = events::Token::new(site).map_err(|e| e.to_string())?;
     let password = fleet_trust::site_system_password(&site_token, token.trim());
     let ca = fleet_trust::SiteBundlePaths::new(&dir.join(format!("{site}-bundle"))).site_ca();
-    let asked = lan.run_inside(index, move || -> Result<Vec<(String, bool)>, String> {
+    let system = async_nats::ConnectOptions::with_user_and_password("system".into(), password);
+    with_machine_client(lan, index, system, ca, |client| async move {
+        use futures::StreamExt as _;
+        let inbox = client.new_inbox();
+        let mut answers = client.subscribe(inbox.clone()).await.map_err(|e| e.to_string())?;
+        client
+            .publish_with_reply("$SYS.REQ.SERVER.PING.JSZ", inbox, "{}".into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let deadline = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(deadline);
+        loop {
+            let answer = tokio::select! {
+                Some(answer) = answers.next() => answer,
+                _ = &mut deadline => return Err("no answer from a meta leader".to_owned()),
+            };
+            let answer: serde_json::Value = serde_json::from_slice(&answer.payload).map_err(|e| e.to_string())?;
+            let cluster = &answer["data"]["meta_cluster"];
+            let Some(leader) = cluster["leader"].as_str() else {
+                continue;
+            };
+            if answer["server"]["name"].as_str() != Some(leader) {
+                continue;
+            }
+            let mut servers: Vec<(String, bool)> = cluster["replicas"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let name = r["name"].as_str()?.to_owned();
+                    // A vanished peer keeps `offline` unset: it is not current and not heard (`active` 0).
+                    let active_ns = r["active"].as_u64().unwrap_or(0);
+                    let heard = r["current"] == true || (active_ns > 0 && active_ns < 10_000_000_000);
+                    Some((name, r["offline"] != true && heard))
+                })
+                .chain([(leader.to_owned(), true)])
+                .collect();
+            servers.sort();
+            return Ok(servers);
+        }
+    })
+}
+
+/// Runs `work` with a client of machine `index`'s own site server (`tls://127.0.0.1:4222`, its certificate checked
+/// against `ca`), from inside the machine, as `options` say.
+fn with_machine_client<T, F, Fut>(
+    lan: &Lan,
+    index: usize,
+    options: async_nats::ConnectOptions,
+    ca: PathBuf,
+    work: F,
+) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(async_nats::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let asked = lan.run_inside(index, move || -> Result<T, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
         runtime.block_on(async move {
-            use futures::StreamExt as _;
-            let client = async_nats::ConnectOptions::with_user_and_password("system".into(), password)
+            let client = options
                 .add_root_certificates(ca)
                 .require_tls(true)
                 .connect("tls://127.0.0.1:4222")
                 .await
                 .map_err(|e| e.to_string())?;
-            let inbox = client.new_inbox();
-            let mut answers = client.subscribe(inbox.clone()).await.map_err(|e| e.to_string())?;
-            client
-                .publish_with_reply("$SYS.REQ.SERVER.PING.JSZ", inbox, "{}".into())
-                .await
-                .map_err(|e| e.to_string())?;
-            let deadline = tokio::time::sleep(Duration::from_secs(1));
-            tokio::pin!(deadline);
-            loop {
-                let answer = tokio::select! {
-                    Some(answer) = answers.next() => answer,
-                    _ = &mut deadline => return Err("no answer from a meta leader".to_owned()),
-                };
-                let answer: serde_json::Value = serde_json::from_slice(&answer.payload).map_err(|e| e.to_string())?;
-                let cluster = &answer["data"]["meta_cluster"];
-                if std::env::var("DEBUG_JSZ").is_ok() {
-                    eprintln!("JSZ from {}: {cluster}", answer["server"]["name"]);
-                }
-                let Some(leader) = cluster["leader"].as_str() else {
-                    continue;
-                };
-                if answer["server"]["name"].as_str() != Some(leader) {
-                    continue;
-                }
-                let mut servers: Vec<(String, bool)> = cluster["replicas"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| {
-                        let name = r["name"].as_str()?.to_owned();
-                        // A vanished peer keeps `offline` unset: it is not current and not heard (`active` 0).
-                        let active_ns = r["active"].as_u64().unwrap_or(0);
-                        let heard = r["current"] == true || (active_ns > 0 && active_ns < 10_000_000_000);
-                        Some((name, r["offline"] != true && heard))
-                    })
-                    .chain([(leader.to_owned(), true)])
-                    .collect();
-                servers.sort();
-                return Ok(servers);
-            }
+            work(client).await
         })
     });
     asked.map_err(|e| e.to_string())?
@@ -295,25 +325,13 @@ fn site_stream_state(lan: &Lan, index: usize, dir: &Path, id: &str, site: &str) 
     let seed = std::fs::read_to_string(dir.join(id).join("site").join("site.nk")).map_err(|e| e.to_string())?;
     let ca = fleet_trust::SiteBundlePaths::new(&dir.join(format!("{site}-bundle"))).site_ca();
     let stream = format!("EF_SITE_{site}");
-    let asked = lan.run_inside(index, move || -> Result<(u64, u64, u64), String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        runtime.block_on(async move {
-            let client = async_nats::ConnectOptions::with_nkey(seed.trim().to_owned())
-                .add_root_certificates(ca)
-                .require_tls(true)
-                .connect("tls://127.0.0.1:4222")
-                .await
-                .map_err(|e| e.to_string())?;
-            let js = async_nats::jetstream::new(client);
-            let mut stream = js.get_stream(&stream).await.map_err(|e| e.to_string())?;
-            let state = stream.info().await.map_err(|e| e.to_string())?.state.clone();
-            Ok((state.first_sequence, state.last_sequence, state.messages))
-        })
-    });
-    asked.map_err(|e| e.to_string())?
+    let process = async_nats::ConnectOptions::with_nkey(seed.trim().to_owned());
+    with_machine_client(lan, index, process, ca, |client| async move {
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream(&stream).await.map_err(|e| e.to_string())?;
+        let state = stream.info().await.map_err(|e| e.to_string())?.state.clone();
+        Ok((state.first_sequence, state.last_sequence, state.messages))
+    })
 }
 
 #[actix_rt::test]
@@ -328,21 +346,8 @@ async fn losing_the_machine_that_bootstrapped_the_site_loses_no_acknowledged_eve
     let hub = LanHub::start(dir.path(), &lan).await;
     let image = hub.site_image(dir.path(), "lost").await;
     // Given four machines formed into one site with a three-server NATS (machines are lost 15 s after silence),
-    let boot_lost = |lan: &Lan, index: usize, id: &str| {
-        let mut command = lan.command(index, env!("CARGO_BIN_EXE_edgefleet"));
-        command
-            .args(["node", "--site-image"])
-            .arg(&image)
-            .arg("--data-dir")
-            .arg(dir.path().join(id))
-            .args(["--node-id", id, "--broadcast"])
-            .arg(lan.broadcast().to_string())
-            .env("RUST_LOG", "info")
-            .env("EDGEFLEET_LOST_AFTER_S", "15")
-            .env("RUST_LOG", std::env::var("NODE_LOG").unwrap_or_else(|_| "info".into()))
-            .env("EDGEFLEET_TELEMETRY_INTERVAL_S", "0");
-        testkit::ChildProcess::spawn_command(id, command, &dir.path().join(format!("{id}.log"))).expect("node spawns")
-    };
+    let lost_after = [("EDGEFLEET_LOST_AFTER_S", "15")];
+    let boot_lost = |lan: &Lan, index: usize, id: &str| boot_with(lan, index, dir.path(), &image, id, &lost_after);
     let mut machines = Vec::new();
     for (index, id) in ["m1", "m2", "m3", "m4"].iter().enumerate() {
         machines.push(boot_lost(&lan, index, id));

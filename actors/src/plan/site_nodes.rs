@@ -126,7 +126,23 @@ fn membership(id: &Token, state: &NodeState, seen: &ObservedNode, inputs: &SiteI
             }
         },
         NodeStep::Leave { cluster: c } => leave(id, Some(c), NodeCommand::Leave, seen, &member_role, out),
-        NodeStep::Reset { cluster: c } => leave(id, c, NodeCommand::CompleteReset, seen, &member_role, out),
+        NodeStep::Reset { cluster: c } => {
+            // Out of the cluster and off the runtime first; the reset completes (and revokes the node's identity)
+            // only once the agent says it wiped its membership for this reset. Until then the node shows resetting.
+            let mut steps = Vec::new();
+            leave(id, c, NodeCommand::CompleteReset, seen, &member_role, &mut steps);
+            let confirmed = seen.reset_done.is_some_and(|done| done >= state.spec.reset_generation);
+            out.extend(steps.into_iter().filter(|step| {
+                confirmed
+                    || !matches!(
+                        step,
+                        SiteCommand::Node {
+                            command: NodeCommand::CompleteReset,
+                            ..
+                        }
+                    )
+            }));
+        }
         NodeStep::Provision => provision(id, state, inputs, out),
         NodeStep::Ready => out.push(node(id, NodeCommand::ReportReady)),
     }

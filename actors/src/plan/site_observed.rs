@@ -55,6 +55,8 @@ pub struct ObservedNode {
     pub os: Option<ObservedOs>,
     /// What the runtime installed on the node.
     pub provisioned: Option<Provisioned>,
+    /// The reset generation the agent says it carried out (wiped its membership): a reset completes only then.
+    pub reset_done: Option<u64>,
 }
 
 /// Everything the site observes, by node, and the verdicts of the gates due (from its telemetry stream).

@@ -121,6 +121,7 @@ pub fn observed(members: &[(&str, NodeRole)], os: &str, installed: &ProfileRef) 
                     role: *role,
                     profile: installed.clone(),
                 }),
+                reset_done: None,
             },
         );
     }

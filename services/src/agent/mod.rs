@@ -49,6 +49,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         os: os_apply::OsState::load(&args.disk),
         inventory,
         args: &args,
+        reset_done: None,
     };
     os_apply::prepare(&args.disk, &mut node.os).context("preparing the boot slots")?;
     let mut logs = crate::process_logs::captured().map(crate::log_shipper::LogShipper::new);
@@ -179,6 +180,8 @@ struct NodeWork<'a> {
     os: os_apply::OsState,
     inventory: Inventory,
     args: &'a AgentArgs,
+    /// The reset this agent carried out, confirmed in every heartbeat until the site completes it.
+    reset_done: Option<u64>,
 }
 
 impl NodeWork<'_> {
@@ -199,6 +202,7 @@ impl NodeWork<'_> {
                     node_id: node_id.clone(),
                     applied: self.applied.membership().cloned(),
                     os: Some(self.os.report(&args.disk)),
+                    reset_done: self.reset_done,
                 };
                 request(client, heartbeat_subject(site, node_id.as_str()), &beat).await
             } else {
@@ -248,6 +252,21 @@ impl NodeWork<'_> {
         if let Some(target) = reply.os_target.as_ref().filter(|t| self.os.wants(t)) {
             os_apply::apply(js, &args.disk, args.image_key.as_deref(), &mut self.os, target).await;
             tick.reset_immediately(); // tell the site how it went without waiting a beat
+        }
+        if let Some(reset) = reply.reset {
+            // A reset: wipe the membership (whatever the reply still names: the site is taking the node out), say
+            // so, and wait for the site to revoke the identity; the agent then joins again with a new one.
+            if self.reset_done != Some(reset) {
+                match self.applied.apply(None) {
+                    Ok(()) => {
+                        println!("agent {node_id}: reset {reset}: membership wiped; confirming to the site");
+                        self.reset_done = Some(reset);
+                        tick.reset_immediately();
+                    }
+                    Err(e) => tracing::error!(node = %node_id, error = %e, "could not wipe the applied membership"),
+                }
+            }
+            return;
         }
         if reply.membership.as_ref() != self.applied.membership() {
             match self.applied.apply(reply.membership.clone()) {

@@ -117,7 +117,7 @@ impl AgentEndpoint {
             }
             Err(e) => return refused(e.to_string()),
         }
-        self.observer.heard(&request.node_id, None, None);
+        self.observer.heard(&request.node_id, None, None, None);
         self.planner.notify_one();
         self.reply(&request.node_id)
     }
@@ -127,7 +127,8 @@ impl AgentEndpoint {
             cluster: m.cluster,
             role: m.role,
         });
-        self.observer.heard(&request.node_id, applied, request.os);
+        self.observer
+            .heard(&request.node_id, applied, request.os, request.reset_done);
         self.planner.notify_one();
         self.reply(&request.node_id)
     }
@@ -150,6 +151,8 @@ impl AgentEndpoint {
                     version: os.version,
                     sha256: os.sha256,
                 }),
+                reset: (state.spec.reset_generation > state.status.observed_generation)
+                    .then_some(state.spec.reset_generation),
             }
         })
     }

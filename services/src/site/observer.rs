@@ -18,6 +18,7 @@ struct AgentSeen {
     last_heard: Instant,
     applied: Option<Membership>,
     os: Option<ObservedOs>,
+    reset_done: Option<u64>,
 }
 
 /// The site's observations of its agents.
@@ -41,15 +42,20 @@ impl SiteObserver {
         self.agents.borrow_mut().clear();
     }
 
-    /// The agent of `node` spoke: it is alive, runs `applied` and `os` (when it said).
-    pub fn heard(&self, node: &Token, applied: Option<Membership>, os: Option<AgentOs>) {
+    /// The agent of `node` spoke: it is alive, runs `applied` and `os`, and carried out reset `reset_done` (when it
+    /// said).
+    pub fn heard(&self, node: &Token, applied: Option<Membership>, os: Option<AgentOs>, reset_done: Option<u64>) {
         let mut agents = self.agents.borrow_mut();
         let seen = agents.entry(node.clone()).or_insert(AgentSeen {
             last_heard: Instant::now(),
             applied: None,
             os: None,
+            reset_done: None,
         });
         seen.last_heard = Instant::now();
+        if reset_done.is_some() {
+            seen.reset_done = reset_done;
+        }
         if applied.is_some() {
             seen.applied = applied;
         }
@@ -77,6 +83,7 @@ impl SiteObserver {
                     applied: seen.and_then(|s| s.applied.clone()),
                     os: seen.and_then(|s| s.os.clone()),
                     provisioned: runtime.provisioned(&node),
+                    reset_done: seen.and_then(|s| s.reset_done),
                 },
             );
         }
