@@ -212,6 +212,10 @@ pub struct DemoArgs {
     /// Keep the demo's data directory when stopping.
     #[arg(long)]
     pub keep: bool,
+    /// Tell the zero-touch story instead: machines on a LAN of network namespaces (root, iproute2) form an HA site
+    /// by themselves, lose the first machine, recover and take a new one.
+    #[arg(long)]
+    pub zero_touch: bool,
 }
 
 /// `edgefleet replay`.

@@ -98,6 +98,27 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
     assert!(!text.contains("FAILED"), "{text}");
 }
 
+/// `demo --zero-touch --once` (issue 13): machines in their own namespaces form an HA site, the first is lost, a
+/// replacement joins, and the demo exits 0 (root and iproute2, as every LAN test).
+#[tokio::test]
+async fn the_zero_touch_demo_forms_an_ha_site_loses_its_first_machine_and_recovers() {
+    let out = edgefleet(&["demo", "--zero-touch", "--once"]).await;
+    let text = stdout(&out);
+    assert!(out.status.success(), "demo failed:\n{text}\n{}", stderr(&out));
+    for expected in [
+        "a LAN of 4 machines: network namespaces",
+        "4 machines booted from the same image",
+        "one site formed by itself",
+        "the site's NATS is three servers on them",
+        "m1, the machine that bootstrapped the site, loses power",
+        "recovered",
+        "m5 booted from the same image and joined as the spare worker",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("FAILED"), "{text}");
+}
+
 #[tokio::test]
 async fn history_lists_both_writers_events_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");

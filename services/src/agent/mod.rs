@@ -110,8 +110,9 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
 /// Pause before trying again to join.
 const RETRY: Duration = Duration::from_secs(3);
 /// Refusals of the node's identity in a row, a second apart, before the agent takes it as revoked: a server
-/// reloading its users (another node joining) refuses connections for a moment.
-const REFUSALS_MEANING_REVOKED: u32 = 3;
+/// reloading its users (another node joining) refuses connections for a moment, and a server of a clustered site
+/// learns a new identity only when its projection shows it (seen lagging ~10 s while the site's streams moved).
+const REFUSALS_MEANING_REVOKED: u32 = 10;
 
 /// True if the site refuses `identity` on several attempts in a row (revoked), false as soon as it accepts it.
 async fn refused_persistently(server: &SiteServer, node: &events::Token, identity: &NodeIdentity) -> bool {

@@ -82,6 +82,24 @@ impl AgentEndpoint {
         }
         let node = AggregateRef::node(&self.site, &request.node_id);
         let by = format!("join:{}", request.node_id);
+        // A node being reset, already out of its cluster, that joins with a new key has wiped its identity: that
+        // completes the reset (it could not confirm otherwise, having no identity left to connect with).
+        let reset_pending = self.projection.read(|fleet| {
+            fleet.node(&self.site, &request.node_id).is_some_and(|n| {
+                n.spec.reset_generation > n.status.observed_generation
+                    && n.status.membership.is_none()
+                    && n.status.identity.as_ref().is_some_and(|key| *key != request.public_key)
+            })
+        });
+        if reset_pending {
+            if let Err(e) = dispatch(&self.registries.nodes, node.clone(), NodeCommand::CompleteReset, &by).await {
+                return refused(e.to_string());
+            }
+        }
+        let joined = fleet_trust::JoinedNode {
+            node: request.node_id.clone(),
+            public_key: request.public_key.clone(),
+        };
         let command = NodeCommand::IssueIdentity(request.public_key);
         match dispatch(&self.registries.nodes, node, command, &by).await {
             Ok(done) => {
@@ -89,7 +107,7 @@ impl AgentEndpoint {
             }
             Err(e) => return refused(e.to_string()),
         }
-        match self.access.sync().await {
+        match self.access.sync_including(joined).await {
             Ok(()) => {
                 tracing::info!(node = %request.node_id, "node joined with its own identity");
                 JoinReply {

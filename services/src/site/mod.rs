@@ -21,6 +21,8 @@ mod site_logs;
 mod site_metrics;
 pub mod site_trust;
 
+pub(crate) use nats_shaper::meta_group as site_nats_meta_group;
+
 use crate::cli::SiteArgs;
 use crate::data_dir_lock::DataDirLock;
 use crate::leadership::Leadership;

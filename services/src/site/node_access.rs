@@ -78,7 +78,21 @@ impl NodeAccess {
     /// applied them.
     pub async fn sync(&self) -> anyhow::Result<()> {
         let _one_at_a_time = self.applying.lock().await;
-        let wanted = self.wanted();
+        self.apply(self.wanted()).await
+    }
+
+    /// As [`Self::sync`], with `joined`'s key in even if the projection does not show it yet (a join just written
+    /// while the projection lags: the node must get in at once, not when the projection catches up).
+    pub async fn sync_including(&self, joined: JoinedNode) -> anyhow::Result<()> {
+        let _one_at_a_time = self.applying.lock().await;
+        let mut wanted = self.wanted();
+        wanted.retain(|j| j.node != joined.node && j.public_key != joined.public_key);
+        wanted.push(joined);
+        wanted.sort_by(|a, b| a.node.cmp(&b.node));
+        self.apply(wanted).await
+    }
+
+    async fn apply(&self, wanted: NodeKeys) -> anyhow::Result<()> {
         if self.applied.borrow().as_ref() == Some(&wanted) {
             return Ok(());
         }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Runs `edgefleet ARGS` as `name`, output to `dir/<name>.log`.
-fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<ChildProcess> {
+pub(super) fn spawn(name: &str, dir: &Path, args: &[String]) -> anyhow::Result<ChildProcess> {
     let program = std::env::current_exe().context("locating the edgefleet binary")?;
     let env = [("RUST_LOG", "info".to_string())];
     ChildProcess::spawn(name, &program, args, &env, &dir.join(format!("{name}.log")))
@@ -57,9 +57,24 @@ pub fn metrics_token_file(dir: &Path) -> anyhow::Result<PathBuf> {
 /// Starts `edgefleet hub` with data in `dir/hub`, delivering node metrics and serving `/metrics` as `telemetry`
 /// says.
 pub fn start_hub(dir: &Path, telemetry: &HubTelemetry) -> anyhow::Result<HubProcess> {
+    start_hub_with(
+        dir,
+        &[
+            "--remote-write".into(),
+            telemetry.remote_write.to_string(),
+            "--metrics-listen".into(),
+            format!("127.0.0.1:{}", telemetry.metrics_port),
+            "--metrics-token-file".into(),
+            telemetry.metrics_token_file.display().to_string(),
+        ],
+    )
+}
+
+/// Starts `edgefleet hub` with data in `dir/hub`, clients and leaves on loopback, and `more` arguments.
+pub fn start_hub_with(dir: &Path, more: &[String]) -> anyhow::Result<HubProcess> {
     let [client_port, leaf_port] = free_ports::<2>();
     let data_dir = dir.join("hub");
-    let args = vec![
+    let mut args = vec![
         "hub".into(),
         "--data-dir".into(),
         data_dir.display().to_string(),
@@ -67,13 +82,8 @@ pub fn start_hub(dir: &Path, telemetry: &HubTelemetry) -> anyhow::Result<HubProc
         format!("127.0.0.1:{client_port}"),
         "--leaf-listen".into(),
         format!("127.0.0.1:{leaf_port}"),
-        "--remote-write".into(),
-        telemetry.remote_write.to_string(),
-        "--metrics-listen".into(),
-        format!("127.0.0.1:{}", telemetry.metrics_port),
-        "--metrics-token-file".into(),
-        telemetry.metrics_token_file.display().to_string(),
     ];
+    args.extend(more.iter().cloned());
     Ok(HubProcess {
         process: spawn("hub", dir, &args)?,
         address: HubAddress {
@@ -191,14 +201,17 @@ pub struct Fleet {
     pub hub: Option<HubProcess>,
     /// The sites started so far.
     pub sites: Vec<SiteProcess>,
+    /// The zero-touch story's LAN and machines.
+    pub zero_touch: super::zero_touch::ZeroTouchFleet,
 }
 
 impl Fleet {
-    /// Stops every site (agents first), then the hub, then Prometheus.
+    /// Stops every site (agents first) and zero-touch machine, then the hub, then Prometheus.
     pub fn stop(&mut self) {
         for site in &mut self.sites {
             site.stop();
         }
+        self.zero_touch.stop();
         if let Some(hub) = &mut self.hub {
             hub.process.stop();
         }

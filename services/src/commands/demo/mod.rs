@@ -9,6 +9,7 @@
 mod fleet_processes;
 mod sample;
 mod story;
+mod zero_touch;
 
 use crate::api_types::requests::{Assign, ClusterCreate, ClusterRef, Empty, NodeFilter, RolloutCreate, RolloutRef};
 use crate::api_types::views::{ClusterView, NodeView, RolloutView, SiteConnection, SiteView};
@@ -54,23 +55,36 @@ enum Ending {
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     let mut story = Story::new();
-    println!(
-        "edgefleet demo — a local fleet: a hub and {} site(s) × {} node(s), all real processes and nats-servers",
-        args.sites, args.nodes
-    );
+    if args.zero_touch {
+        println!(
+            "edgefleet demo --zero-touch — one site on a LAN of network namespaces, machines booted from one image"
+        );
+    } else {
+        println!(
+            "edgefleet demo — a local fleet: a hub and {} site(s) × {} node(s), all real processes and nats-servers",
+            args.sites, args.nodes
+        );
+    }
     let dir = tempfile::Builder::new()
         .prefix("edgefleet-demo-")
         .tempdir()
         .context("creating the demo directory")?;
     let mut fleet = Fleet::default();
+    let telling = async {
+        if args.zero_touch {
+            zero_touch::tell(&mut story, dir.path(), &mut fleet).await
+        } else {
+            tell_the_story(&mut story, &args, dir.path(), &mut fleet).await
+        }
+    };
     let ending = tokio::select! {
-        told = tell_the_story(&mut story, &args, dir.path(), &mut fleet) => Ending::Told(told),
+        told = telling => Ending::Told(told),
         signal = signals.wait() => Ending::Interrupted(signal),
     };
     let keep_logs = match ending {
         Ending::Told(Ok(())) => {
             if !args.once {
-                if let Some(hub) = &fleet.hub {
+                if let Some(hub) = fleet.hub.as_ref().filter(|_| !args.zero_touch) {
                     print_how_to_look(
                         &hub.address,
                         fleet.sites.first().map(|s| s.id.as_str()).unwrap_or("store-1"),

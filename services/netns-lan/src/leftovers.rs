@@ -47,7 +47,7 @@ fn remove_best_effort(name: &str, result: Result<(), LanError>) {
     match result {
         Err(error) if !is_already_gone(&error) => {
             // eprintln, not tracing: tests rarely install a subscriber, and a leak should be seen.
-            eprintln!("testkit::lan: could not remove leftover {name} of a dead test process: {error}");
+            eprintln!("netns-lan: could not remove leftover {name} of a dead test process: {error}");
         }
         _ => {}
     }

@@ -1,5 +1,5 @@
-//! [`Lan`]: a real LAN of Linux network namespaces for tests of zero-touch sites — machines that find each other by
-//! UDP broadcast and reach a hub in the root namespace over a link that can be cut.
+//! [`Lan`]: a real LAN of Linux network namespaces for the tests and the demo of zero-touch sites — machines that
+//! find each other by UDP broadcast and reach a hub in the root namespace over a link that can be cut.
 //!
 //! One bridge in the root namespace with the address `.1` of a free /24 in 10.200.0.0/16; one network namespace
 //! per machine, joined to the bridge by a veth pair (`eth0` inside, with the machine's own address and a default
@@ -7,7 +7,7 @@
 //! [`Lan::bridge_ip`] is reachable from every machine. Names carry the creating pid and a per-process number
 //! (see `names.rs`), so parallel tests and test binaries never collide.
 //!
-//! This module owns exactly the namespaces, interfaces and processes of its LANs: it never touches a name it did
+//! This crate owns exactly the namespaces, interfaces and processes of its LANs: it never touches a name it did
 //! not make, and never leaves anything behind — dropping a [`Lan`] (also while a test panics) kills every process
 //! in its namespaces and deletes them, and [`Lan::build`] first removes what SIGKILLed tests left. It needs root
 //! and iproute2's `ip`; without them it fails loudly ([`LanError`]), never skips. Every method is blocking: it runs
@@ -304,7 +304,7 @@ fn report_cleanup(name: &str, result: Result<(), LanError>) {
     match result {
         Err(error) if !is_already_gone(&error) => {
             // eprintln, not tracing: tests rarely install a subscriber, and a leak should be seen.
-            eprintln!("testkit::lan: could not remove {name}: {error}");
+            eprintln!("netns-lan: could not remove {name}: {error}");
         }
         _ => {}
     }
