@@ -143,7 +143,7 @@ struct Machine<'a> {
     site_dir: &'a std::path::Path,
     address: std::net::IpAddr,
     discovery: &'a Rc<LanDiscovery>,
-    /// This machine's server is up.
+    /// This machine serves the site: its agent dials its own server first.
     serving: std::cell::Cell<bool>,
 }
 
