@@ -52,6 +52,18 @@ impl LanHub {
         image
     }
 
+    /// Waits until the hub knows `site`'s four nodes, three of them control-plane; returns them as [`Self::nodes`].
+    async fn four_with_three_control_planes(&self, site: &str) -> Vec<(String, String)> {
+        eventually_with("the hub knows the four machines", Duration::from_secs(90), || async {
+            let nodes = self.nodes(site).await;
+            let control_planes = nodes.iter().filter(|(_, role)| role == "control-plane").count();
+            (nodes.len() == 4 && control_planes == 3)
+                .then_some(nodes.clone())
+                .ok_or(format!("{nodes:?}"))
+        })
+        .await
+    }
+
     /// The nodes of `site` the hub knows, as (id, role) sorted by id.
     async fn nodes(&self, site: &str) -> Vec<(String, String)> {
         let page = self
@@ -74,6 +86,16 @@ impl LanHub {
         nodes.sort();
         nodes
     }
+}
+
+/// The test's data dir; kept (and named on stderr) with `KEEP` set, to read the machines' logs after a failure.
+fn test_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .disable_cleanup(std::env::var("KEEP").is_ok())
+        .tempdir()
+        .expect("temp dir");
+    eprintln!("data in {}", dir.path().display());
+    dir
 }
 
 /// `edgefleet node` on machine `index` of `lan`, as node `id`, with its data in `dir/<id>`.
@@ -258,11 +280,7 @@ async fn two_machines_booted_at_the_same_instant_form_one_site_in_repeated_runs(
 #[actix_rt::test]
 async fn four_machines_booted_with_the_hub_away_form_one_site_of_three_control_plane_nodes_and_a_worker() {
     let _one_at_a_time = ONE_LAN_AT_A_TIME.lock().await;
-    let dir = tempfile::Builder::new()
-        .disable_cleanup(std::env::var("KEEP").is_ok())
-        .tempdir()
-        .expect("temp dir");
-    eprintln!("data in {}", dir.path().display());
+    let dir = test_dir();
     let lan = Lan::build(4).expect("a LAN of four machines");
     let hub = LanHub::start(dir.path(), &lan).await;
     let image = hub.site_image(dir.path(), "four").await;
@@ -293,14 +311,7 @@ async fn four_machines_booted_with_the_hub_away_form_one_site_of_three_control_p
     assert_eq!(serving, ["m1"]);
     // and once the link heals, the hub shows the site's cluster: three control-plane nodes and a worker.
     hub.link.heal();
-    let nodes = eventually_with("the hub knows the four machines", Duration::from_secs(90), || async {
-        let nodes = hub.nodes("four").await;
-        let control_planes = nodes.iter().filter(|(_, role)| role == "control-plane").count();
-        (nodes.len() == 4 && control_planes == 3)
-            .then_some(nodes.clone())
-            .ok_or(format!("{nodes:?}"))
-    })
-    .await;
+    let nodes = hub.four_with_three_control_planes("four").await;
     assert_eq!(
         nodes.iter().filter(|(_, role)| role == "worker").count(),
         1,
@@ -337,11 +348,7 @@ fn site_stream_state(lan: &Lan, index: usize, dir: &Path, id: &str, site: &str) 
 #[actix_rt::test]
 async fn losing_the_machine_that_bootstrapped_the_site_loses_no_acknowledged_event_and_the_site_restores_three() {
     let _one_at_a_time = ONE_LAN_AT_A_TIME.lock().await;
-    let dir = tempfile::Builder::new()
-        .disable_cleanup(std::env::var("KEEP").is_ok())
-        .tempdir()
-        .expect("temp dir");
-    eprintln!("data in {}", dir.path().display());
+    let dir = test_dir();
     let mut lan = Lan::build(4).expect("a LAN of four machines");
     let hub = LanHub::start(dir.path(), &lan).await;
     let image = hub.site_image(dir.path(), "lost").await;
@@ -353,14 +360,7 @@ async fn losing_the_machine_that_bootstrapped_the_site_loses_no_acknowledged_eve
         machines.push(boot_lost(&lan, index, id));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    let nodes = eventually_with("the hub knows the four machines", Duration::from_secs(90), || async {
-        let nodes = hub.nodes("lost").await;
-        let control_planes = nodes.iter().filter(|(_, role)| role == "control-plane").count();
-        (nodes.len() == 4 && control_planes == 3)
-            .then_some(nodes.clone())
-            .ok_or(format!("{nodes:?}"))
-    })
-    .await;
+    let nodes = hub.four_with_three_control_planes("lost").await;
     let control_planes: Vec<&str> = nodes
         .iter()
         .filter(|(_, role)| role == "control-plane")

@@ -109,10 +109,7 @@ impl SiteCluster {
     }
 
     fn route_url(&self, port: u16) -> String {
-        match self.address {
-            IpAddr::V6(ip) => format!("nats-route://[{ip}]:{port}"),
-            IpAddr::V4(ip) => format!("nats-route://{ip}:{port}"),
-        }
+        format!("nats-route://{}", std::net::SocketAddr::new(self.address, port))
     }
 
     /// Starts the witness (if this machine runs one) with `auth` (the site's accounts, its own process user) on
