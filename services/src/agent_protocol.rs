@@ -8,9 +8,13 @@
 //! refused when it is read.
 
 use actors::node::NodeLifecycle;
+use actors::plan::ClusterJoin;
+use events::cluster::ProfileRef;
 use events::node::{Inventory, NodeRole, OsUpdateFailure, RootSlot};
+use events::profile::ProfileLayers;
 use events::Token;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 
 /// Subject node `node` registers on.
 pub fn register_subject(site: &str, node: &str) -> String {
@@ -122,6 +126,61 @@ pub struct HeartbeatRequest {
     /// The reset (its generation) the agent carried out: it wiped its membership, and confirms it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_done: Option<u64>,
+    /// The machine's address on the site's network, when the agent knows it (others join its Kubernetes there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// What the machine's Kubernetes runtime runs, on sites whose runtime each agent applies (k3s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeReport>,
+}
+
+/// What the machine's Kubernetes runs and how the last attempt ended, as its agent reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeReport {
+    /// What runs (applied and started), if anything.
+    pub installed: Option<RuntimeInstalled>,
+    /// The last assignment the agent could not carry out, and why (cleared once one succeeds).
+    pub failure: Option<RuntimeFailure>,
+}
+
+/// Kubernetes as it runs on the machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeInstalled {
+    /// The cluster.
+    pub cluster: Token,
+    /// The role.
+    pub role: NodeRole,
+    /// The profile whose releases are rendered.
+    pub profile: ProfileRef,
+}
+
+/// An assignment the agent could not carry out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeFailure {
+    /// The cluster.
+    pub cluster: Token,
+    /// The profile it was asked to run.
+    pub profile: ProfileRef,
+    /// Why not (bounded by the agent).
+    pub reason: String,
+}
+
+/// What the machine's Kubernetes should run, sent to agents of sites whose runtime each agent applies (k3s).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeAssignment {
+    /// The cluster.
+    pub cluster: Token,
+    /// The role.
+    pub role: NodeRole,
+    /// The profile to run.
+    pub profile: ProfileRef,
+    /// Its layers (absent: the site does not hold them yet; the agent waits).
+    pub layers: Option<ProfileLayers>,
+    /// Initialise the cluster, join a running server, or wait.
+    pub join: ClusterJoin,
 }
 
 /// What OS a node runs, and how its last update ended.
@@ -163,6 +222,9 @@ pub struct AgentReply {
     /// A reset to carry out (its generation): wipe the membership and confirm with `reset_done`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<u64>,
+    /// What the machine's Kubernetes should run (sites whose runtime each agent applies; absent: run nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeAssignment>,
 }
 
 #[cfg(test)]

@@ -665,6 +665,10 @@ pub struct SiteArgs {
     /// `/metrics` for Prometheus to scrape.
     #[command(flatten)]
     pub metrics: crate::process_metrics::MetricsArgs,
+    /// Which Kubernetes the site's nodes run: `simulated` (recorded by this process, nothing installed) or `k3s`
+    /// (rendered and run by each node's agent, `edgefleet agent --k3s-binary`).
+    #[arg(long, env = "EDGEFLEET_RUNTIME", value_enum, default_value_t = crate::site::site_runtime::RuntimeKind::Simulated)]
+    pub runtime: crate::site::site_runtime::RuntimeKind,
     /// This process's log lines are shipped by the agent running in it (`edgefleet node`), not by the site.
     #[arg(long, hide = true)]
     pub logs_shipped_by_agent: bool,
@@ -744,6 +748,17 @@ pub struct AgentArgs {
     /// LAN by its address: `<site>.site.edgefleet`, which every site certificate carries).
     #[arg(long, env = "EDGEFLEET_SITE_TLS_NAME")]
     pub tls_server_name: Option<String>,
+    /// The k3s binary the machine's OS image ships, run when the site's runtime is k3s (`site --runtime k3s`);
+    /// without it such a site records the node as failed, with this flag named.
+    #[arg(long, env = "EDGEFLEET_K3S_BINARY", value_parser = absolute_path)]
+    pub k3s_binary: Option<PathBuf>,
+    /// The directory k3s' files are written under (`/etc/rancher/k3s/config.yaml`, the manifests, the token).
+    #[arg(long, env = "EDGEFLEET_K3S_ROOT", default_value = "/", value_parser = absolute_path)]
+    pub k3s_root: PathBuf,
+    /// This machine's address on the site's network: k3s' `node-ip`, and where the site's other machines join its
+    /// server (`edgefleet node` passes its own).
+    #[arg(long)]
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// `edgefleet node`.
@@ -803,6 +818,10 @@ pub struct SiteImageArgs {
     /// Seconds a machine listens before bootstrapping the site.
     #[arg(long, default_value_t = crate::node::site_image_file::DEFAULT_SETTLE_S)]
     pub settle_s: u64,
+    /// The site runs k3s from this binary, which every machine's OS image ships (absolute path); without it the
+    /// site's runtime is the simulated one.
+    #[arg(long)]
+    pub k3s_binary: Option<PathBuf>,
 }
 
 /// `edgefleet images …`.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{eventually_with, Hub};
+use common::{eventually_with, test_dir, Hub};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use testkit::lan::Lan;
@@ -88,16 +88,6 @@ impl LanHub {
     }
 }
 
-/// The test's data dir; kept (and named on stderr) with `KEEP` set, to read the machines' logs after a failure.
-fn test_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .disable_cleanup(std::env::var("KEEP").is_ok())
-        .tempdir()
-        .expect("temp dir");
-    eprintln!("data in {}", dir.path().display());
-    dir
-}
-
 /// `edgefleet node` on machine `index` of `lan`, as node `id`, with its data in `dir/<id>`.
 fn boot(lan: &Lan, index: usize, dir: &Path, image: &Path, id: &str) -> common::process::EdgefleetProcess {
     boot_with(lan, index, dir, image, id, &[])
@@ -137,7 +127,7 @@ fn site_nats_servers(lan: &Lan, index: usize, dir: &Path, site: &str) -> Result<
         std::fs::read_to_string(dir.join(format!("{site}-image")).join("join.token")).map_err(|e| e.to_string())?;
     let site_token = events::Token::new(site).map_err(|e| e.to_string())?;
     let password = fleet_trust::site_system_password(&site_token, token.trim());
-    let ca = fleet_trust::SiteBundlePaths::new(&dir.join(format!("{site}-bundle"))).site_ca();
+    let ca = fleet_trust::SiteBundlePaths::new(dir.join(format!("{site}-bundle"))).site_ca();
     let system = async_nats::ConnectOptions::with_user_and_password("system".into(), password);
     with_machine_client(lan, index, system, ca, |client| async move {
         use futures::StreamExt as _;
@@ -334,7 +324,7 @@ async fn four_machines_booted_with_the_hub_away_form_one_site_of_three_control_p
 /// machine `index` as its site process (its nkey is in its data dir).
 fn site_stream_state(lan: &Lan, index: usize, dir: &Path, id: &str, site: &str) -> Result<(u64, u64, u64), String> {
     let seed = std::fs::read_to_string(dir.join(id).join("site").join("site.nk")).map_err(|e| e.to_string())?;
-    let ca = fleet_trust::SiteBundlePaths::new(&dir.join(format!("{site}-bundle"))).site_ca();
+    let ca = fleet_trust::SiteBundlePaths::new(dir.join(format!("{site}-bundle"))).site_ca();
     let stream = format!("EF_SITE_{site}");
     let process = async_nats::ConnectOptions::with_nkey(seed.trim().to_owned());
     with_machine_client(lan, index, process, ca, |client| async move {

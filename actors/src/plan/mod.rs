@@ -9,6 +9,7 @@
 //!
 //! Must never: do I/O, read a clock, or keep state between calls.
 
+pub mod cluster_join;
 pub mod hub;
 pub mod site;
 pub mod site_command;
@@ -19,6 +20,7 @@ pub mod site_nodes;
 pub mod site_observed;
 pub mod site_os;
 
+pub use cluster_join::{plan_cluster_join, ClusterJoin, MemberSeen};
 pub use hub::{plan_hub, HubCommand, HubInputs};
 pub use site::{plan_site, SiteInputs};
 pub use site_command::SiteCommand;

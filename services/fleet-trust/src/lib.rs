@@ -21,6 +21,7 @@ mod ca_rotation;
 mod caller;
 mod claims_push;
 mod client_options;
+mod cluster_token;
 mod conf_string;
 mod cross_account;
 mod error;
@@ -100,6 +101,7 @@ mod join_token;
 mod node_permissions;
 mod node_services;
 mod site_server_auth;
+pub use cluster_token::cluster_token;
 pub use join_token::{new_join_token, JoinTokenError, JOIN_TOKEN_RANDOM_BYTES};
 pub use node_permissions::{
     join_permissions, join_subject, local_reader_permissions, local_reader_subject, node_inbox_prefix,

@@ -459,7 +459,7 @@ mod tests {
             ..auth_with_nodes(&[])
         };
         let rendered = auth.render().expect("render");
-        assert!(rendered.contains(&format!("SYS: {{")), "{rendered}");
+        assert!(rendered.contains("SYS: {"), "{rendered}");
         assert!(
             rendered.contains(&format!("user: \"system\", password: \"{password}\"")),
             "{rendered}"

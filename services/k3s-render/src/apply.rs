@@ -90,6 +90,49 @@ pub fn apply(root: &Path, previous: Option<&Rendered>, next: &Rendered) -> Resul
     Ok(plan)
 }
 
+/// Removes what the last [`apply()`] under `root` wrote (config, manifests it owns, the token file it was given)
+/// and its record: the machine leaves its cluster. Anything else k3s keeps (its data directory) stays.
+/// Returns the files removed.
+pub fn unapply(root: &Path, token_file: &Path) -> Result<Vec<PathBuf>, ApplyError> {
+    let Some(previous) = load_applied(root)? else {
+        return Ok(vec![]);
+    };
+    let mut removed = Vec::new();
+    let owned = previous
+        .files
+        .keys()
+        .filter(|p| p.as_path() == Path::new(crate::CONFIG_PATH) || is_owned_manifest(p))
+        .cloned()
+        .chain(std::iter::once(token_file.to_path_buf()));
+    for path in owned {
+        let target = under_root(root, &path)?;
+        match fs::remove_file(&target) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ApplyError::Remove { path: target, source }),
+        }
+    }
+    let record = record_path(root);
+    fs::remove_file(&record)
+        .or_else(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|source| ApplyError::Remove {
+            path: record.clone(),
+            source,
+        })?;
+    Ok(removed)
+}
+
+/// Writes a secret (the cluster token) to the absolute `path` under `root`, owner-only, atomically.
+pub fn write_secret(root: &Path, path: &Path, contents: &str) -> Result<(), ApplyError> {
+    write_atomically(&under_root(root, path)?, contents.as_bytes())
+}
+
 /// What the last [`apply()`] under `root` recorded; `None` when nothing was ever applied there.
 pub fn load_applied(root: &Path) -> Result<Option<Rendered>, ApplyError> {
     let path = record_path(root);

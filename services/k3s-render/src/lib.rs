@@ -53,7 +53,7 @@ pub mod render_error;
 pub mod server_url;
 pub mod yaml_text;
 
-pub use apply::{apply, load_applied, ApplyError, RECORD_PATH};
+pub use apply::{apply, load_applied, unapply, write_secret, ApplyError, RECORD_PATH};
 pub use apply_plan::{plan_apply, ApplyPlan};
 pub use binary::{check_version, parse_version_output, BinaryError, K3sBinary};
 pub use config_yaml::CONFIG_PATH;

@@ -33,7 +33,8 @@ pub struct K3sNode {
 }
 
 /// A node's part in its cluster, as k3s flags say it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum K3sRole {
     /// The cluster's first control-plane node: `k3s server` with `cluster-init: true` (embedded etcd).
     FirstServer,

@@ -153,3 +153,32 @@ fn given_a_rendering_then_its_record_is_json_that_reads_back_the_same() {
     let back: Rendered = serde_json::from_str(&json).expect("parses");
     assert_eq!(back, rendered);
 }
+
+#[test]
+fn given_an_applied_rendering_when_unapplied_then_its_files_token_and_record_go_and_nothing_else() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let rendered = render(&first_server(store_profile())).expect("renders");
+    apply(root.path(), None, &rendered).expect("applies");
+    let token = Path::new("/var/lib/edgefleet/k3s-token");
+    k3s_render::write_secret(root.path(), token, "s3cret").expect("token written");
+    let foreign = on_disk(root.path(), "/var/lib/rancher/k3s/server/manifests/someone-else.yaml");
+    std::fs::write(&foreign, "kind: ConfigMap\n").expect("foreign manifest");
+
+    let removed = k3s_render::unapply(root.path(), token).expect("unapplies");
+
+    assert!(removed.contains(&PathBuf::from(CONFIG_PATH)) && removed.contains(&token.to_path_buf()));
+    for path in rendered.files.keys() {
+        assert!(
+            !on_disk(root.path(), &path.display().to_string()).exists(),
+            "{} removed",
+            path.display()
+        );
+    }
+    assert!(!on_disk(root.path(), RECORD_PATH).exists());
+    assert!(foreign.exists(), "a manifest edgefleet did not write stays");
+    assert_eq!(load_applied(root.path()).expect("no record"), None);
+    assert_eq!(
+        k3s_render::unapply(root.path(), token).expect("again"),
+        Vec::<PathBuf>::new()
+    );
+}

@@ -1,12 +1,14 @@
 //! `edgefleet agent`: the node agent. Creates the node's disk image if missing, joins its site (exchanging the
 //! site's join token for the node's own identity, kept beside the disk), registers the node with its hardware
-//! inventory, heartbeats, and applies the membership and OS the site controller assigns. It talks only to its
+//! inventory, heartbeats, and applies the membership and OS the site controller assigns (and, on a site whose runtime
+//! is k3s, renders and runs k3s: `machine_k3s`). It talks only to its
 //! site's nats-server, so it works with the hub unreachable. When the site revokes its identity (a reset), it
 //! joins again with a new one.
 
 pub(crate) mod applied_state;
 mod image_reader;
 mod log_sender;
+mod machine_k3s;
 pub(crate) mod node_identity;
 mod os_apply;
 mod pinned_server_name;
@@ -50,6 +52,14 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         inventory,
         args: &args,
         reset_done: None,
+        k3s: machine_k3s::MachineK3s::new(
+            node_id.clone(),
+            args.k3s_binary.clone(),
+            args.k3s_root.clone(),
+            args.address,
+            args.join_token.clone(),
+            &args.disk,
+        ),
     };
     os_apply::prepare(&args.disk, &mut node.os).context("preparing the boot slots")?;
     let mut logs = crate::process_logs::captured().map(crate::log_shipper::LogShipper::new);
@@ -103,6 +113,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         () = telemetry.sample_forever() => {}
         _ = signals.wait() => {}
     }
+    node.k3s.stop().await;
     println!("agent {node_id} stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -183,6 +194,8 @@ struct NodeWork<'a> {
     args: &'a AgentArgs,
     /// The reset this agent carried out, confirmed in every heartbeat until the site completes it.
     reset_done: Option<u64>,
+    /// The machine's k3s, when the site's runtime is k3s.
+    k3s: machine_k3s::MachineK3s,
 }
 
 impl NodeWork<'_> {
@@ -204,6 +217,8 @@ impl NodeWork<'_> {
                     applied: self.applied.membership().cloned(),
                     os: Some(self.os.report(&args.disk)),
                     reset_done: self.reset_done,
+                    address: self.k3s.address(),
+                    runtime: Some(self.k3s.report()),
                 };
                 request(client, heartbeat_subject(site, node_id.as_str()), &beat).await
             } else {
@@ -224,6 +239,11 @@ impl NodeWork<'_> {
                         tick.reset_immediately();
                     }
                     self.follow(&js, &reply, &mut tick).await;
+                    if let Ok(site) = events::Token::new(site) {
+                        if self.k3s.follow(&site, reply.runtime.as_ref()).await {
+                            tick.reset_immediately();
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::debug!(node = %node_id, error = %e, "site controller unreachable; retrying");

@@ -176,7 +176,7 @@ impl Machine<'_> {
     async fn agent(&self) -> anyhow::Result<ExitCode> {
         loop {
             let urls = self.site_urls();
-            let args = agent_args(self.args, self.image, self.node, &urls.join(","))?;
+            let args = agent_args(self.args, self.image, self.node, self.address, &urls.join(","))?;
             let agent = crate::agent::run(args);
             tokio::pin!(agent);
             loop {
@@ -353,12 +353,21 @@ fn site_args(
     if witness {
         argv.push("--witness".into());
     }
+    if image.k3s_binary.is_some() {
+        argv.extend(["--runtime".into(), "k3s".into()]);
+    }
     parse_args::<SiteArgs>(argv).context("the site's settings from the site image")
 }
 
 /// `edgefleet agent` for this machine, talking to the site at `urls` and checking its certificate for the site's
 /// name.
-fn agent_args(args: &NodeArgs, image: &SiteImage, node: &Token, urls: &str) -> anyhow::Result<AgentArgs> {
+fn agent_args(
+    args: &NodeArgs,
+    image: &SiteImage,
+    node: &Token,
+    address: std::net::IpAddr,
+    urls: &str,
+) -> anyhow::Result<AgentArgs> {
     let bundle = fleet_trust::SiteBundlePaths::new(&image.bundle);
     let disk = args.disk.clone().unwrap_or_else(|| args.data_dir.join("disk.img"));
     let mut argv: Vec<OsString> = vec!["agent".into(), "--site-nats".into(), urls.into()];
@@ -370,6 +379,10 @@ fn agent_args(args: &NodeArgs, image: &SiteImage, node: &Token, urls: &str) -> a
         "--tls-server-name".into(),
         fleet_trust::site_server_name(&image.site).into(),
     ]);
+    argv.extend(["--address".into(), address.to_string().into()]);
+    if let Some(binary) = &image.k3s_binary {
+        argv.extend(["--k3s-binary".into(), binary.clone().into_os_string()]);
+    }
     argv.extend(args.agent_args.iter().map(OsString::from));
     parse_args::<AgentArgs>(argv).context("the agent's settings")
 }

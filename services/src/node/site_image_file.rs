@@ -13,6 +13,8 @@
 //! nats_port: 4222           # the site's NATS on the machines that serve it
 //! route_port: 6222          # routes between them (the first machine's witness: the next port)
 //! settle_s: 5               # how long a machine listens before bootstrapping the site
+//! k3s_binary: /usr/local/bin/k3s  # optional: the site runs k3s from this binary (absolute, in the OS image);
+//!                                 # without it the site's runtime is the simulated one
 //! ```
 
 use events::cluster::ProfileRef;
@@ -60,6 +62,9 @@ pub struct SiteImageFile {
     /// Seconds a machine listens before bootstrapping.
     #[serde(default = "default_settle_s")]
     pub settle_s: u64,
+    /// The k3s binary every machine's OS image ships (absolute): the site's runtime is then k3s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k3s_binary: Option<PathBuf>,
 }
 
 fn default_cluster() -> String {
@@ -104,6 +109,8 @@ pub struct SiteImage {
     pub route_port: u16,
     /// Listen this long before bootstrapping.
     pub settle: std::time::Duration,
+    /// The k3s binary, when the site runs k3s.
+    pub k3s_binary: Option<PathBuf>,
 }
 
 /// Why a site image cannot be used.
@@ -168,6 +175,12 @@ impl SiteImage {
                 file.route_port, file.nats_port
             ));
         }
+        if let Some(binary) = file.k3s_binary.as_ref().filter(|b| !b.is_absolute()) {
+            return Err(format!(
+                "k3s_binary {} must be an absolute path on the machine",
+                binary.display()
+            ));
+        }
         if file.settle_s == 0 || file.settle_s > 600 {
             return Err(format!("settle_s {} is not between 1 and 600", file.settle_s));
         }
@@ -182,6 +195,7 @@ impl SiteImage {
             nats_port: file.nats_port,
             route_port: file.route_port,
             settle: std::time::Duration::from_secs(file.settle_s),
+            k3s_binary: file.k3s_binary,
         })
     }
 }
@@ -213,6 +227,7 @@ pub fn write(args: &crate::cli::SiteImageArgs) -> anyhow::Result<std::process::E
         nats_port: args.nats_port,
         route_port: args.route_port,
         settle_s: args.settle_s,
+        k3s_binary: args.k3s_binary.clone(),
     };
     SiteImage::from_file(file.clone(), base).map_err(anyhow::Error::msg)?;
     let yaml = serde_norway::to_string(&file)?;
@@ -252,6 +267,16 @@ mod tests {
             ("main", 7946, 4222)
         );
         assert_eq!(image.profile, None);
+        assert_eq!(
+            image.k3s_binary, None,
+            "the simulated runtime unless the image names a k3s binary"
+        );
+        let k3s: SiteImageFile = serde_norway::from_str(
+            "site: store-1\nbundle: bundle\njoin_token: join.token\nk3s_binary: /usr/local/bin/k3s\n",
+        )
+        .expect("parses");
+        let image = SiteImage::from_file(k3s, Path::new("/etc/edgefleet")).expect("valid");
+        assert_eq!(image.k3s_binary.as_deref(), Some(Path::new("/usr/local/bin/k3s")));
     }
 
     #[test]
@@ -266,6 +291,7 @@ mod tests {
         assert!(refused(&format!("site: s\n{base}timezone: Mars/Base\n")).contains("timezone"));
         assert!(refused(&format!("site: s\n{base}nats_port: 7946\n")).contains("both"));
         assert!(refused(&format!("site: s\n{base}route_port: 4221\n")).contains("route_port"));
+        assert!(refused(&format!("site: s\n{base}k3s_binary: bin/k3s\n")).contains("absolute"));
         let unknown: Result<SiteImageFile, _> =
             serde_norway::from_str("site: s\nbundle: b\njoin_token: t\nsecret: x\n");
         assert!(unknown.is_err(), "unknown fields are refused, not ignored");

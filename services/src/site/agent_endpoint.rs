@@ -5,8 +5,9 @@
 //! the node should apply and the OS image it should be installing — both derived from the log, so a restarted
 //! site answers exactly as before.
 
+use super::agent_runtime::AgentRuntime;
 use super::node_access::NodeAccess;
-use super::observer::SiteObserver;
+use super::observer::{AgentWord, SiteObserver};
 use crate::agent_protocol::{
     every_node_subject, node_of_subject, AgentMembership, AgentReply, HeartbeatRequest, JoinReply, JoinRequest,
     OsTarget, RegisterRequest, TelemetryReply, SITE_PROCESS_NODE,
@@ -51,6 +52,8 @@ pub struct AgentEndpoint {
     pub joins: tokio::sync::Mutex<()>,
     /// The site's JetStream (metric batches are stored in its telemetry stream).
     pub js: async_nats::jetstream::Context,
+    /// Set when each node's agent runs its Kubernetes (`--runtime k3s`): replies carry the node's assignment.
+    pub agents_runtime: Option<Rc<AgentRuntime>>,
 }
 
 impl AgentEndpoint {
@@ -135,7 +138,7 @@ impl AgentEndpoint {
             }
             Err(e) => return refused(e.to_string()),
         }
-        self.observer.heard(&request.node_id, None, None, None);
+        self.observer.heard(&request.node_id, AgentWord::default());
         self.planner.notify_one();
         self.reply(&request.node_id)
     }
@@ -145,8 +148,14 @@ impl AgentEndpoint {
             cluster: m.cluster,
             role: m.role,
         });
-        self.observer
-            .heard(&request.node_id, applied, request.os, request.reset_done);
+        let word = AgentWord {
+            applied,
+            os: request.os,
+            reset_done: request.reset_done,
+            address: request.address,
+            runtime: request.runtime,
+        };
+        self.observer.heard(&request.node_id, word);
         self.planner.notify_one();
         self.reply(&request.node_id)
     }
@@ -171,6 +180,10 @@ impl AgentEndpoint {
                 }),
                 reset: (state.spec.reset_generation > state.status.observed_generation)
                     .then_some(state.spec.reset_generation),
+                runtime: self
+                    .agents_runtime
+                    .as_ref()
+                    .and_then(|runtime| runtime.assignment(fleet, &self.site, node)),
             }
         })
     }

@@ -1,7 +1,7 @@
 //! The Kubernetes layer behind a port: the site provisions nodes and rolls releases through [`ClusterRuntime`].
-//! [`SimulatedRuntime`] is the only implementation so far: it runs in tests and the demo and records what it would
-//! install. A k3s/Helm runtime (the k3s installer on each node, `helm upgrade --install` per release) is not built.
-//! What the runtime reports as installed is an observation the site planner reads; it is never history.
+//! Two implementations: [`SimulatedRuntime`] (the default in tests and the demo) records what it would install;
+//! `AgentRuntime` (`--runtime k3s`) hands each node's part to the node's own agent, which renders and runs k3s on its
+//! machine. What the runtime reports as installed is an observation the site planner reads; it is never history.
 
 use actors::plan::Provisioned;
 use events::cluster::ProfileRef;
@@ -35,14 +35,23 @@ pub struct NodePlan<'a> {
     pub layers: Option<&'a ProfileLayers>,
 }
 
+/// How far a runtime got with what it was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Done.
+    Done,
+    /// Under way elsewhere (a node's agent); ask again later. Why it is not done yet.
+    Pending(String),
+}
+
 /// Installs and checks Kubernetes on a site's nodes.
 pub trait ClusterRuntime {
     /// Installs the node's Kubernetes role and the profile's releases; idempotent.
-    fn provision(&self, plan: &NodePlan<'_>) -> impl Future<Output = Result<(), RuntimeError>>;
+    fn provision(&self, plan: &NodePlan<'_>) -> impl Future<Output = Result<Progress, RuntimeError>>;
     /// What the runtime last provisioned on `node`, if anything.
     fn provisioned(&self, node: &Token) -> Option<Provisioned>;
     /// Removes the node from its cluster (uninstall); idempotent.
-    fn remove(&self, node: &Token) -> impl Future<Output = Result<(), RuntimeError>>;
+    fn remove(&self, node: &Token) -> impl Future<Output = Result<Progress, RuntimeError>>;
 }
 
 /// One node as the simulated runtime installed it.
@@ -97,7 +106,7 @@ impl SimulatedRuntime {
 }
 
 impl ClusterRuntime for SimulatedRuntime {
-    async fn provision(&self, plan: &NodePlan<'_>) -> Result<(), RuntimeError> {
+    async fn provision(&self, plan: &NodePlan<'_>) -> Result<Progress, RuntimeError> {
         if self.failing.iter().any(|n| n == plan.node.as_str()) {
             return Err(RuntimeError(format!(
                 "simulated failure installing {} on {}",
@@ -125,7 +134,7 @@ impl ClusterRuntime for SimulatedRuntime {
             releases,
         };
         self.installed.borrow_mut().insert(plan.node.to_string(), installed);
-        self.persist()
+        self.persist().map(|()| Progress::Done)
     }
 
     fn provisioned(&self, node: &Token) -> Option<Provisioned> {
@@ -138,11 +147,11 @@ impl ClusterRuntime for SimulatedRuntime {
         })
     }
 
-    async fn remove(&self, node: &Token) -> Result<(), RuntimeError> {
+    async fn remove(&self, node: &Token) -> Result<Progress, RuntimeError> {
         let removed = self.installed.borrow_mut().remove(node.as_str()).is_some();
         if removed {
             self.persist()?;
         }
-        Ok(())
+        Ok(Progress::Done)
     }
 }

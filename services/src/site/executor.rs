@@ -3,7 +3,7 @@
 //! wait for the projection to show it. Remembers nothing but a short back-off for commands that just failed, so a
 //! failure that persists is retried at a sane pace rather than in a hot loop.
 
-use super::cluster_runtime::{ClusterRuntime, NodePlan};
+use super::cluster_runtime::{ClusterRuntime, NodePlan, Progress};
 use crate::fault_point::fault_point;
 use crate::registries::{dispatch, Registries};
 use actors::cluster::ClusterCommand;
@@ -107,7 +107,11 @@ impl<R: ClusterRuntime> SiteExecutor<R> {
                 role,
                 profile,
             } => match self.provision(&node, &cluster, role, &profile).await {
-                Ok(()) => Ok(vec![]),
+                Ok(Progress::Done) => Ok(vec![]),
+                Ok(Progress::Pending(why)) => {
+                    tracing::debug!(%node, %why, "provisioning under way");
+                    Ok(vec![])
+                }
                 Err(reason) => self
                     .node_command(&node, NodeCommand::ReportFailed(reason))
                     .await
@@ -118,17 +122,29 @@ impl<R: ClusterRuntime> SiteExecutor<R> {
                 members,
                 profile,
             } => {
+                let mut pending = Vec::new();
                 for (node, role) in &members {
-                    self.provision(node, &cluster, *role, &profile)
+                    let progress = self
+                        .provision(node, &cluster, *role, &profile)
                         .await
                         .map_err(|e| format!("upgrading {node}'s releases to {profile}: {e}"))?;
+                    if let Progress::Pending(why) = progress {
+                        pending.push(why);
+                    }
+                }
+                if !pending.is_empty() {
+                    return Err(format!("upgrading {cluster} to {profile}: {}", pending.join("; ")));
                 }
                 let ready = ClusterCommand::ReportReady { profile };
                 let aggregate = AggregateRef::cluster(&self.site, &cluster);
                 let done = dispatch(&self.registries.clusters, aggregate, ready, CONTROLLER).await;
                 done.map(written).map_err(text)
             }
-            SiteCommand::Uninstall { node } => self.runtime.remove(&node).await.map(|()| vec![]).map_err(|e| e.0),
+            SiteCommand::Uninstall { node } => match self.runtime.remove(&node).await {
+                Ok(Progress::Done) => Ok(vec![]),
+                Ok(Progress::Pending(why)) => Err(why),
+                Err(e) => Err(e.0),
+            },
         }
     }
 
@@ -159,7 +175,7 @@ impl<R: ClusterRuntime> SiteExecutor<R> {
         cluster: &Token,
         role: NodeRole,
         profile: &ProfileRef,
-    ) -> Result<(), String> {
+    ) -> Result<Progress, String> {
         let layers = self.projection.read(|fleet| fleet.profile_layers(profile).cloned());
         let plan = NodePlan {
             cluster,

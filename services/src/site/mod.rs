@@ -6,6 +6,7 @@
 //! over it and what the site observes of its agents and runtime, carried out through the site's actors.
 
 mod agent_endpoint;
+mod agent_runtime;
 mod cluster_runtime;
 mod controller;
 mod executor;
@@ -19,6 +20,7 @@ mod planner;
 mod site_cluster;
 mod site_logs;
 mod site_metrics;
+pub mod site_runtime;
 pub mod site_trust;
 
 pub(crate) use nats_shaper::meta_group as site_nats_meta_group;
@@ -168,10 +170,17 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     };
     dispatch(&registries.sites, AggregateRef::site(&site), register, "controller").await?;
 
-    let runtime = Rc::new(cluster_runtime::SimulatedRuntime::open(
-        args.data_dir.join("runtime.json"),
-    ));
     let observer = Rc::new(SiteObserver::new());
+    let (runtime, agents_runtime) = match args.runtime {
+        site_runtime::RuntimeKind::Simulated => {
+            let simulated = cluster_runtime::SimulatedRuntime::open(args.data_dir.join("runtime.json"));
+            (Rc::new(site_runtime::SiteRuntime::Simulated(simulated)), None)
+        }
+        site_runtime::RuntimeKind::K3s => {
+            let agents = Rc::new(agent_runtime::AgentRuntime::new(observer.clone(), args.silent_after()));
+            (Rc::new(site_runtime::SiteRuntime::Agents(agents.clone())), Some(agents))
+        }
+    };
     let wake = Arc::new(Notify::new());
     let access = Rc::new(NodeAccess::new(
         site.clone(),
@@ -201,6 +210,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         access: access.clone(),
         joins: tokio::sync::Mutex::new(()),
         js: js.clone(),
+        agents_runtime,
     });
     let hub_link = Rc::new(hub_beacon::HubLink::default());
     let mut tasks = vec![

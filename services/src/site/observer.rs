@@ -4,9 +4,9 @@
 //! at the start, so a node that never comes back still goes silent.
 
 use super::cluster_runtime::ClusterRuntime;
-use crate::agent_protocol::AgentOs;
+use crate::agent_protocol::{AgentOs, RuntimeReport};
 use actors::node::Membership;
-use actors::plan::{ObservedNode, ObservedOs, SiteObserved};
+use actors::plan::{MemberSeen, ObservedNode, ObservedOs, SiteObserved};
 use events::Token;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -19,6 +19,23 @@ struct AgentSeen {
     applied: Option<Membership>,
     os: Option<ObservedOs>,
     reset_done: Option<u64>,
+    address: Option<std::net::IpAddr>,
+    runtime: Option<RuntimeReport>,
+}
+
+/// What an agent said in one heartbeat.
+#[derive(Clone, Debug, Default)]
+pub struct AgentWord {
+    /// The membership it applied.
+    pub applied: Option<Membership>,
+    /// The OS it runs.
+    pub os: Option<AgentOs>,
+    /// The reset it carried out.
+    pub reset_done: Option<u64>,
+    /// Its machine's address.
+    pub address: Option<std::net::IpAddr>,
+    /// What its Kubernetes runs.
+    pub runtime: Option<RuntimeReport>,
 }
 
 /// The site's observations of its agents.
@@ -42,17 +59,32 @@ impl SiteObserver {
         self.agents.borrow_mut().clear();
     }
 
-    /// The agent of `node` spoke: it is alive, runs `applied` and `os`, and carried out reset `reset_done` (when it
+    /// The agent of `node` spoke: it is alive, and says what it applied and runs (what it leaves out stays as it last
     /// said).
-    pub fn heard(&self, node: &Token, applied: Option<Membership>, os: Option<AgentOs>, reset_done: Option<u64>) {
+    pub fn heard(&self, node: &Token, word: AgentWord) {
+        let AgentWord {
+            applied,
+            os,
+            reset_done,
+            address,
+            runtime,
+        } = word;
         let mut agents = self.agents.borrow_mut();
         let seen = agents.entry(node.clone()).or_insert(AgentSeen {
             last_heard: Instant::now(),
             applied: None,
             os: None,
             reset_done: None,
+            address: None,
+            runtime: None,
         });
         seen.last_heard = Instant::now();
+        if address.is_some() {
+            seen.address = address;
+        }
+        if runtime.is_some() {
+            seen.runtime = runtime;
+        }
         if reset_done.is_some() {
             seen.reset_done = reset_done;
         }
@@ -88,6 +120,43 @@ impl SiteObserver {
             );
         }
         observed
+    }
+
+    /// What `node`'s agent last said its Kubernetes runs, and how long ago it was heard.
+    pub fn runtime(&self, node: &Token) -> Option<(RuntimeReport, std::time::Duration)> {
+        let agents = self.agents.borrow();
+        let seen = agents.get(node)?;
+        Some((seen.runtime.clone()?, seen.last_heard.elapsed()))
+    }
+
+    /// Forgets what `node`'s agent said its Kubernetes runs (it is unreachable and was taken out; back, it says again).
+    pub fn forget_runtime(&self, node: &Token) {
+        if let Some(seen) = self.agents.borrow_mut().get_mut(node) {
+            seen.runtime = None;
+        }
+    }
+
+    /// Every agent heard, as the cluster-join planner sees it: its address, the cluster whose server it runs, and
+    /// whether it was heard within `live_within`.
+    pub fn members_seen(&self, live_within: std::time::Duration) -> BTreeMap<Token, MemberSeen> {
+        self.agents
+            .borrow()
+            .iter()
+            .map(|(node, seen)| {
+                let serves = seen
+                    .runtime
+                    .as_ref()
+                    .and_then(|r| r.installed.as_ref())
+                    .filter(|i| i.role == events::node::NodeRole::ControlPlane)
+                    .map(|i| i.cluster.clone());
+                let member = MemberSeen {
+                    address: seen.address,
+                    serves,
+                    live: seen.last_heard.elapsed() < live_within,
+                };
+                (node.clone(), member)
+            })
+            .collect()
     }
 
     /// Per node, milliseconds since it was last heard (for the beacon).

@@ -592,3 +592,13 @@ pub async fn node_state(homes: &[(Context, String)], site: &Token, node: &str) -
         _ => None,
     }
 }
+
+/// The test's data dir; kept (and named on stderr) with `KEEP` set, to read the machines' logs after a failure.
+pub fn test_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .disable_cleanup(std::env::var("KEEP").is_ok())
+        .tempdir()
+        .expect("temp dir");
+    eprintln!("data in {}", dir.path().display());
+    dir
+}

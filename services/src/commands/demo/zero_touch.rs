@@ -139,6 +139,7 @@ pub async fn tell(story: &mut Story, dir: &Path, fleet: &mut super::Fleet) -> an
         nats_port: crate::node::site_image_file::DEFAULT_NATS_PORT,
         route_port: crate::node::site_image_file::DEFAULT_ROUTE_PORT,
         settle_s: 2,
+        k3s_binary: None, // the simulated runtime: k3s cannot run here
     };
     crate::node::site_image_file::write(&image_args)?;
     story.tell(format!(
