@@ -19,6 +19,7 @@ pub mod labels;
 pub mod maintenance_window;
 pub mod metric_gate;
 pub mod node;
+pub mod placement;
 pub mod plan;
 pub mod process_clock;
 pub mod profile;

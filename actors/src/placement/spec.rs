@@ -1,0 +1,171 @@
+//! What a placement asks for: required predicates, weighted prioritizers, how many clusters, how long an offline
+//! site is tolerated. The manifest's shape (`kind: Placement`), checked on the way in.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A placement of one application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSpec {
+    /// The application placed (`NAME` of an `App`).
+    pub app: String,
+    /// Every predicate must hold, in this order (the first that fails is the one reported).
+    #[serde(default)]
+    pub predicates: Vec<Predicate>,
+    /// Scores of the clusters that pass; higher wins.
+    #[serde(default)]
+    pub prioritizers: Vec<Prioritizer>,
+    /// At most this many clusters (absent: every cluster that passes).
+    #[serde(default)]
+    pub number_of_clusters: Option<u32>,
+    /// A site unreachable for up to this many seconds keeps its clusters eligible (absent or 0: an offline site's
+    /// clusters are removed at once).
+    #[serde(default)]
+    pub tolerate_offline_s: Option<u64>,
+    /// Choose at most one cluster per value of this label (site label, else cluster label) before a second.
+    #[serde(default)]
+    pub spread_by: Option<String>,
+}
+
+/// A required condition on a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Predicate {
+    /// A label of the cluster's site.
+    SiteLabel(LabelMatch),
+    /// A label of the cluster itself.
+    ClusterLabel(LabelMatch),
+    /// At least one member carries this label (a GPU, a camera, a scale).
+    NodeLabel(LabelMatch),
+    /// At least this many CPUs over the members.
+    MinCpus(u32),
+    /// At least this much memory over the members, MiB.
+    MinMemoryMib(u64),
+    /// The site's time zone is one of these (a region by its zones: `Europe/Berlin`, `Europe/Paris`).
+    TimezoneIn(Vec<String>),
+}
+
+/// A label condition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelMatch {
+    /// The key.
+    pub key: String,
+    /// How the value is checked.
+    pub op: LabelOp,
+    /// The values (`in`, `not_in`).
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Label operators, as Kubernetes selectors have them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelOp {
+    /// The value is one of `values`.
+    In,
+    /// The key is absent, or its value is none of `values`.
+    NotIn,
+    /// The key is present.
+    Exists,
+    /// The key is absent.
+    DoesNotExist,
+}
+
+impl LabelMatch {
+    /// Whether `labels` satisfy it.
+    pub fn holds(&self, labels: &BTreeMap<String, String>) -> bool {
+        let value = labels.get(&self.key);
+        match self.op {
+            LabelOp::In => value.is_some_and(|v| self.values.contains(v)),
+            LabelOp::NotIn => value.is_none_or(|v| !self.values.contains(v)),
+            LabelOp::Exists => value.is_some(),
+            LabelOp::DoesNotExist => value.is_none(),
+        }
+    }
+}
+
+impl fmt::Display for LabelMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.op {
+            LabelOp::In => write!(f, "{} in [{}]", self.key, self.values.join(", ")),
+            LabelOp::NotIn => write!(f, "{} not in [{}]", self.key, self.values.join(", ")),
+            LabelOp::Exists => write!(f, "{} exists", self.key),
+            LabelOp::DoesNotExist => write!(f, "{} does not exist", self.key),
+        }
+    }
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Predicate::SiteLabel(m) => write!(f, "site label {m}"),
+            Predicate::ClusterLabel(m) => write!(f, "cluster label {m}"),
+            Predicate::NodeLabel(m) => write!(f, "a node with label {m}"),
+            Predicate::MinCpus(n) => write!(f, "at least {n} CPUs"),
+            Predicate::MinMemoryMib(n) => write!(f, "at least {n} MiB of memory"),
+            Predicate::TimezoneIn(zones) => write!(f, "time zone in [{}]", zones.join(", ")),
+        }
+    }
+}
+
+/// A weighted score.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prioritizer {
+    /// What is scored.
+    #[serde(flatten)]
+    pub kind: PrioritizerKind,
+    /// Its weight (scores are 0..=100, times the weight).
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What a prioritizer scores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "score", rename_all = "snake_case")]
+pub enum PrioritizerKind {
+    /// The clusters chosen last time score 100 (OCM's Steady): damping.
+    Steady,
+    /// Lower load scores higher (unknown load: 50).
+    LeastLoaded,
+    /// More CPUs score higher, relative to the largest candidate.
+    MostCpus,
+    /// A numeric label of the site (else of the cluster), such as `latency-ms` or `cost`, relative to the others.
+    LabelValue {
+        /// The label.
+        label: String,
+        /// Which end scores 100.
+        prefer: Prefer,
+    },
+}
+
+/// Which end of a numeric label wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefer {
+    /// The lowest value scores 100 (latency, cost).
+    Lower,
+    /// The highest value scores 100 (bandwidth).
+    Higher,
+}
+
+impl fmt::Display for PrioritizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrioritizerKind::Steady => f.write_str("steady"),
+            PrioritizerKind::LeastLoaded => f.write_str("least-loaded"),
+            PrioritizerKind::MostCpus => f.write_str("most-cpus"),
+            PrioritizerKind::LabelValue { label, prefer } => match prefer {
+                Prefer::Lower => write!(f, "lower {label}"),
+                Prefer::Higher => write!(f, "higher {label}"),
+            },
+        }
+    }
+}
