@@ -74,6 +74,8 @@ pub fn aggregate_span(parent: &tracing::Span, aggregate: &AggregateRef) -> traci
         events::AggregateKind::Site => tracing::info_span!(parent: parent, "decide", site = id),
         events::AggregateKind::Profile => tracing::info_span!(parent: parent, "decide", profile = id),
         events::AggregateKind::Rollout => tracing::info_span!(parent: parent, "decide", site, rollout = id),
+        events::AggregateKind::App => tracing::info_span!(parent: parent, "decide", app = id),
+        events::AggregateKind::Placement => tracing::info_span!(parent: parent, "decide", placement = id),
     }
 }
 

@@ -1,8 +1,10 @@
 //! A state of any aggregate kind, for readers that replay mixed streams (replay, history, time travel).
 
 use crate::aggregate::Aggregate;
+use crate::app::AppState;
 use crate::cluster::ClusterState;
 use crate::node::NodeState;
+use crate::placement::PlacementState;
 use crate::profile::ProfileState;
 use crate::rollout::RolloutState;
 use crate::site::SiteState;
@@ -22,6 +24,10 @@ pub enum AnyAggregate {
     Profile(ProfileState),
     /// A rollout (the hub aggregate, a site's companion, or their union).
     Rollout(RolloutState),
+    /// An app.
+    App(AppState),
+    /// A placement.
+    Placement(PlacementState),
 }
 
 /// One aggregate kind's state, as carried in an [`AnyAggregate`].
@@ -49,6 +55,8 @@ any_state!(
     ClusterState => Cluster,
     ProfileState => Profile,
     RolloutState => Rollout,
+    AppState => App,
+    PlacementState => Placement,
 );
 
 /// An event that cannot be applied to this state.
@@ -73,6 +81,8 @@ impl AnyAggregate {
             AggregateKind::Cluster => AnyAggregate::Cluster(ClusterState::default()),
             AggregateKind::Profile => AnyAggregate::Profile(ProfileState::default()),
             AggregateKind::Rollout => AnyAggregate::Rollout(RolloutState::default()),
+            AggregateKind::App => AnyAggregate::App(AppState::default()),
+            AggregateKind::Placement => AnyAggregate::Placement(PlacementState::default()),
         }
     }
 
@@ -84,6 +94,8 @@ impl AnyAggregate {
             AnyAggregate::Cluster(_) => AggregateKind::Cluster,
             AnyAggregate::Profile(_) => AggregateKind::Profile,
             AnyAggregate::Rollout(_) => AggregateKind::Rollout,
+            AnyAggregate::App(_) => AggregateKind::App,
+            AnyAggregate::Placement(_) => AggregateKind::Placement,
         }
     }
 
@@ -100,6 +112,8 @@ impl AnyAggregate {
             AnyAggregate::Cluster(s) => enc(s),
             AnyAggregate::Profile(s) => enc(s),
             AnyAggregate::Rollout(s) => enc(s),
+            AnyAggregate::App(s) => enc(s),
+            AnyAggregate::Placement(s) => enc(s),
         }
     }
 
@@ -116,6 +130,8 @@ impl AnyAggregate {
             AggregateKind::Cluster => AnyAggregate::Cluster(dec(state_version, bytes)?),
             AggregateKind::Profile => AnyAggregate::Profile(dec(state_version, bytes)?),
             AggregateKind::Rollout => AnyAggregate::Rollout(dec(state_version, bytes)?),
+            AggregateKind::App => AnyAggregate::App(dec(state_version, bytes)?),
+            AggregateKind::Placement => AnyAggregate::Placement(dec(state_version, bytes)?),
         })
     }
 
@@ -135,6 +151,8 @@ impl AnyAggregate {
             AnyAggregate::Cluster(s) => step(s, envelope),
             AnyAggregate::Profile(s) => step(s, envelope),
             AnyAggregate::Rollout(s) => step(s, envelope),
+            AnyAggregate::App(s) => step(s, envelope),
+            AnyAggregate::Placement(s) => step(s, envelope),
         }
     }
 }

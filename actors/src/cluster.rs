@@ -7,6 +7,7 @@
 use crate::aggregate::{Aggregate, DecideContext};
 use crate::labels::validate_labels;
 use crate::rejection::Rejection;
+use events::app::AppRef;
 use events::cluster::{ClusterEvent, ProfileRef};
 use events::node::NodeRole;
 use events::{AggregateKind, Hlc, Token, Writer};
@@ -31,6 +32,8 @@ pub struct ClusterSpec {
     pub labels: BTreeMap<String, String>,
     /// The operator deleted the cluster.
     pub deleted: bool,
+    /// The apps the placements that chose it want it to run (app name → version).
+    pub apps: BTreeMap<Token, AppRef>,
 }
 
 /// Observed health. Shown as `absent`, `forming`, `ready`, `degraded: <why>`, `removed`.
@@ -134,6 +137,8 @@ pub enum ClusterCommand {
     SetLabels(BTreeMap<String, String>),
     /// Hub: tear down.
     Delete,
+    /// Hub: the apps the cluster should run (the placements' decisions).
+    SetApps(BTreeMap<Token, AppRef>),
     /// Site: a node joins; `role: None` lets the formation rule choose.
     Join {
         /// The node.
@@ -158,7 +163,7 @@ pub enum ClusterCommand {
 
 impl Aggregate for ClusterState {
     const KIND: AggregateKind = AggregateKind::Cluster;
-    const STATE_VERSION: u16 = 2;
+    const STATE_VERSION: u16 = 3;
     type Event = ClusterEvent;
     type Command = ClusterCommand;
 
@@ -190,6 +195,10 @@ impl Aggregate for ClusterState {
             ClusterEvent::Deleted { generation } => {
                 spec.generation = *generation;
                 spec.deleted = true;
+            }
+            ClusterEvent::AppsSet { generation, apps } => {
+                spec.generation = *generation;
+                spec.apps = apps.clone();
             }
             ClusterEvent::Formed {
                 profile,
@@ -233,7 +242,8 @@ impl Aggregate for ClusterState {
             ClusterCommand::Create { .. }
             | ClusterCommand::ChangeProfile(_)
             | ClusterCommand::SetLabels(_)
-            | ClusterCommand::Delete => Writer::Hub,
+            | ClusterCommand::Delete
+            | ClusterCommand::SetApps(_) => Writer::Hub,
             _ => Writer::Site,
         }
     }
@@ -267,6 +277,16 @@ impl Aggregate for ClusterState {
                     profile,
                 }],
             },
+            ClusterCommand::SetApps(apps) => {
+                if self.spec.profile.is_none() && !self.formed() {
+                    return Err(Rejection::NotFound("cluster does not exist".into()));
+                }
+                if self.spec.deleted || apps == self.spec.apps {
+                    vec![]
+                } else {
+                    vec![ClusterEvent::AppsSet { generation: next, apps }]
+                }
+            }
             ClusterCommand::SetLabels(labels) => {
                 validate_labels(&labels)?;
                 if labels == self.spec.labels {

@@ -5,9 +5,11 @@
 //! whole fleet.
 
 use crate::any_aggregate::AnyState;
+use crate::app::AppState;
 use crate::cluster::ClusterState;
 use crate::fleet_state::{AggregateEntry, FleetState};
 use crate::node::NodeState;
+use crate::placement::PlacementState;
 use crate::profile::ProfileState;
 use crate::rollout::RolloutState;
 use crate::site::SiteState;
@@ -154,6 +156,31 @@ impl FleetState {
     /// The layers of one profile version, if it has reached this log.
     pub fn profile_layers(&self, profile: &ProfileRef) -> Option<&ProfileLayers> {
         self.profile(&profile.name)?.versions.get(&profile.version)
+    }
+
+    /// One app.
+    pub fn app(&self, name: &Token) -> Option<&AppState> {
+        self.get(&AggregateRef::app(name)).and_then(AppState::of)
+    }
+
+    /// Every app as (name, versions).
+    pub fn apps(&self) -> impl Iterator<Item = (&Token, &AppState)> {
+        self.states_in(AggregateKind::App, &Scope::All, AppState::of)
+    }
+
+    /// The release of one app version, if it has reached this log.
+    pub fn app_release(&self, app: &events::app::AppRef) -> Option<&events::app::AppRelease> {
+        self.app(&app.name)?.versions.get(&app.version)
+    }
+
+    /// One placement.
+    pub fn placement(&self, name: &Token) -> Option<&PlacementState> {
+        self.get(&AggregateRef::placement(name)).and_then(PlacementState::of)
+    }
+
+    /// Every placement.
+    pub fn placements(&self) -> impl Iterator<Item = (&Token, &PlacementState)> {
+        self.states_in(AggregateKind::Placement, &Scope::All, PlacementState::of)
     }
 
     /// Ids of every rollout whose plan this log holds (`rollout/all/<id>`).

@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod aggregate_actor;
 pub mod aggregate_table;
 pub mod any_aggregate;
+pub mod app;
 pub mod cluster;
 pub mod cluster_update;
 pub mod event_log;

@@ -28,6 +28,7 @@ fn plan(log: &FixtureLog, online: &[Token], now_unix_s: u64) -> Vec<HubCommand> 
     plan_hub(&HubInputs {
         fleet: &fleet,
         online: &online,
+        offline_for_ms: &Default::default(),
         now_unix_s,
     })
 }

@@ -90,7 +90,7 @@ fn prioritizer(kind: PrioritizerKind, weight: u32) -> Prioritizer {
 
 fn placement(app: &str) -> PlacementSpec {
     PlacementSpec {
-        app: app.into(),
+        app: format!("{app}@1").parse().expect("app ref"),
         predicates: vec![],
         prioritizers: vec![],
         number_of_clusters: None,

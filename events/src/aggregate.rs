@@ -17,16 +17,22 @@ pub enum AggregateKind {
     Profile,
     /// A fleet-wide rollout (`all` scope, hub) and its per-site progress companions (site scope).
     Rollout,
+    /// A versioned application (fleet-wide).
+    App,
+    /// A placement of an application on clusters (fleet-wide, hub).
+    Placement,
 }
 
 impl AggregateKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AggregateKind; 5] = [
+    pub const ALL: [AggregateKind; 7] = [
         AggregateKind::Node,
         AggregateKind::Site,
         AggregateKind::Cluster,
         AggregateKind::Profile,
         AggregateKind::Rollout,
+        AggregateKind::App,
+        AggregateKind::Placement,
     ];
 
     /// The subject token naming this kind.
@@ -37,6 +43,8 @@ impl AggregateKind {
             AggregateKind::Cluster => "cluster",
             AggregateKind::Profile => "profile",
             AggregateKind::Rollout => "rollout",
+            AggregateKind::App => "app",
+            AggregateKind::Placement => "placement",
         }
     }
 
@@ -133,6 +141,24 @@ impl AggregateRef {
         }
     }
 
+    /// A fleet-wide app.
+    pub fn app(name: &Token) -> Self {
+        Self {
+            kind: AggregateKind::App,
+            scope: Scope::All,
+            id: name.clone(),
+        }
+    }
+
+    /// A fleet-wide placement.
+    pub fn placement(name: &Token) -> Self {
+        Self {
+            kind: AggregateKind::Placement,
+            scope: Scope::All,
+            id: name.clone(),
+        }
+    }
+
     /// Parses `KIND/SCOPE/ID`, the form used by logs and the CLI.
     pub fn parse(s: &str) -> Result<Self, AggregateRefError> {
         let mut parts = s.split('/');
@@ -166,7 +192,7 @@ pub enum AggregateRefError {
     #[error("aggregate reference {0:?} must look like KIND/SCOPE/ID, e.g. node/store-1/n1")]
     Shape(String),
     /// Unknown kind.
-    #[error("unknown aggregate kind {0:?}: expected node, site, cluster, profile or rollout")]
+    #[error("unknown aggregate kind {0:?}: expected node, site, cluster, profile, rollout, app or placement")]
     Kind(String),
     /// Bad scope or id token.
     #[error(transparent)]

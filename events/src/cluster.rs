@@ -125,6 +125,13 @@ pub enum ClusterEvent {
         /// Spec generation acted on.
         observed_generation: u64,
     },
+    /// Hub: the apps the cluster should run, as the placements that chose it decided (app name → version).
+    AppsSet {
+        /// Spec generation this intent creates.
+        generation: u64,
+        /// The full new set.
+        apps: BTreeMap<Token, crate::app::AppRef>,
+    },
 }
 
 impl ClusterEvent {
@@ -134,7 +141,8 @@ impl ClusterEvent {
             ClusterEvent::Created { .. }
             | ClusterEvent::ProfileChanged { .. }
             | ClusterEvent::LabelsSet { .. }
-            | ClusterEvent::Deleted { .. } => Writer::Hub,
+            | ClusterEvent::Deleted { .. }
+            | ClusterEvent::AppsSet { .. } => Writer::Hub,
             _ => Writer::Site,
         }
     }
@@ -153,6 +161,7 @@ impl ClusterEvent {
             ClusterEvent::Ready { .. } => "ClusterReady",
             ClusterEvent::Degraded { .. } => "ClusterDegraded",
             ClusterEvent::Removed { .. } => "ClusterRemoved",
+            ClusterEvent::AppsSet { .. } => "ClusterAppsSet",
         }
     }
 }

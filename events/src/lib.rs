@@ -4,6 +4,7 @@
 //! the NATS subject layout. It must never do I/O: no NATS, no disk, no clock reads — callers pass time in.
 
 pub mod aggregate;
+pub mod app;
 pub mod cluster;
 pub mod codec;
 pub mod envelope;
@@ -13,6 +14,7 @@ pub mod log_format;
 pub mod node;
 pub mod origin;
 pub mod payload;
+pub mod placement;
 pub mod profile;
 pub mod rollout;
 pub mod site;

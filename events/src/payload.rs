@@ -1,9 +1,11 @@
 //! The payload union over every aggregate kind.
 
 use crate::aggregate::AggregateKind;
+use crate::app::AppEvent;
 use crate::cluster::ClusterEvent;
 use crate::node::NodeEvent;
 use crate::origin::Writer;
+use crate::placement::PlacementEvent;
 use crate::profile::ProfileEvent;
 use crate::rollout::RolloutEvent;
 use crate::site::SiteEvent;
@@ -22,6 +24,10 @@ pub enum Payload {
     Profile(Box<ProfileEvent>),
     /// A rollout event (hub plan and commands, or one site's progress).
     Rollout(RolloutEvent),
+    /// An app event (boxed: values and manifests are large and rare).
+    App(Box<AppEvent>),
+    /// A placement event (boxed: specs are large and rare).
+    Placement(Box<PlacementEvent>),
 }
 
 impl Payload {
@@ -33,6 +39,8 @@ impl Payload {
             Payload::Cluster(_) => AggregateKind::Cluster,
             Payload::Profile(_) => AggregateKind::Profile,
             Payload::Rollout(_) => AggregateKind::Rollout,
+            Payload::App(_) => AggregateKind::App,
+            Payload::Placement(_) => AggregateKind::Placement,
         }
     }
 
@@ -44,6 +52,8 @@ impl Payload {
             Payload::Cluster(e) => e.writer(),
             Payload::Profile(e) => e.writer(),
             Payload::Rollout(e) => e.writer(),
+            Payload::App(e) => e.writer(),
+            Payload::Placement(e) => e.writer(),
         }
     }
 
@@ -55,6 +65,8 @@ impl Payload {
             Payload::Cluster(e) => e.name(),
             Payload::Profile(e) => e.name(),
             Payload::Rollout(e) => e.name(),
+            Payload::App(e) => e.name(),
+            Payload::Placement(e) => e.name(),
         }
     }
 }
@@ -84,6 +96,8 @@ payload_event!(
     ClusterEvent => Cluster,
     ProfileEvent => Profile,
     RolloutEvent => Rollout,
+    AppEvent => App,
+    PlacementEvent => Placement,
 );
 
 impl From<NodeEvent> for Payload {
@@ -109,5 +123,15 @@ impl From<ProfileEvent> for Payload {
 impl From<RolloutEvent> for Payload {
     fn from(e: RolloutEvent) -> Self {
         Payload::Rollout(e)
+    }
+}
+impl From<AppEvent> for Payload {
+    fn from(e: AppEvent) -> Self {
+        Payload::App(Box::new(e))
+    }
+}
+impl From<PlacementEvent> for Payload {
+    fn from(e: PlacementEvent) -> Self {
+        Payload::Placement(Box::new(e))
     }
 }

@@ -5,6 +5,7 @@
 //! for `EventLog`, [`LocalStore`] for `SnapshotStore`) and never decides anything itself.
 
 pub mod append_latency;
+pub mod fleet_at;
 pub mod history;
 pub mod jetstream_log;
 pub mod lease;
@@ -22,6 +23,7 @@ pub mod stream_reader;
 pub mod stream_setup;
 
 pub use actors::fleet_state::{AggregateEntry, FleetState};
+pub use fleet_at::fleet_at;
 pub use history::{history, state_at, At, HistoryEntry, HistoryError};
 pub use jetstream_log::JetStreamLog;
 pub use local_store::{LocalStore, LocalStoreError};

@@ -50,11 +50,13 @@ pub fn parse_aggregate(arg: &str) -> anyhow::Result<AggregateRef> {
         [_, _, _] => Ok(AggregateRef::parse(arg)?),
         [kind, id] => {
             let kind = AggregateKind::parse(kind)
-                .with_context(|| format!("unknown kind {kind:?}: expected node, site, cluster, profile or rollout"))?;
+                .with_context(|| format!("unknown kind {kind:?}: expected node, site, cluster, profile, rollout, app or placement"))?;
             let id = Token::new(*id)?;
             match kind {
                 AggregateKind::Site => Ok(AggregateRef::site(&id)),
-                AggregateKind::Profile | AggregateKind::Rollout => Ok(AggregateRef { kind, scope: Scope::All, id }),
+                AggregateKind::Profile | AggregateKind::Rollout | AggregateKind::App | AggregateKind::Placement => {
+                    Ok(AggregateRef { kind, scope: Scope::All, id })
+                }
                 _ => Err(NeedsSite { kind, id }.into()),
             }
         }

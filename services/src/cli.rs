@@ -90,6 +90,18 @@ pub enum Command {
         #[command(subcommand)]
         command: ProfilesCommand,
     },
+    /// Apps: versioned, immutable applications that placements put on clusters.
+    Apps {
+        /// What to do with apps.
+        #[command(subcommand)]
+        command: AppsCommand,
+    },
+    /// Placements: which clusters an app goes to, decided from intent and explained.
+    Placements {
+        /// What to do with placements.
+        #[command(subcommand)]
+        command: PlacementsCommand,
+    },
     /// Clusters: create at a site from a profile version, inspect, delete.
     Clusters {
         /// What to do with clusters.
@@ -443,6 +455,52 @@ pub enum ProfilesCommand {
     Get {
         /// NAME or NAME@VERSION.
         name: String,
+    },
+}
+
+/// `edgefleet apps …`.
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// List apps.
+    Ls,
+    /// One app version (NAME or NAME@VERSION).
+    Get {
+        /// NAME or NAME@VERSION.
+        name: String,
+    },
+}
+
+/// `edgefleet placements …`.
+#[derive(Debug, Subcommand)]
+pub enum PlacementsCommand {
+    /// Apply placements from a manifest (kind: Placement); with --dry-run, show what they would decide instead.
+    Apply {
+        /// Manifest file, or `-` for stdin.
+        #[arg(short = 'f', long)]
+        file: String,
+        /// Decide and explain without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: against the fleet as the log held it then (RFC 3339, or a duration ago such as 7d).
+        #[arg(long, requires = "dry_run")]
+        at: Option<String>,
+    },
+    /// List placements.
+    Ls,
+    /// One placement and its recorded decision.
+    Get {
+        /// Placement name.
+        name: Token,
+    },
+    /// Why the placement chose what it chose: every cluster's filter or scores, decided again over the fleet now.
+    Explain {
+        /// Placement name.
+        name: Token,
+    },
+    /// Delete a placement: its app leaves every cluster it chose.
+    Delete {
+        /// Placement name.
+        name: Token,
     },
 }
 

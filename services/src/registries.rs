@@ -25,6 +25,10 @@ pub struct Registries {
     pub profiles: Reg<ProfileState>,
     /// Rollout actors (the hub's plan; each site's progress companion).
     pub rollouts: Reg<actors::rollout::RolloutState>,
+    /// App actors (written by the hub; read by sites).
+    pub apps: Reg<actors::app::AppState>,
+    /// Placement actors (the hub's).
+    pub placements: Reg<actors::placement::PlacementState>,
 }
 
 impl Registries {
@@ -41,7 +45,9 @@ impl Registries {
             clusters: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             sites: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             profiles: Registry::new(log.clone(), store.clone(), config.clone()).start(),
-            rollouts: Registry::new(log, store, config).start(),
+            rollouts: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            apps: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            placements: Registry::new(log, store, config).start(),
         }
     }
 }

@@ -7,7 +7,7 @@ use events::{AggregateKind, AggregateRef, Hlc, Scope};
 /// The aggregate every given/when/then test decides as: `site-1`'s `subject` (or the fleet-wide `subject`).
 pub fn test_aggregate(kind: AggregateKind) -> AggregateRef {
     let scope = match kind {
-        AggregateKind::Profile => Scope::All,
+        AggregateKind::Profile | AggregateKind::App | AggregateKind::Placement => Scope::All,
         _ => Scope::Site(crate::token("site-1")),
     };
     AggregateRef {
@@ -42,6 +42,12 @@ impl AggregateEvent for events::profile::ProfileEvent {
 }
 impl AggregateEvent for events::rollout::RolloutEvent {
     type Aggregate = actors::rollout::RolloutState;
+}
+impl AggregateEvent for events::app::AppEvent {
+    type Aggregate = actors::app::AppState;
+}
+impl AggregateEvent for events::placement::PlacementEvent {
+    type Aggregate = actors::placement::PlacementState;
 }
 
 /// Starts a test from `events`, applied in order (`given::<NodeEvent>(&[])` for no history).

@@ -1,24 +1,9 @@
 //! A cluster as placement sees it: its site's and its own labels, its members' inventory, its site's time zone and
 //! connectivity, its load. Built from the hub's projection (and telemetry) by the caller; plain data here.
 
+pub use events::placement::ClusterKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// A cluster of the fleet: `site/cluster`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ClusterKey {
-    /// The site.
-    pub site: String,
-    /// The cluster at that site.
-    pub cluster: String,
-}
-
-impl fmt::Display for ClusterKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.site, self.cluster)
-    }
-}
 
 /// One cluster with everything a placement may ask of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use super::candidate::{ClusterCandidate, ClusterKey};
 use super::explain::{ClusterVerdict, PlacementDecision, Verdict};
-use super::spec::{PlacementSpec, Predicate, Prefer, PrioritizerKind};
+use events::placement::{PlacementSpec, Predicate, Prefer, PrioritizerKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Decides where `spec` puts its app among `candidates`, `previous` being the clusters its last decision chose.

@@ -14,9 +14,12 @@
 pub mod candidate;
 pub mod decide;
 pub mod explain;
-pub mod spec;
+pub mod fleet_candidates;
+pub mod placement_state;
 
 pub use candidate::{ClusterCandidate, ClusterKey};
 pub use decide::decide_placement;
+pub use events::placement::{LabelMatch, LabelOp, PlacementSpec, Predicate, Prefer, Prioritizer, PrioritizerKind};
 pub use explain::{ClusterVerdict, PlacementDecision, Verdict};
-pub use spec::{LabelMatch, LabelOp, PlacementSpec, Predicate, Prefer, Prioritizer, PrioritizerKind};
+pub use fleet_candidates::fleet_candidates;
+pub use placement_state::{validate_spec, Decision, PlacementCommand, PlacementState};

@@ -10,6 +10,8 @@
 //! - After an abort, every planned cluster still asked to run the rollout's profile goes back to the profile it
 //!   was asked to run before.
 //! - Nodes still assigned to a deleted cluster are unassigned.
+//! - Every placement is decided again over the fleet, and clusters run what the decisions give them
+//!   ([`super::hub_placements`]).
 
 use crate::cluster::ClusterCommand;
 use crate::fleet_state::FleetState;
@@ -28,6 +30,9 @@ pub struct HubInputs<'a> {
     pub fleet: &'a FleetState,
     /// Sites whose beacon is recent.
     pub online: &'a BTreeSet<Token>,
+    /// Sites whose beacon is not recent, and for how long (ms since the last one, or since the hub started when it
+    /// heard none): what placements tolerate.
+    pub offline_for_ms: &'a std::collections::BTreeMap<Token, u64>,
     /// Hub wall time, Unix seconds.
     pub now_unix_s: u64,
 }
@@ -51,6 +56,13 @@ pub enum HubCommand {
         /// The command.
         command: ClusterCommand,
     },
+    /// On a placement (`placement/all/<name>`).
+    Placement {
+        /// The placement.
+        placement: Token,
+        /// The command.
+        command: crate::placement::PlacementCommand,
+    },
     /// On a node.
     Node {
         /// Its site.
@@ -69,6 +81,7 @@ pub fn plan_hub(inputs: &HubInputs<'_>) -> Vec<HubCommand> {
         plan_rollout(&id, &rollout, inputs, &mut out);
     }
     unassign_from_deleted(inputs.fleet, &mut out);
+    super::hub_placements::plan_placements(inputs.fleet, inputs.offline_for_ms, &mut out);
     out
 }
 

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod error;
 pub mod fleet_access;
 pub mod history;
+pub mod placement_api;
 pub mod requests;
 pub mod views;
 

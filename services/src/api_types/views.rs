@@ -118,6 +118,9 @@ pub struct ClusterView {
     pub generation: u64,
     /// Generation the site acted on.
     pub observed_generation: u64,
+    /// The apps its placements want it to run (`name@version`).
+    #[serde(default)]
+    pub apps: Vec<String>,
 }
 
 impl ClusterView {
@@ -155,6 +158,7 @@ impl ClusterView {
             deleted: cluster.spec.deleted,
             generation: cluster.spec.generation,
             observed_generation: cluster.status.observed_generation,
+            apps: cluster.spec.apps.values().map(ToString::to_string).collect(),
         }
     }
 }

@@ -103,6 +103,8 @@ enum AggregateView {
     Site(SiteStateView),
     Profile(Option<ProfileView>),
     Rollout(RolloutView),
+    App(Option<crate::api_types::placement_api::AppView>),
+    Placement(Option<crate::api_types::placement_api::PlacementView>),
 }
 
 fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateView {
@@ -113,6 +115,12 @@ fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateV
         AnyAggregate::Site(site) => AggregateView::Site(SiteStateView::new(id, site)),
         AnyAggregate::Profile(profile) => AggregateView::Profile(ProfileView::new(id, profile, None, false)),
         AnyAggregate::Rollout(rollout) => AggregateView::Rollout(RolloutView::new(id, rollout)),
+        AnyAggregate::App(app) => {
+            AggregateView::App(crate::api_types::placement_api::AppView::new(id, app, None, false))
+        }
+        AnyAggregate::Placement(placement) => {
+            AggregateView::Placement(crate::api_types::placement_api::PlacementView::new(id, placement))
+        }
     }
 }
 

@@ -45,11 +45,13 @@ pub async fn run(
 
 async fn pass(projection: &Projection, directory: &SiteDirectory, hub: &Registries) -> Vec<(String, u64)> {
     let online = directory.online();
+    let offline_for_ms = directory.offline_for_ms();
     let now_unix_s = actors::process_clock::system_wall_ms() / 1000;
     let commands = projection.read(|fleet| {
         plan_hub(&HubInputs {
             fleet,
             online: &online,
+            offline_for_ms: &offline_for_ms,
             now_unix_s,
         })
     });
@@ -89,6 +91,12 @@ async fn execute(hub: &Registries, command: HubCommand) -> Result<Vec<(String, u
         HubCommand::Cluster { site, cluster, command } => {
             let aggregate = AggregateRef::cluster(&site, &cluster);
             Ok(positions(dispatch(&hub.clusters, aggregate, command, "rollout").await?))
+        }
+        HubCommand::Placement { placement, command } => {
+            let aggregate = AggregateRef::placement(&placement);
+            Ok(positions(
+                dispatch(&hub.placements, aggregate, command, "placement").await?,
+            ))
         }
         HubCommand::Node { site, node, command } => {
             let aggregate = AggregateRef::node(&site, &node);

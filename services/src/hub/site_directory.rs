@@ -91,6 +91,8 @@ pub struct SiteDirectory {
     adding: RefCell<BTreeSet<Token>>,
     links: RefCell<BTreeMap<Token, SiteLink>>,
     listeners: RefCell<Vec<actix_rt::task::JoinHandle<()>>>,
+    /// When this hub started hearing beacons (a site heard of since counts as offline from then).
+    started: std::time::Instant,
 }
 
 /// What this hub shares with the other hubs of its cluster: whether it runs the single-writer loops, and the
@@ -143,6 +145,7 @@ impl SiteDirectory {
             adding: RefCell::default(),
             links: RefCell::default(),
             listeners: RefCell::default(),
+            started: std::time::Instant::now(),
         });
         for account in accounts {
             directory.attach(account).await?;
@@ -296,6 +299,24 @@ impl SiteDirectory {
             .iter()
             .filter(|(_, link)| link.connected())
             .map(|(site, _)| site.clone())
+            .collect()
+    }
+
+    /// Every known site that is not online, and for how long it has not been: ms since its last beacon, or since
+    /// this hub started when it sent none since (a restarted hub does not take every site for long gone).
+    pub fn offline_for_ms(&self) -> BTreeMap<Token, u64> {
+        let since_start = self.started.elapsed();
+        let links = self.links.borrow();
+        self.sites()
+            .into_iter()
+            .filter_map(|site| {
+                let link = links.get(&site);
+                if link.is_some_and(SiteLink::connected) {
+                    return None;
+                }
+                let silent = link.and_then(|l| l.last_seen).map_or(since_start, |at| at.elapsed());
+                Some((site, silent.as_millis() as u64))
+            })
             .collect()
     }
 

@@ -1,7 +1,7 @@
 //! kubectl-style manifests: `kind` / `metadata` / `spec`, several YAML documents per file, applied in order.
 //!
 //! Kinds: `Profile` (spec = layers), `Cluster` (spec: site, profile, overrides), `Node` (spec: cluster, role,
-//! optional site), `Site` (labels only). `metadata.labels` set labels where the kind has them. Helm `values` may be
+//! optional site), `Site` (labels only), `App` and `Placement` (see `placement_manifest`). `metadata.labels` set labels where the kind has them. Helm `values` may be
 //! written as YAML; they are stored as YAML text. Every document is parsed into the API's typed request when the
 //! file is read, so a malformed manifest is a usage error (exit 2) before anything is sent.
 
@@ -37,6 +37,10 @@ pub enum Document {
         /// Labels.
         labels: BTreeMap<String, String>,
     },
+    /// An app version to publish.
+    App(crate::api_types::placement_api::AppApply),
+    /// A placement to apply.
+    Placement(Box<crate::api_types::placement_api::PlacementApply>),
     /// A site's labels.
     Site {
         /// Site id.
@@ -54,6 +58,8 @@ impl Document {
             Document::Cluster(_) => "Cluster",
             Document::Node { .. } => "Node",
             Document::Site { .. } => "Site",
+            Document::App(_) => "App",
+            Document::Placement(_) => "Placement",
         }
     }
 }
@@ -167,7 +173,9 @@ fn document(value: Value) -> anyhow::Result<Document> {
             }
         }
         "Site" => Document::Site { name, labels },
-        other => bail!("unknown kind {other:?} (expected Profile, Cluster, Node or Site)"),
+        "App" => Document::App(super::placement_manifest::app(name, spec)?),
+        "Placement" => Document::Placement(Box::new(super::placement_manifest::placement(name, spec)?)),
+        other => bail!("unknown kind {other:?} (expected Profile, Cluster, Node, Site, App or Placement)"),
     })
 }
 
@@ -251,6 +259,19 @@ pub async fn apply(api: &HubApi, documents: Vec<Document>) -> anyhow::Result<()>
                     let _: NodeView = api.call("nodes.label", &request).await?;
                     eprintln!("node/{name} labelled");
                 }
+            }
+            Document::App(request) => {
+                let view: crate::api_types::placement_api::AppView = api.call("apps.apply", &request).await?;
+                let verb = if view.created { "created" } else { "unchanged" };
+                eprintln!("app/{}@{} {verb}", view.name, view.version);
+            }
+            Document::Placement(request) => {
+                let view: crate::api_types::placement_api::PlacementView =
+                    api.call("placements.apply", &request).await?;
+                eprintln!(
+                    "placement/{} applied (generation {}, app {})",
+                    view.name, view.generation, view.app
+                );
             }
             Document::Site { name, labels } => {
                 let request = Label {

@@ -2,9 +2,12 @@
 //! Output goes to stdout (`-o table|json|yaml`), messages to stderr; a refused request exits 1.
 
 pub mod api_client;
+pub mod apps;
 pub mod clusters;
 mod manifest;
 pub mod nodes;
+mod placement_manifest;
+pub mod placements;
 pub mod profiles;
 pub mod quarantine;
 pub mod rollouts;

@@ -5,12 +5,14 @@
 //! plus the micro error headers, sanitized and bounded. A malformed or refused request changes nothing.
 
 mod access_errors;
+mod apps;
 mod caller;
 mod clusters;
 mod context;
 mod history;
 mod logs;
 mod nodes;
+mod placements;
 mod profiles;
 mod quarantine;
 mod rollouts;
@@ -56,7 +58,7 @@ impl Api {
 pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::Result<Api> {
     let service = client
         .service_builder()
-        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, quarantine, history, logs, users")
+        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, apps, placements, quarantine, history, logs, users")
         .start("edgefleet", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("starting the API service: {e}"))?;
@@ -170,6 +172,15 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "quarantine.get" => to_json(quarantine::get(context, parse(body)?)?),
         "history.list" => to_json(history::list(context, parse(body)?).await?),
         "logs.list" => to_json(logs::list(context, parse(body)?).await?),
+        "apps.apply" => to_json(apps::apply(context, parse(body)?).await?),
+        "apps.list" => to_json(apps::list(context, parse(body)?)),
+        "apps.get" => to_json(apps::get(context, parse(body)?)?),
+        "placements.apply" => to_json(placements::apply(context, parse(body)?).await?),
+        "placements.list" => to_json(placements::list(context, parse(body)?)),
+        "placements.get" => to_json(placements::get(context, parse(body)?)?),
+        "placements.delete" => to_json(placements::delete(context, parse(body)?).await?),
+        "placement_explanations.get" => to_json(placements::explanation(context, parse(body)?)?),
+        "placement_dry_runs.get" => to_json(placements::dry_run(context, parse(body)?).await?),
         "users.list" => to_json(users::list(context, parse(body)?)?),
         "users.add" => to_json(users::add(context, parse(body)?).await?),
         "users.revoke" => to_json(users::revoke(context, parse(body)?).await?),

@@ -1,16 +1,34 @@
-//! What a placement asks for: required predicates, weighted prioritizers, how many clusters, how long an offline
-//! site is tolerated. The manifest's shape (`kind: Placement`), checked on the way in.
+//! Placement events: which clusters an app goes to, decided at the hub from the placement's spec over the fleet.
+//! The operator applies or deletes a placement; the hub's planner records each decision with its summary. Plain,
+//! externally tagged data (postcard is not self-describing); the manifest's friendlier shape is the CLI's.
 
+use crate::app::AppRef;
+use crate::origin::Writer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// A cluster of the fleet: `site/cluster`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClusterKey {
+    /// The site.
+    pub site: String,
+    /// The cluster at that site.
+    pub cluster: String,
+}
+
+impl fmt::Display for ClusterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.site, self.cluster)
+    }
+}
 
 /// A placement of one application.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementSpec {
-    /// The application placed (`NAME` of an `App`).
-    pub app: String,
+    /// The application placed, at a version.
+    pub app: AppRef,
     /// Every predicate must hold, in this order (the first that fails is the one reported).
     #[serde(default)]
     pub predicates: Vec<Predicate>,
@@ -20,8 +38,8 @@ pub struct PlacementSpec {
     /// At most this many clusters (absent: every cluster that passes).
     #[serde(default)]
     pub number_of_clusters: Option<u32>,
-    /// A site unreachable for up to this many seconds keeps its clusters eligible (absent or 0: an offline site's
-    /// clusters are removed at once).
+    /// A site unreachable for less than this many seconds keeps its clusters eligible (absent or 0: an offline
+    /// site's clusters are removed at once).
     #[serde(default)]
     pub tolerate_offline_s: Option<u64>,
     /// Choose at most one cluster per value of this label (site label, else cluster label) before a second.
@@ -31,7 +49,7 @@ pub struct PlacementSpec {
 
 /// A required condition on a cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum Predicate {
     /// A label of the cluster's site.
     SiteLabel(LabelMatch),
@@ -43,7 +61,7 @@ pub enum Predicate {
     MinCpus(u32),
     /// At least this much memory over the members, MiB.
     MinMemoryMib(u64),
-    /// The site's time zone is one of these (a region by its zones: `Europe/Berlin`, `Europe/Paris`).
+    /// The site's time zone is one of these (a region by its zones).
     TimezoneIn(Vec<String>),
 }
 
@@ -116,20 +134,14 @@ impl fmt::Display for Predicate {
 #[serde(deny_unknown_fields)]
 pub struct Prioritizer {
     /// What is scored.
-    #[serde(flatten)]
     pub kind: PrioritizerKind,
     /// Its weight (scores are 0..=100, times the weight).
-    #[serde(default = "one")]
     pub weight: u32,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// What a prioritizer scores.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "score", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PrioritizerKind {
     /// The clusters chosen last time score 100 (OCM's Steady): damping.
     Steady,
@@ -166,6 +178,48 @@ impl fmt::Display for PrioritizerKind {
                 Prefer::Lower => write!(f, "lower {label}"),
                 Prefer::Higher => write!(f, "higher {label}"),
             },
+        }
+    }
+}
+
+/// Everything that can happen to a placement. Grows only by appending variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlacementEvent {
+    /// Hub: the operator applied a (new) spec.
+    Applied {
+        /// Spec generation this intent creates.
+        generation: u64,
+        /// The spec.
+        spec: PlacementSpec,
+    },
+    /// Hub: the planner decided where the app goes, for the spec of `generation`.
+    Decided {
+        /// The spec generation decided on.
+        generation: u64,
+        /// The clusters chosen, in the order they were chosen.
+        chosen: Vec<ClusterKey>,
+        /// Why, in a sentence or two (the full explanation is recomputed on demand).
+        summary: String,
+    },
+    /// Hub: the operator deleted the placement; its app leaves every cluster it chose.
+    Deleted {
+        /// Spec generation this intent creates.
+        generation: u64,
+    },
+}
+
+impl PlacementEvent {
+    /// Which side may write this event: always the hub.
+    pub fn writer(&self) -> Writer {
+        Writer::Hub
+    }
+
+    /// Short name for histories and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlacementEvent::Applied { .. } => "PlacementApplied",
+            PlacementEvent::Decided { .. } => "PlacementDecided",
+            PlacementEvent::Deleted { .. } => "PlacementDeleted",
         }
     }
 }

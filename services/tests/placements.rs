@@ -1,0 +1,152 @@
+//! Placement on real processes: an app placed by labels on two of three sites; a site cut past the toleration and
+//! the app moves to the third; back, the app returns only if the policy prefers it; explanations name the filter
+//! that removed each cluster; a dry run changes nothing and, at a past time, decides over the fleet as it was then.
+
+mod common;
+
+use common::cli::{ok, run, try_json as json};
+use common::store_fleet::fleet_on_v1;
+use common::{eventually, test_dir};
+use std::path::Path;
+use std::time::Duration;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("manifest");
+    path.display().to_string()
+}
+
+/// The placement of `pos@1` on two clusters of region eu or us, lowest latency first, `steady` weighing `steady`.
+fn placement(steady: u32) -> String {
+    format!(
+        "kind: Placement\nmetadata: {{name: pos}}\nspec:\n  app: pos@1\n  predicates:\n    \
+         - site_label: {{key: region, op: in, values: [eu, us]}}\n  prioritizers:\n    \
+         - {{score: label_value, label: latency-ms, prefer: lower, weight: 2}}\n    \
+         - {{score: steady, weight: {steady}}}\n  number_of_clusters: 2\n  tolerate_offline_s: 4\n"
+    )
+}
+
+fn chosen(hub: &common::Hub) -> Option<Vec<String>> {
+    let view = json(hub, &["placements", "get", "pos"])?;
+    let mut chosen: Vec<String> = view["chosen"]
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    chosen.sort();
+    Some(chosen)
+}
+
+async fn placed_on(hub: &common::Hub, want: &[&str], what: &str) {
+    eventually(what, Duration::from_secs(60), || async {
+        let now = chosen(hub)?;
+        let apps_follow = ["store-a", "store-b", "store-c"].iter().all(|site| {
+            let has = json(hub, &["clusters", "get", "main", "--site", site])
+                .is_some_and(|c| c["apps"].as_array().is_some_and(|a| a.iter().any(|x| x == "pos@1")));
+            has == want.contains(&format!("{site}/main").as_str())
+        });
+        (now == want && apps_follow).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_policy_prefers_it() {
+    let dir = test_dir();
+    let (hub, sites, _agents) = fleet_on_v1(dir.path(), &["store-a", "store-b", "store-c"]).await;
+    ok(&hub, &["sites", "label", "store-a", "region=eu", "latency-ms=10"]);
+    ok(&hub, &["sites", "label", "store-b", "region=eu", "latency-ms=20"]);
+    // store-c was the fastest last week; it is the slowest now.
+    ok(&hub, &["sites", "label", "store-c", "region=us", "latency-ms=5"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let last_week = std::time::SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    ok(&hub, &["sites", "label", "store-c", "region=us", "latency-ms=30"]);
+
+    let app = "kind: App\nmetadata: {name: pos}\nspec:\n  helm: {chart: oci://registry.example/charts/pos, \
+               version: 3.2.0, namespace: pos, values: {replicas: 2}}\n";
+    ok(&hub, &["apply", "-f", &write(dir.path(), "app.yaml", app)]);
+    // Given a placement whose steadiness outweighs a latency advantage,
+    let steady = write(dir.path(), "steady.yaml", &placement(3));
+    ok(&hub, &["placements", "apply", "-f", &steady]);
+    placed_on(&hub, &["store-a/main", "store-b/main"], "pos on the two fastest sites").await;
+
+    // when store-a is cut off past the toleration, pos moves to store-c and the explanation says why;
+    sites[0].link.cut();
+    placed_on(&hub, &["store-b/main", "store-c/main"], "pos moved off the cut site").await;
+    let explained = ok(&hub, &["placements", "explain", "pos"]);
+    assert!(
+        explained.contains("store-a/main") && explained.contains("removed by offline"),
+        "{explained}"
+    );
+
+    // and back, it stays where it is: store-a's latency advantage (200) is less than steadiness (300).
+    sites[0].link.heal();
+    eventually("store-a online again", Duration::from_secs(30), || async {
+        let explained = ok(&hub, &["placements", "explain", "pos"]);
+        (!explained.contains("removed by offline")).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(chosen(&hub).expect("placed"), ["store-b/main", "store-c/main"]);
+
+    // A policy that prefers latency over steadiness takes the app back to store-a.
+    let eager = write(dir.path(), "eager.yaml", &placement(1));
+    ok(&hub, &["placements", "apply", "-f", &eager]);
+    placed_on(&hub, &["store-a/main", "store-b/main"], "pos back on store-a").await;
+
+    // A dry run of a placement that fits nothing says why and saves nothing.
+    let mars = write(
+        dir.path(),
+        "mars.yaml",
+        &placement(1).replace("values: [eu, us]", "values: [mars]"),
+    );
+    let dry = ok(&hub, &["placements", "apply", "-f", &mars, "--dry-run"]);
+    assert!(
+        dry.contains("Nothing fits") && dry.contains("site label region in [mars]"),
+        "{dry}"
+    );
+    assert_eq!(chosen(&hub).expect("placed"), ["store-a/main", "store-b/main"]);
+    let as_json = run(&hub, &["placements", "apply", "-f", &mars, "--dry-run", "-o", "json"]);
+    let as_json: serde_json::Value = serde_json::from_slice(&as_json.stdout).expect("json");
+    assert_eq!(as_json["dry_run"], true);
+    assert_eq!(as_json["decision"]["chosen"], serde_json::json!([]));
+
+    // A dry run at a past time decides over the fleet as it was: store-c was the fastest then.
+    let then = humantime::format_rfc3339_millis(last_week).to_string();
+    let past = run(
+        &hub,
+        &[
+            "placements",
+            "apply",
+            "-f",
+            &eager,
+            "--dry-run",
+            "--at",
+            &then,
+            "-o",
+            "json",
+        ],
+    );
+    assert!(past.status.success(), "{}", String::from_utf8_lossy(&past.stderr));
+    let past: serde_json::Value = serde_json::from_slice(&past.stdout).expect("json");
+    let mut past_chosen: Vec<String> = past["decision"]["chosen"]
+        .as_array()
+        .expect("chosen")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["site"].as_str().unwrap_or("?"),
+                c["cluster"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    past_chosen.sort();
+    assert_eq!(past_chosen, ["store-a/main", "store-c/main"], "{past:#}");
+    assert_eq!(
+        chosen(&hub).expect("placed"),
+        ["store-a/main", "store-b/main"],
+        "a dry run saves nothing"
+    );
+}
