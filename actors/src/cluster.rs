@@ -14,6 +14,9 @@ use events::{AggregateKind, Hlc, Token, Writer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Longest reason kept for an app the site could not install.
+pub const APP_FAILURE_MAX: usize = 400;
+
 /// Control-plane members a cluster keeps once it is large enough.
 pub const CONTROL_PLANE_QUORUM: usize = 3;
 
@@ -76,6 +79,10 @@ pub struct ClusterStatus {
     pub members: BTreeMap<Token, NodeRole>,
     /// Health.
     pub health: ClusterHealth,
+    /// The apps installed (app name → version), as the site last reported.
+    pub apps: BTreeMap<Token, AppRef>,
+    /// Apps the site could not install, and why.
+    pub app_failures: BTreeMap<Token, String>,
 }
 
 /// The cluster aggregate.
@@ -159,11 +166,18 @@ pub enum ClusterCommand {
     ReportDegraded(String),
     /// Site: torn down after delete.
     ConfirmRemoved,
+    /// Site: the apps the runtime installed, and those it could not.
+    ReportApps {
+        /// App name → version installed.
+        installed: BTreeMap<Token, AppRef>,
+        /// App name → why not.
+        failures: BTreeMap<Token, String>,
+    },
 }
 
 impl Aggregate for ClusterState {
     const KIND: AggregateKind = AggregateKind::Cluster;
-    const STATE_VERSION: u16 = 3;
+    const STATE_VERSION: u16 = 4;
     type Event = ClusterEvent;
     type Command = ClusterCommand;
 
@@ -199,6 +213,10 @@ impl Aggregate for ClusterState {
             ClusterEvent::AppsSet { generation, apps } => {
                 spec.generation = *generation;
                 spec.apps = apps.clone();
+            }
+            ClusterEvent::AppsReported { installed, failures } => {
+                status.apps = installed.clone();
+                status.app_failures = failures.clone();
             }
             ClusterEvent::Formed {
                 profile,
@@ -379,6 +397,20 @@ impl Aggregate for ClusterState {
                         profile,
                         observed_generation: acknowledged,
                     }]
+                }
+            }
+            ClusterCommand::ReportApps { installed, failures } => {
+                if !self.formed() {
+                    return Err(Rejection::Conflict("cluster has not formed".into()));
+                }
+                let failures: BTreeMap<Token, String> = failures
+                    .into_iter()
+                    .map(|(app, why)| (app, why.chars().take(APP_FAILURE_MAX).collect()))
+                    .collect();
+                if installed == self.status.apps && failures == self.status.app_failures {
+                    vec![]
+                } else {
+                    vec![ClusterEvent::AppsReported { installed, failures }]
                 }
             }
             ClusterCommand::ReportDegraded(reason) => {

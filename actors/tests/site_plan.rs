@@ -492,3 +492,39 @@ fn a_control_plane_node_lost_past_lost_after_leaves_for_a_worker_and_comes_back_
         vec![node("n1", NodeCommand::MarkBack), cluster("main", rejoin)]
     );
 }
+
+/// Apps placed on a ready cluster are installed, also while the hub is away (the site holds its intent copy); once
+/// reported installed, nothing more.
+#[test]
+fn a_ready_cluster_installs_the_apps_its_placements_give_it_and_then_rests() {
+    let pos: events::app::AppRef = "pos@1".parse().expect("app ref");
+    let apps = std::collections::BTreeMap::from([(token("pos"), pos.clone())]);
+    let mut log = adopted_cluster(1, &["n1"]);
+    log.hub(
+        &cluster_ref("main"),
+        ClusterEvent::AppsSet {
+            generation: 2,
+            apps: apps.clone(),
+        },
+        "placement",
+    );
+    let install = SiteCommand::InstallApps {
+        cluster: token("main"),
+        members: vec![(token("n1"), CP)],
+        apps: apps.clone(),
+    };
+    assert!(plan(&log, &running_n1(1)).contains(&install));
+
+    log.cluster_observed(
+        "main",
+        ClusterEvent::AppsReported {
+            installed: apps,
+            failures: Default::default(),
+        },
+    );
+    let commands = plan(&log, &running_n1(1));
+    assert!(
+        !commands.iter().any(|c| matches!(c, SiteCommand::InstallApps { .. })),
+        "{commands:?}"
+    );
+}

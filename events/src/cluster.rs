@@ -132,6 +132,13 @@ pub enum ClusterEvent {
         /// The full new set.
         apps: BTreeMap<Token, crate::app::AppRef>,
     },
+    /// Site: the apps the runtime installed on the cluster, and those it could not install and why.
+    AppsReported {
+        /// App name → the version installed.
+        installed: BTreeMap<Token, crate::app::AppRef>,
+        /// App name → why it is not installed (bounded).
+        failures: BTreeMap<Token, String>,
+    },
 }
 
 impl ClusterEvent {
@@ -162,6 +169,7 @@ impl ClusterEvent {
             ClusterEvent::Degraded { .. } => "ClusterDegraded",
             ClusterEvent::Removed { .. } => "ClusterRemoved",
             ClusterEvent::AppsSet { .. } => "ClusterAppsSet",
+            ClusterEvent::AppsReported { .. } => "ClusterAppsReported",
         }
     }
 }

@@ -9,11 +9,13 @@
 
 use actors::node::NodeLifecycle;
 use actors::plan::ClusterJoin;
+use events::app::{AppRef, AppRelease};
 use events::cluster::ProfileRef;
 use events::node::{Inventory, NodeRole, OsUpdateFailure, RootSlot};
 use events::profile::ProfileLayers;
 use events::Token;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Subject node `node` registers on.
@@ -142,6 +144,9 @@ pub struct RuntimeReport {
     pub installed: Option<RuntimeInstalled>,
     /// The last assignment the agent could not carry out, and why (cleared once one succeeds).
     pub failure: Option<RuntimeFailure>,
+    /// Apps of the assignment the agent could not render, and why (the others run).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub app_failures: BTreeMap<Token, String>,
 }
 
 /// Kubernetes as it runs on the machine.
@@ -154,6 +159,9 @@ pub struct RuntimeInstalled {
     pub role: NodeRole,
     /// The profile whose releases are rendered.
     pub profile: ProfileRef,
+    /// The apps rendered (servers only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub apps: BTreeMap<Token, AppRef>,
 }
 
 /// An assignment the agent could not carry out.
@@ -181,6 +189,18 @@ pub struct RuntimeAssignment {
     pub layers: Option<ProfileLayers>,
     /// Initialise the cluster, join a running server, or wait.
     pub join: ClusterJoin,
+    /// The apps placed on the cluster, for a control-plane member to render (workers get none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AssignedApp>,
+}
+
+/// One app a control-plane member renders for its cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedApp {
+    /// The app at its version.
+    pub app: AppRef,
+    /// What it installs.
+    pub release: AppRelease,
 }
 
 /// What OS a node runs, and how its last update ended.

@@ -1,5 +1,6 @@
-//! The k3s runtime on real processes (`site --runtime k3s`): the site assigns each member's Kubernetes, every agent
-//! renders and writes k3s' files on its machine and runs k3s, and the site marks nodes ready from what agents report.
+//! The k3s runtime on real processes (`site --runtime k3s`): the site assigns each member's Kubernetes and the apps
+//! placed on its cluster, every agent renders and writes k3s' files on its machine and runs k3s, and the site marks
+//! nodes ready and apps installed from what agents report.
 //!
 //! k3s itself cannot run on this machine. Each agent's `--k3s-binary` is a stand-in executable written by the test:
 //! it answers `--version` the way k3s does and otherwise stays up, recording its command line and pid. What runs for
@@ -109,6 +110,30 @@ async fn a_k3s_site_initialises_on_its_first_server_joins_a_worker_to_it_refuses
         std::fs::read_to_string(site.join_token()).expect("join token").trim()
     );
     assert_eq!(pid_alive(&root2), Some(true));
+
+    // An app placed on the cluster is rendered on its server (not on the worker), and the site reports it running.
+    let app = dir.path().join("app.yaml");
+    std::fs::write(
+        &app,
+        "kind: App\nmetadata: {name: kiosk}\nspec:\n  helm: {chart: oci://registry.example/charts/kiosk, \
+         version: 1.4.0, namespace: front-of-house}\n---\nkind: Placement\nmetadata: {name: kiosk}\nspec:\n  \
+         app: kiosk@1\n",
+    )
+    .expect("manifest");
+    ok(&hub, &["apply", "-f", &app.display().to_string()]);
+    let chart = "/var/lib/rancher/k3s/server/manifests/edgefleet-app-kiosk.yaml";
+    eventually("kiosk installed on main", Duration::from_secs(60), || async {
+        let main = json(&hub, &["clusters", "get", "main", "--site", "k1"])?;
+        let healthy = main["app_status"]
+            .as_array()?
+            .iter()
+            .any(|a| a["app"] == "kiosk" && a["installed"] == "kiosk@1" && a["healthy"] == true);
+        (healthy && read(&root1, chart).is_some()).then_some(())
+    })
+    .await;
+    let kiosk = read(&root1, chart).expect("kiosk chart");
+    assert!(kiosk.contains("targetNamespace: \"front-of-house\""), "{kiosk}");
+    assert!(read(&root2, chart).is_none(), "workers apply no manifests");
 
     // A machine whose OS image ships another k3s is refused with the reason, not rendered.
     let old = k3s_stand_in(dir.path(), "v1.30.2+k3s1");

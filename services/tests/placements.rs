@@ -1,6 +1,7 @@
-//! Placement on real processes: an app placed by labels on two of three sites; a site cut past the toleration and
-//! the app moves to the third; back, the app returns only if the policy prefers it; explanations name the filter
-//! that removed each cluster; a dry run changes nothing and, at a past time, decides over the fleet as it was then.
+//! Placement on real processes: an app placed by labels on two of three sites and installed there; a site cut past
+//! the toleration and the app moves to the third while the cut site keeps running it; back, the app returns only if
+//! the policy prefers it; explanations name the filter that removed each cluster; a dry run changes nothing and, at
+//! a past time, decides over the fleet as it was then.
 
 mod common;
 
@@ -37,17 +38,41 @@ fn chosen(hub: &common::Hub) -> Option<Vec<String>> {
     Some(chosen)
 }
 
+/// Waits until the placement chose `want`, the hub asks exactly those clusters to run pos@1, and each of them
+/// reported it installed.
 async fn placed_on(hub: &common::Hub, want: &[&str], what: &str) {
     eventually(what, Duration::from_secs(60), || async {
         let now = chosen(hub)?;
         let apps_follow = ["store-a", "store-b", "store-c"].iter().all(|site| {
-            let has = json(hub, &["clusters", "get", "main", "--site", site])
-                .is_some_and(|c| c["apps"].as_array().is_some_and(|a| a.iter().any(|x| x == "pos@1")));
-            has == want.contains(&format!("{site}/main").as_str())
+            let Some(cluster) = json(hub, &["clusters", "get", "main", "--site", site]) else {
+                return false;
+            };
+            let wanted = cluster["apps"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "pos@1"));
+            let running = cluster["app_status"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|a| a["app"] == "pos" && a["installed"] == "pos@1" && a["healthy"] == true)
+            });
+            let chosen = want.contains(&format!("{site}/main").as_str());
+            wanted == chosen && (!chosen || running)
         });
         (now == want && apps_follow).then_some(())
     })
     .await;
+}
+
+/// The apps the site's own runtime installed on its cluster `main` (read from the site's data dir, not the hub).
+fn installed_at(site: &common::Site) -> Vec<String> {
+    let path = site.data_dir.join("runtime-apps.json");
+    let apps: serde_json::Value = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    apps["main"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -79,6 +104,8 @@ async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_
         explained.contains("store-a/main") && explained.contains("removed by offline"),
         "{explained}"
     );
+    // The cut site keeps running what it was given: it never heard the app leave.
+    assert_eq!(installed_at(&sites[0]), ["pos@1"]);
 
     // and back, it stays where it is: store-a's latency advantage (200) is less than steadiness (300).
     sites[0].link.heal();
@@ -89,6 +116,10 @@ async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(chosen(&hub).expect("placed"), ["store-b/main", "store-c/main"]);
+    eventually("store-a heard the app leave", Duration::from_secs(30), || async {
+        installed_at(&sites[0]).is_empty().then_some(())
+    })
+    .await;
 
     // A policy that prefers latency over steadiness takes the app back to store-a.
     let eager = write(dir.path(), "eager.yaml", &placement(1));

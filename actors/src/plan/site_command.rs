@@ -54,6 +54,15 @@ pub enum SiteCommand {
         /// The profile they all run now.
         profile: ProfileRef,
     },
+    /// Install exactly these apps on the cluster (removing any other the runtime installed), then report them.
+    InstallApps {
+        /// The cluster.
+        cluster: Token,
+        /// Its members and roles.
+        members: Vec<(Token, NodeRole)>,
+        /// App name → version.
+        apps: std::collections::BTreeMap<Token, events::app::AppRef>,
+    },
     /// Remove the node from the runtime (uninstall).
     Uninstall {
         /// The node.

@@ -190,7 +190,8 @@ fn provision(id: &Token, state: &NodeState, inputs: &SiteInputs<'_>, out: &mut V
 }
 
 /// Per cluster: confirm a deletion once every member left; report a forming cluster ready once every member is
-/// ready, on the profile the runtime installed on them.
+/// ready, on the profile the runtime installed on them; install a ready cluster's apps when they differ from what
+/// the site last reported installed.
 pub fn plan_clusters(inputs: &SiteInputs<'_>) -> Vec<SiteCommand> {
     let mut out = Vec::new();
     for (id, state) in inputs.fleet.clusters_at(inputs.site) {
@@ -206,6 +207,14 @@ pub fn plan_clusters(inputs: &SiteInputs<'_>) -> Vec<SiteCommand> {
             if let Some(profile) = installed_everywhere(id, state, inputs) {
                 out.push(cluster(id, ClusterCommand::ReportReady { profile }));
             }
+        }
+        // Apps go on a ready cluster (what the site holds of its intent, also while the hub is away).
+        if state.status.health == ClusterHealth::Ready && state.spec.apps != state.status.apps {
+            out.push(SiteCommand::InstallApps {
+                cluster: id.clone(),
+                members: state.status.members.iter().map(|(n, r)| (n.clone(), *r)).collect(),
+                apps: state.spec.apps.clone(),
+            });
         }
     }
     out

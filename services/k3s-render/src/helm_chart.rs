@@ -23,13 +23,15 @@ const PACKAGED_CHARTS: &[&str] = &["traefik", "traefik-crd"];
 
 /// Where a release's resources go and how it is installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
+pub enum Placement<'a> {
     /// The network plugin: into `kube-system`, installed with `bootstrap: true` (the install job runs on the host
     /// network and tolerates not-ready nodes: until the CNI runs, no pod gets a network and every node is
     /// not ready).
     Cni,
     /// Anything else: into a namespace named after the release, created if missing.
     OwnNamespace,
+    /// An app: into the namespace it names, created if missing.
+    Namespace(&'a str),
 }
 
 /// The manifest file name for a release: `edgefleet-<release>.yaml`.
@@ -108,14 +110,19 @@ fn check_values(release: &HelmRelease) -> Result<(), RenderError> {
 /// release (helm-controller uses its name as the Helm release name); `valuesContent` is the profile's text as
 /// written, comments included, and is left out when the values are blank. `version` is written for archive URLs
 /// too, where Helm ignores it (the archive's name carries the version).
-pub fn render_helm_chart(release: &HelmRelease, location: &ChartLocation, placement: Placement) -> String {
+pub fn render_helm_chart(release: &HelmRelease, location: &ChartLocation, placement: Placement<'_>) -> String {
     let (target_namespace, create_namespace, bootstrap) = match placement {
         Placement::Cni => (KUBE_SYSTEM, false, true),
         Placement::OwnNamespace => (release.name.as_str(), true, false),
+        Placement::Namespace(namespace) => (namespace, true, false),
     };
     let mut yaml = YamlWriter::default();
+    let source = match placement {
+        Placement::Namespace(_) => "app",
+        Placement::Cni | Placement::OwnNamespace => "the profile's release",
+    };
     yaml.comment(&format!(
-        "Rendered by edgefleet from the profile's release {}; edits are overwritten.",
+        "Rendered by edgefleet from {source} {}; edits are overwritten.",
         release.name
     ));
     yaml.string(0, "apiVersion", "helm.cattle.io/v1");

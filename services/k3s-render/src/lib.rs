@@ -11,6 +11,8 @@
 //! - On servers only, one `HelmChart` (helm.cattle.io/v1, in `kube-system`) per profile release in
 //!   `/var/lib/rancher/k3s/server/manifests/edgefleet-<release>.yaml`, for k3s' deploy and helm controllers.
 //!   Chart references map to `chart`/`repo` as [`chart_ref`] tabulates.
+//! - On servers only, each app placed on the cluster in `…/manifests/edgefleet-app-<name>.yaml` ([`app_manifest`]):
+//!   a `HelmChart` into the app's namespace, or the app's own manifests.
 //! - The command line: `k3s server --config /etc/rancher/k3s/config.yaml` or `k3s agent --config …`.
 //!
 //! **Roles** ([`K3sRole`]) map to k3s like this:
@@ -39,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+pub mod app_manifest;
 pub mod apply;
 pub mod apply_plan;
 pub mod binary;
@@ -53,6 +56,7 @@ pub mod render_error;
 pub mod server_url;
 pub mod yaml_text;
 
+pub use app_manifest::{app_file_name, K3sApp};
 pub use apply::{apply, load_applied, unapply, write_secret, ApplyError, RECORD_PATH};
 pub use apply_plan::{plan_apply, ApplyPlan};
 pub use binary::{check_version, parse_version_output, BinaryError, K3sBinary};

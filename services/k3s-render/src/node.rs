@@ -30,6 +30,8 @@ pub struct K3sNode {
     /// Helm repository aliases (`cilium` → `https://helm.cilium.io`) for chart references written `alias/chart`;
     /// see [`crate::chart_ref`].
     pub helm_repos: BTreeMap<String, String>,
+    /// The apps placed on the cluster (rendered on servers only, like the profile's releases).
+    pub apps: Vec<crate::app_manifest::K3sApp>,
 }
 
 /// A node's part in its cluster, as k3s flags say it.

@@ -91,6 +91,21 @@ pub fn render(node: &K3sNode) -> Result<Rendered, RenderError> {
             files.insert(path, render_helm_chart(release, location, *placement));
         }
     }
+    // Apps are checked on every node, as releases are, and written on servers.
+    for app in &node.apps {
+        if !seen.insert(app.name.as_str()) {
+            return Err(RenderError::DuplicateRelease {
+                release: app.name.clone(),
+            });
+        }
+        let text = crate::app_manifest::render_app(app, &node.helm_repos)?;
+        if node.role.is_server() {
+            files.insert(
+                Path::new(MANIFESTS_DIR).join(crate::app_manifest::app_file_name(&app.name)),
+                text,
+            );
+        }
+    }
     let subcommand = if node.role.is_server() { "server" } else { "agent" };
     let command = [subcommand, "--config", CONFIG_PATH].map(str::to_string).to_vec();
     debug_assert!(files.keys().all(|p| p.is_absolute()));

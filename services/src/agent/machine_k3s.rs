@@ -10,16 +10,20 @@
 //!   started again at the next heartbeat.
 //! - **Leaving.** No assignment, or another cluster or server/agent role: k3s is stopped and the files edgefleet wrote
 //!   are removed. k3s' own data directory is left (see `k3s-render`'s "not handled").
+//! - **Apps** placed on the cluster are rendered on servers as manifests (`k3s-render`'s `app_manifest`); an app
+//!   that does not render is reported with its reason and left out, the others run.
 //! - **Refusals are reported**, never panicked on: no binary configured, a binary of another k3s version than the
 //!   profile's (k3s does not upgrade itself), a profile `k3s-render` refuses, no join token to derive the cluster's
 //!   token from. The site records the reason as the node's failure.
 
 use crate::agent_protocol::{RuntimeAssignment, RuntimeFailure, RuntimeInstalled, RuntimeReport};
 use actors::plan::ClusterJoin;
+use events::app::AppRef;
 use events::node::NodeRole;
 use events::Token;
-use k3s_render::{K3sBinary, K3sNode, K3sProfile, K3sRole};
+use k3s_render::{K3sApp, K3sBinary, K3sNode, K3sProfile, K3sRole};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use tokio::process::{Child, Command};
@@ -36,6 +40,8 @@ struct Joined {
     role: NodeRole,
     k3s_role: K3sRole,
     profile: events::cluster::ProfileRef,
+    #[serde(default)]
+    apps: BTreeMap<Token, AppRef>,
 }
 
 /// How the agent runs k3s on this machine.
@@ -50,6 +56,7 @@ pub struct MachineK3s {
     joined: Option<Joined>,
     child: Option<Child>,
     failure: Option<RuntimeFailure>,
+    app_failures: BTreeMap<Token, String>,
 }
 
 impl MachineK3s {
@@ -78,6 +85,7 @@ impl MachineK3s {
             joined,
             child: None,
             failure: None,
+            app_failures: BTreeMap::new(),
         }
     }
 
@@ -89,8 +97,10 @@ impl MachineK3s {
                 cluster: j.cluster.clone(),
                 role: j.role,
                 profile: j.profile.clone(),
+                apps: j.apps.clone(),
             }),
             failure: self.failure.clone(),
+            app_failures: self.app_failures.clone(),
         }
     }
 
@@ -143,7 +153,22 @@ impl MachineK3s {
                 return false;
             }
         };
-        let up_to_date = self.joined.as_ref().is_some_and(|j| j.profile == assignment.profile) && self.running();
+        let wanted_apps: BTreeMap<Token, AppRef> = assignment
+            .apps
+            .iter()
+            .map(|a| (a.app.name.clone(), a.app.clone()))
+            .collect();
+        let apps_settled = |j: &Joined| {
+            wanted_apps
+                .iter()
+                .all(|(name, app)| j.apps.get(name) == Some(app) || self.app_failures.contains_key(name))
+                && j.apps.keys().all(|name| wanted_apps.contains_key(name))
+        };
+        let up_to_date = self
+            .joined
+            .as_ref()
+            .is_some_and(|j| j.profile == assignment.profile && apps_settled(j))
+            && self.running();
         if up_to_date {
             return false;
         }
@@ -191,7 +216,7 @@ impl MachineK3s {
         })?;
         let join_token = std::fs::read_to_string(join_token)
             .map_err(|e| format!("reading the join token {}: {e}", join_token.display()))?;
-        let node = K3sNode {
+        let mut node = K3sNode {
             cluster: assignment.cluster.to_string(),
             node: self.node.to_string(),
             role: k3s_role.clone(),
@@ -201,7 +226,29 @@ impl MachineK3s {
             profile: K3sProfile::from(layers),
             node_labels: Default::default(),
             helm_repos: Default::default(),
+            apps: vec![],
         };
+        // The profile must render on its own; an app that does not is reported and left out, the others run.
+        k3s_render::render(&node).map_err(|e| e.to_string())?;
+        let mut app_failures = BTreeMap::new();
+        let mut apps = BTreeMap::new();
+        for assigned in &assignment.apps {
+            let app = K3sApp {
+                name: assigned.app.name.to_string(),
+                release: assigned.release.clone(),
+            };
+            node.apps.push(app);
+            match k3s_render::render(&node) {
+                Ok(_) => {
+                    apps.insert(assigned.app.name.clone(), assigned.app.clone());
+                }
+                Err(e) => {
+                    node.apps.pop();
+                    let reason = crate::api_types::error::sanitize(&e.to_string(), REASON_MAX);
+                    app_failures.insert(assigned.app.name.clone(), reason);
+                }
+            }
+        }
         let rendered = k3s_render::render(&node).map_err(|e| e.to_string())?;
         let token = fleet_trust::cluster_token(site, &assignment.cluster, &join_token);
         k3s_render::write_secret(&self.root, Path::new(TOKEN_FILE), &token).map_err(|e| e.to_string())?;
@@ -212,7 +259,9 @@ impl MachineK3s {
             role: assignment.role,
             k3s_role,
             profile: assignment.profile.clone(),
+            apps,
         };
+        self.app_failures = app_failures;
         self.save(Some(&joined))
             .map_err(|e| format!("recording what k3s runs in {}: {e}", self.record.display()))?;
         self.joined = Some(joined);
@@ -274,6 +323,7 @@ impl MachineK3s {
         let had = self.joined.is_some() || self.child.is_some() || self.failure.is_some();
         self.stop().await;
         self.failure = None;
+        self.app_failures.clear();
         if self.joined.is_none() {
             return had;
         }

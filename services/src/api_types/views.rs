@@ -121,6 +121,24 @@ pub struct ClusterView {
     /// The apps its placements want it to run (`name@version`).
     #[serde(default)]
     pub apps: Vec<String>,
+    /// Per app, wanted or installed: what is wanted, what the site installed, whether they agree, and why not.
+    #[serde(default)]
+    pub app_status: Vec<AppStatusView>,
+}
+
+/// One app on one cluster.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AppStatusView {
+    /// The app.
+    pub app: String,
+    /// The version its placements want (`name@version`), if any.
+    pub desired: Option<String>,
+    /// The version the site reported installed, if any.
+    pub installed: Option<String>,
+    /// Installed as desired, with no failure.
+    pub healthy: bool,
+    /// Why the site could not install it.
+    pub error: Option<String>,
 }
 
 impl ClusterView {
@@ -159,8 +177,34 @@ impl ClusterView {
             generation: cluster.spec.generation,
             observed_generation: cluster.status.observed_generation,
             apps: cluster.spec.apps.values().map(ToString::to_string).collect(),
+            app_status: app_status(cluster),
         }
     }
+}
+
+fn app_status(cluster: &ClusterState) -> Vec<AppStatusView> {
+    let names: std::collections::BTreeSet<_> = cluster
+        .spec
+        .apps
+        .keys()
+        .chain(cluster.status.apps.keys())
+        .chain(cluster.status.app_failures.keys())
+        .collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let desired = cluster.spec.apps.get(name);
+            let installed = cluster.status.apps.get(name);
+            let error = cluster.status.app_failures.get(name).cloned();
+            AppStatusView {
+                app: name.to_string(),
+                desired: desired.map(ToString::to_string),
+                installed: installed.map(ToString::to_string),
+                healthy: desired.is_some() && desired == installed && error.is_none(),
+                error,
+            }
+        })
+        .collect()
 }
 
 /// How the hub's copy of a site's stream is doing.

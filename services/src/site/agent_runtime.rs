@@ -7,11 +7,12 @@
 //! so a restarted site rebuilds it within a planner pass; between asks, replies fall back to what the log says the
 //! node runs (its membership and its cluster's profile).
 
-use super::cluster_runtime::{ClusterRuntime, NodePlan, Progress, RuntimeError};
+use super::cluster_runtime::{AppsProgress, ClusterRuntime, NodePlan, Progress, RuntimeError};
 use super::observer::SiteObserver;
-use crate::agent_protocol::{RuntimeAssignment, RuntimeInstalled};
+use crate::agent_protocol::{AssignedApp, RuntimeAssignment, RuntimeInstalled};
 use actors::fleet_state::FleetState;
 use actors::plan::{plan_cluster_join, Provisioned};
+use events::app::{AppRef, AppRelease};
 use events::cluster::ProfileRef;
 use events::node::NodeRole;
 use events::profile::ProfileLayers;
@@ -35,6 +36,8 @@ pub struct AgentRuntime {
     observer: Rc<SiteObserver>,
     silent_after: Duration,
     asked: RefCell<BTreeMap<Token, Asked>>,
+    /// The planner's latest apps per cluster.
+    asked_apps: RefCell<BTreeMap<Token, Vec<(AppRef, AppRelease)>>>,
 }
 
 impl AgentRuntime {
@@ -44,6 +47,7 @@ impl AgentRuntime {
             observer,
             silent_after,
             asked: RefCell::new(BTreeMap::new()),
+            asked_apps: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -78,12 +82,38 @@ impl AgentRuntime {
         };
         let seen = self.observer.members_seen(self.silent_after);
         let join = plan_cluster_join(node, role, &membership.cluster, cluster, &seen);
+        // Servers render the apps: the planner's latest ask, else what the site last reported installed.
+        let apps = match role {
+            NodeRole::Worker => vec![],
+            NodeRole::ControlPlane => match self.asked_apps.borrow().get(&membership.cluster) {
+                Some(asked) => asked
+                    .iter()
+                    .map(|(app, release)| AssignedApp {
+                        app: app.clone(),
+                        release: release.clone(),
+                    })
+                    .collect(),
+                None => cluster
+                    .status
+                    .apps
+                    .values()
+                    .filter_map(|app| {
+                        let release = fleet.app_release(app)?.clone();
+                        Some(AssignedApp {
+                            app: app.clone(),
+                            release,
+                        })
+                    })
+                    .collect(),
+            },
+        };
         Some(RuntimeAssignment {
             cluster: membership.cluster.clone(),
             role,
             profile,
             layers,
             join,
+            apps,
         })
     }
 
@@ -141,6 +171,62 @@ impl ClusterRuntime for AgentRuntime {
             role: installed.role,
             profile: installed.profile,
         })
+    }
+
+    async fn install_apps(
+        &self,
+        cluster: &Token,
+        members: &[(Token, NodeRole)],
+        apps: &[(AppRef, AppRelease)],
+    ) -> Result<AppsProgress, RuntimeError> {
+        self.asked_apps.borrow_mut().insert(cluster.clone(), apps.to_vec());
+        let wanted: BTreeMap<Token, AppRef> = apps.iter().map(|(a, _)| (a.name.clone(), a.clone())).collect();
+        let servers: Vec<&Token> = members
+            .iter()
+            .filter(|(_, role)| *role == NodeRole::ControlPlane)
+            .map(|(node, _)| node)
+            .collect();
+        if servers.is_empty() {
+            return Ok(AppsProgress::Pending(format!(
+                "cluster {cluster} has no control-plane member to run its apps"
+            )));
+        }
+        let mut failures = BTreeMap::new();
+        let mut behind = Vec::new();
+        for server in servers {
+            let Some((report, _)) = self.observer.runtime(server) else {
+                behind.push(server.to_string());
+                continue;
+            };
+            let rendered = report
+                .installed
+                .as_ref()
+                .filter(|i| i.cluster == *cluster)
+                .map(|i| i.apps.clone())
+                .unwrap_or_default();
+            let failed: BTreeMap<Token, String> = report
+                .app_failures
+                .into_iter()
+                .filter(|(name, _)| wanted.contains_key(name))
+                .collect();
+            let settled = wanted
+                .iter()
+                .all(|(name, app)| rendered.get(name) == Some(app) || failed.contains_key(name))
+                && rendered.keys().all(|name| wanted.contains_key(name));
+            if settled {
+                failures.extend(failed);
+            } else {
+                behind.push(server.to_string());
+            }
+        }
+        if behind.is_empty() {
+            Ok(AppsProgress::Done { failures })
+        } else {
+            Ok(AppsProgress::Pending(format!(
+                "waiting for {} to render the apps of {cluster}",
+                behind.join(", ")
+            )))
+        }
     }
 
     async fn remove(&self, node: &Token) -> Result<Progress, RuntimeError> {

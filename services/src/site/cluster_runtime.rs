@@ -4,6 +4,7 @@
 //! machine. What the runtime reports as installed is an observation the site planner reads; it is never history.
 
 use actors::plan::Provisioned;
+use events::app::{AppRef, AppRelease};
 use events::cluster::ProfileRef;
 use events::node::NodeRole;
 use events::profile::ProfileLayers;
@@ -44,6 +45,18 @@ pub enum Progress {
     Pending(String),
 }
 
+/// How far a runtime got with a cluster's apps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppsProgress {
+    /// Every app is installed but those named, with why not.
+    Done {
+        /// App name → why it is not installed.
+        failures: BTreeMap<Token, String>,
+    },
+    /// Under way on the nodes; ask again later. Why it is not done yet.
+    Pending(String),
+}
+
 /// Installs and checks Kubernetes on a site's nodes.
 pub trait ClusterRuntime {
     /// Installs the node's Kubernetes role and the profile's releases; idempotent.
@@ -52,6 +65,14 @@ pub trait ClusterRuntime {
     fn provisioned(&self, node: &Token) -> Option<Provisioned>;
     /// Removes the node from its cluster (uninstall); idempotent.
     fn remove(&self, node: &Token) -> impl Future<Output = Result<Progress, RuntimeError>>;
+    /// Installs exactly `apps` on `cluster` (whose members are `members`), removing any other app it installed
+    /// there; idempotent.
+    fn install_apps(
+        &self,
+        cluster: &Token,
+        members: &[(Token, NodeRole)],
+        apps: &[(AppRef, AppRelease)],
+    ) -> impl Future<Output = Result<AppsProgress, RuntimeError>>;
 }
 
 /// One node as the simulated runtime installed it.
@@ -64,13 +85,29 @@ struct Installed {
     releases: Vec<String>,
 }
 
-/// A runtime that records installs in a JSON file instead of touching hosts. Nodes listed in
-/// `EDGEFLEET_SIMULATE_FAILURE` (comma-separated ids) fail to provision, for failure tests.
+/// A runtime that records installs in a JSON file instead of touching hosts (`runtime.json`; apps per cluster in
+/// `runtime-apps.json`). Nodes listed in `EDGEFLEET_SIMULATE_FAILURE` (comma-separated ids) fail to provision, and
+/// apps listed in `EDGEFLEET_SIMULATE_APP_FAILURE` (names) fail to install, for failure tests.
 pub struct SimulatedRuntime {
     state_path: PathBuf,
     installed: RefCell<BTreeMap<String, Installed>>,
     failing: Vec<String>,
     install_delay: Duration,
+    apps_path: PathBuf,
+    apps: RefCell<BTreeMap<String, BTreeMap<String, String>>>,
+    failing_apps: Vec<String>,
+}
+
+/// A comma-separated list from the environment.
+fn env_list(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl SimulatedRuntime {
@@ -80,19 +117,19 @@ impl SimulatedRuntime {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        let failing = std::env::var("EDGEFLEET_SIMULATE_FAILURE")
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
+        let apps_path = state_path.with_file_name("runtime-apps.json");
+        let apps = std::fs::read(&apps_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         Self {
             state_path,
             installed: RefCell::new(installed),
-            failing,
+            failing: env_list("EDGEFLEET_SIMULATE_FAILURE"),
             install_delay: Duration::from_millis(100),
+            apps_path,
+            apps: RefCell::new(apps),
+            failing_apps: env_list("EDGEFLEET_SIMULATE_APP_FAILURE"),
         }
     }
 
@@ -153,5 +190,33 @@ impl ClusterRuntime for SimulatedRuntime {
             self.persist()?;
         }
         Ok(Progress::Done)
+    }
+
+    async fn install_apps(
+        &self,
+        cluster: &Token,
+        _members: &[(Token, NodeRole)],
+        apps: &[(AppRef, AppRelease)],
+    ) -> Result<AppsProgress, RuntimeError> {
+        tokio::time::sleep(self.install_delay).await;
+        let mut failures = BTreeMap::new();
+        let mut installed = BTreeMap::new();
+        for (app, _) in apps {
+            if self.failing_apps.iter().any(|a| a == app.name.as_str()) {
+                failures.insert(app.name.clone(), format!("simulated failure installing app {app}"));
+            } else {
+                installed.insert(app.name.to_string(), app.to_string());
+            }
+        }
+        let changed = self.apps.borrow().get(cluster.as_str()) != Some(&installed);
+        if changed {
+            self.apps.borrow_mut().insert(cluster.to_string(), installed);
+            let bytes = serde_json::to_vec_pretty(&*self.apps.borrow()).map_err(|e| RuntimeError(e.to_string()))?;
+            let tmp = self.apps_path.with_extension("json.tmp");
+            std::fs::write(&tmp, bytes)
+                .and_then(|()| std::fs::rename(&tmp, &self.apps_path))
+                .map_err(|e| RuntimeError(format!("recording the apps in {}: {e}", self.apps_path.display())))?;
+        }
+        Ok(AppsProgress::Done { failures })
     }
 }

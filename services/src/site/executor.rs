@@ -3,7 +3,7 @@
 //! wait for the projection to show it. Remembers nothing but a short back-off for commands that just failed, so a
 //! failure that persists is retried at a sane pace rather than in a hot loop.
 
-use super::cluster_runtime::{ClusterRuntime, NodePlan, Progress};
+use super::cluster_runtime::{AppsProgress, ClusterRuntime, NodePlan, Progress};
 use crate::fault_point::fault_point;
 use crate::registries::{dispatch, Registries};
 use actors::cluster::ClusterCommand;
@@ -140,6 +140,7 @@ impl<R: ClusterRuntime> SiteExecutor<R> {
                 let done = dispatch(&self.registries.clusters, aggregate, ready, CONTROLLER).await;
                 done.map(written).map_err(text)
             }
+            SiteCommand::InstallApps { cluster, members, apps } => self.install_apps(&cluster, &members, apps).await,
             SiteCommand::Uninstall { node } => match self.runtime.remove(&node).await {
                 Ok(Progress::Done) => Ok(vec![]),
                 Ok(Progress::Pending(why)) => Err(why),
@@ -165,6 +166,56 @@ impl<R: ClusterRuntime> SiteExecutor<R> {
                 self.node_command(&node, failed).await.map_err(|e| e.to_string())
             }
             (Err(e), _) => Err(e.to_string()),
+        }
+    }
+
+    /// Installs exactly `apps` on `cluster` and reports what got installed. An app whose release has not reached
+    /// this site yet waits; an app that failed is reported with its reason and tried again after the back-off.
+    async fn install_apps(
+        &self,
+        cluster: &Token,
+        members: &[(Token, NodeRole)],
+        apps: std::collections::BTreeMap<Token, events::app::AppRef>,
+    ) -> Result<Written, String> {
+        let releases: Vec<_> = self.projection.read(|fleet| {
+            apps.values()
+                .map(|app| (app.clone(), fleet.app_release(app).cloned()))
+                .collect()
+        });
+        let missing: Vec<String> = releases
+            .iter()
+            .filter(|(_, release)| release.is_none())
+            .map(|(app, _)| app.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("apps {} have not reached this site yet", missing.join(", ")));
+        }
+        let releases: Vec<_> = releases.into_iter().filter_map(|(app, r)| Some((app, r?))).collect();
+        let failures = match self.runtime.install_apps(cluster, members, &releases).await {
+            Ok(AppsProgress::Done { failures }) => failures,
+            Ok(AppsProgress::Pending(why)) => return Err(why),
+            Err(e) => releases
+                .iter()
+                .map(|(app, _)| (app.name.clone(), e.0.clone()))
+                .collect(),
+        };
+        let installed = apps
+            .into_iter()
+            .filter(|(name, _)| !failures.contains_key(name))
+            .collect();
+        let report = ClusterCommand::ReportApps {
+            installed,
+            failures: failures.clone(),
+        };
+        let aggregate = AggregateRef::cluster(&self.site, cluster);
+        let done = dispatch(&self.registries.clusters, aggregate, report, CONTROLLER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if failures.is_empty() {
+            Ok(written(done))
+        } else {
+            let reasons: Vec<String> = failures.iter().map(|(app, why)| format!("{app}: {why}")).collect();
+            Err(format!("apps not installed on {cluster}: {}", reasons.join("; ")))
         }
     }
 

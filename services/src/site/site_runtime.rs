@@ -1,8 +1,10 @@
 //! The runtime a site runs with (`--runtime`): simulated in the site process, or applied by every node's agent.
 
 use super::agent_runtime::AgentRuntime;
-use super::cluster_runtime::{ClusterRuntime, NodePlan, Progress, RuntimeError, SimulatedRuntime};
+use super::cluster_runtime::{AppsProgress, ClusterRuntime, NodePlan, Progress, RuntimeError, SimulatedRuntime};
 use actors::plan::Provisioned;
+use events::app::{AppRef, AppRelease};
+use events::node::NodeRole;
 use events::Token;
 use std::rc::Rc;
 
@@ -43,6 +45,18 @@ impl ClusterRuntime for SiteRuntime {
         match self {
             SiteRuntime::Simulated(r) => r.remove(node).await,
             SiteRuntime::Agents(r) => r.remove(node).await,
+        }
+    }
+
+    async fn install_apps(
+        &self,
+        cluster: &Token,
+        members: &[(Token, NodeRole)],
+        apps: &[(AppRef, AppRelease)],
+    ) -> Result<AppsProgress, RuntimeError> {
+        match self {
+            SiteRuntime::Simulated(r) => r.install_apps(cluster, members, apps).await,
+            SiteRuntime::Agents(r) => r.install_apps(cluster, members, apps).await,
         }
     }
 }

@@ -71,6 +71,7 @@ pub fn node(n: u8, role: K3sRole, profile: K3sProfile) -> K3sNode {
         profile,
         node_labels: BTreeMap::from([("topology.kubernetes.io/zone".into(), "back-office".into())]),
         helm_repos: BTreeMap::from([("edge".into(), "https://charts.edge.example/stable".into())]),
+        apps: vec![],
     }
 }
 
