@@ -92,6 +92,12 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
         "link to the hub is cut mid-rollout",
         "link healed",
         "rollout r1 complete: every cluster runs edge-stack@2, 0 failures",
+        "app menu-board@1 placed by intent",
+        "installed at store-1/main, store-2/main",
+        "store-1 cut off past the toleration: menu-board moved to store-2/main, store-3/main",
+        "removed by offline",
+        "store-1 healed: menu-board stays on store-2/main, store-3/main",
+        "Nothing fits",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

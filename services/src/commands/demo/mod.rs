@@ -1,12 +1,14 @@
 //! `edgefleet demo`: a local fleet of real processes — a hub, N sites (leaf nats-servers with their site
 //! processes) and M node agents per site with real GPT disk images — driven through the hub API the way an operator
 //! would, told as a story: registration, clusters from a profile, a fleet rollout of a new OS image in waves, one
-//! site's link cut mid-rollout and healed.
+//! site's link cut mid-rollout and healed, and an app placed by intent that moves off a store cut past its
+//! toleration.
 //!
 //! Ctrl-C, SIGTERM and SIGHUP stop it at any moment: the fleet is stopped and its temp dir removed (kept with
 //! `--keep`, or after a failed step). Every child also dies with the demo if the demo itself is killed.
 
 mod fleet_processes;
+mod placement_act;
 mod sample;
 mod story;
 mod zero_touch;
@@ -389,5 +391,5 @@ async fn tell_the_story(
         "node metrics of all {nodes_total} nodes in Prometheus — sampled from /proc every 5 s, kept at each site \
          through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
     ));
-    Ok(())
+    placement_act::tell(story, &api, fleet).await
 }
