@@ -76,6 +76,7 @@ pub fn aggregate_span(parent: &tracing::Span, aggregate: &AggregateRef) -> traci
         events::AggregateKind::Rollout => tracing::info_span!(parent: parent, "decide", site, rollout = id),
         events::AggregateKind::App => tracing::info_span!(parent: parent, "decide", app = id),
         events::AggregateKind::Placement => tracing::info_span!(parent: parent, "decide", placement = id),
+        events::AggregateKind::Config => tracing::info_span!(parent: parent, "decide", site, config = id),
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::aggregate::Aggregate;
 use crate::app::AppState;
 use crate::cluster::ClusterState;
+use crate::config::ConfigState;
 use crate::node::NodeState;
 use crate::placement::PlacementState;
 use crate::profile::ProfileState;
@@ -28,6 +29,8 @@ pub enum AnyAggregate {
     App(AppState),
     /// A placement.
     Placement(PlacementState),
+    /// Config.
+    Config(ConfigState),
 }
 
 /// One aggregate kind's state, as carried in an [`AnyAggregate`].
@@ -57,6 +60,7 @@ any_state!(
     RolloutState => Rollout,
     AppState => App,
     PlacementState => Placement,
+    ConfigState => Config,
 );
 
 /// An event that cannot be applied to this state.
@@ -83,6 +87,7 @@ impl AnyAggregate {
             AggregateKind::Rollout => AnyAggregate::Rollout(RolloutState::default()),
             AggregateKind::App => AnyAggregate::App(AppState::default()),
             AggregateKind::Placement => AnyAggregate::Placement(PlacementState::default()),
+            AggregateKind::Config => AnyAggregate::Config(ConfigState::default()),
         }
     }
 
@@ -96,6 +101,7 @@ impl AnyAggregate {
             AnyAggregate::Rollout(_) => AggregateKind::Rollout,
             AnyAggregate::App(_) => AggregateKind::App,
             AnyAggregate::Placement(_) => AggregateKind::Placement,
+            AnyAggregate::Config(_) => AggregateKind::Config,
         }
     }
 
@@ -114,6 +120,7 @@ impl AnyAggregate {
             AnyAggregate::Rollout(s) => enc(s),
             AnyAggregate::App(s) => enc(s),
             AnyAggregate::Placement(s) => enc(s),
+            AnyAggregate::Config(s) => enc(s),
         }
     }
 
@@ -132,6 +139,7 @@ impl AnyAggregate {
             AggregateKind::Rollout => AnyAggregate::Rollout(dec(state_version, bytes)?),
             AggregateKind::App => AnyAggregate::App(dec(state_version, bytes)?),
             AggregateKind::Placement => AnyAggregate::Placement(dec(state_version, bytes)?),
+            AggregateKind::Config => AnyAggregate::Config(dec(state_version, bytes)?),
         })
     }
 
@@ -153,6 +161,7 @@ impl AnyAggregate {
             AnyAggregate::Rollout(s) => step(s, envelope),
             AnyAggregate::App(s) => step(s, envelope),
             AnyAggregate::Placement(s) => step(s, envelope),
+            AnyAggregate::Config(s) => step(s, envelope),
         }
     }
 }

@@ -173,6 +173,11 @@ impl FleetState {
         self.app(&app.name)?.versions.get(&app.version)
     }
 
+    /// A config aggregate (`config/hub/entries` or `config/<site>/resolved`).
+    pub fn config(&self, aggregate: &AggregateRef) -> Option<&crate::config::ConfigState> {
+        self.get(aggregate).and_then(crate::config::ConfigState::of)
+    }
+
     /// One placement.
     pub fn placement(&self, name: &Token) -> Option<&PlacementState> {
         self.get(&AggregateRef::placement(name)).and_then(PlacementState::of)

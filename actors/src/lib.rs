@@ -12,6 +12,7 @@ pub mod any_aggregate;
 pub mod app;
 pub mod cluster;
 pub mod cluster_update;
+pub mod config;
 pub mod event_log;
 pub mod fleet_queries;
 pub mod fleet_state;

@@ -21,11 +21,13 @@ pub enum AggregateKind {
     App,
     /// A placement of an application on clusters (fleet-wide, hub).
     Placement,
+    /// Central config: the operator's entries (hub only) and each site's resolved set.
+    Config,
 }
 
 impl AggregateKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AggregateKind; 7] = [
+    pub const ALL: [AggregateKind; 8] = [
         AggregateKind::Node,
         AggregateKind::Site,
         AggregateKind::Cluster,
@@ -33,6 +35,7 @@ impl AggregateKind {
         AggregateKind::Rollout,
         AggregateKind::App,
         AggregateKind::Placement,
+        AggregateKind::Config,
     ];
 
     /// The subject token naming this kind.
@@ -45,6 +48,7 @@ impl AggregateKind {
             AggregateKind::Rollout => "rollout",
             AggregateKind::App => "app",
             AggregateKind::Placement => "placement",
+            AggregateKind::Config => "config",
         }
     }
 
@@ -67,6 +71,8 @@ pub enum Scope {
     All,
     /// One site's aggregate (its nodes, clusters, the site itself).
     Site(Token),
+    /// The hub's own (`ef.intent.hub.…`): no site sources it (`hub` is never a site id).
+    Hub,
 }
 
 impl Scope {
@@ -75,13 +81,14 @@ impl Scope {
         match self {
             Scope::All => "all",
             Scope::Site(site) => site.as_str(),
+            Scope::Hub => "hub",
         }
     }
 
     /// The site, if the scope is one site.
     pub fn site(&self) -> Option<&Token> {
         match self {
-            Scope::All => None,
+            Scope::All | Scope::Hub => None,
             Scope::Site(site) => Some(site),
         }
     }
@@ -159,6 +166,24 @@ impl AggregateRef {
         }
     }
 
+    /// The operator's config entries (hub only).
+    pub fn config_entries() -> Self {
+        Self {
+            kind: AggregateKind::Config,
+            scope: Scope::Hub,
+            id: Token::new("entries").unwrap_or_else(|_| unreachable!("\"entries\" is a valid token")),
+        }
+    }
+
+    /// What `site` should hold of the config, and holds.
+    pub fn config_resolved(site: &Token) -> Self {
+        Self {
+            kind: AggregateKind::Config,
+            scope: Scope::Site(site.clone()),
+            id: Token::new("resolved").unwrap_or_else(|_| unreachable!("\"resolved\" is a valid token")),
+        }
+    }
+
     /// Parses `KIND/SCOPE/ID`, the form used by logs and the CLI.
     pub fn parse(s: &str) -> Result<Self, AggregateRefError> {
         let mut parts = s.split('/');
@@ -166,10 +191,10 @@ impl AggregateRef {
             return Err(AggregateRefError::Shape(s.to_string()));
         };
         let kind = AggregateKind::parse(kind).ok_or_else(|| AggregateRefError::Kind(kind.to_string()))?;
-        let scope = if scope == "all" {
-            Scope::All
-        } else {
-            Scope::Site(Token::new(scope)?)
+        let scope = match scope {
+            "all" => Scope::All,
+            "hub" => Scope::Hub,
+            site => Scope::Site(Token::new(site)?),
         };
         Ok(Self {
             kind,
@@ -192,7 +217,7 @@ pub enum AggregateRefError {
     #[error("aggregate reference {0:?} must look like KIND/SCOPE/ID, e.g. node/store-1/n1")]
     Shape(String),
     /// Unknown kind.
-    #[error("unknown aggregate kind {0:?}: expected node, site, cluster, profile, rollout, app or placement")]
+    #[error("unknown aggregate kind {0:?}: expected node, site, cluster, profile, rollout, app, placement or config")]
     Kind(String),
     /// Bad scope or id token.
     #[error(transparent)]

@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod app;
 pub mod cluster;
 pub mod codec;
+pub mod config;
 pub mod envelope;
 pub mod event_id;
 pub mod hlc;

@@ -3,6 +3,7 @@
 use crate::aggregate::AggregateKind;
 use crate::app::AppEvent;
 use crate::cluster::ClusterEvent;
+use crate::config::ConfigEvent;
 use crate::node::NodeEvent;
 use crate::origin::Writer;
 use crate::placement::PlacementEvent;
@@ -28,6 +29,8 @@ pub enum Payload {
     App(Box<AppEvent>),
     /// A placement event (boxed: specs are large and rare).
     Placement(Box<PlacementEvent>),
+    /// A config event (boxed: values can be large).
+    Config(Box<ConfigEvent>),
 }
 
 impl Payload {
@@ -41,6 +44,7 @@ impl Payload {
             Payload::Rollout(_) => AggregateKind::Rollout,
             Payload::App(_) => AggregateKind::App,
             Payload::Placement(_) => AggregateKind::Placement,
+            Payload::Config(_) => AggregateKind::Config,
         }
     }
 
@@ -54,6 +58,7 @@ impl Payload {
             Payload::Rollout(e) => e.writer(),
             Payload::App(e) => e.writer(),
             Payload::Placement(e) => e.writer(),
+            Payload::Config(e) => e.writer(),
         }
     }
 
@@ -67,6 +72,7 @@ impl Payload {
             Payload::Rollout(e) => e.name(),
             Payload::App(e) => e.name(),
             Payload::Placement(e) => e.name(),
+            Payload::Config(e) => e.name(),
         }
     }
 }
@@ -98,6 +104,7 @@ payload_event!(
     RolloutEvent => Rollout,
     AppEvent => App,
     PlacementEvent => Placement,
+    ConfigEvent => Config,
 );
 
 impl From<NodeEvent> for Payload {
@@ -133,5 +140,10 @@ impl From<AppEvent> for Payload {
 impl From<PlacementEvent> for Payload {
     fn from(e: PlacementEvent) -> Self {
         Payload::Placement(Box::new(e))
+    }
+}
+impl From<ConfigEvent> for Payload {
+    fn from(e: ConfigEvent) -> Self {
+        Payload::Config(Box::new(e))
     }
 }

@@ -200,6 +200,8 @@ pub fn parse(subject: &str) -> Result<(Writer, AggregateRef), SubjectError> {
     let scope = match (*scope, writer) {
         ("all", Writer::Hub) => Scope::All,
         ("all", Writer::Site) => return Err(bad("`all` is reserved and is not a site id".into())),
+        ("hub", Writer::Hub) => Scope::Hub,
+        ("hub", Writer::Site) => return Err(bad("`hub` is reserved and is not a site id".into())),
         (s, _) => Scope::Site(Token::new(s).map_err(|e| bad(e.to_string()))?),
     };
     let id = Token::new(*id).map_err(|e| bad(e.to_string()))?;

@@ -102,6 +102,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PlacementsCommand,
     },
+    /// Central config (settings, feature flags, small files) mirrored to the sites it targets.
+    Config {
+        /// What to do with config.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Clusters: create at a site from a profile version, inspect, delete.
     Clusters {
         /// What to do with clusters.
@@ -502,6 +508,52 @@ pub enum PlacementsCommand {
         /// Placement name.
         name: Token,
     },
+}
+
+/// `edgefleet config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Set KEY in a scope; the sites it targets get it as soon as they can, and keep it while the hub is away.
+    Set {
+        /// The key (`[-/_=.a-zA-Z0-9]`, e.g. menu/soup, flags.new-ui).
+        key: String,
+        /// The value (or --file).
+        #[arg(required_unless_present = "file")]
+        value: Option<String>,
+        /// Read the value from this file (a small file, at most 64 KiB).
+        #[arg(long, conflicts_with = "value")]
+        file: Option<PathBuf>,
+        /// `all`, `site=SITE` or `label=KEY=VALUE` (a site's own value wins over a label's over every site's).
+        #[arg(long, default_value = "all")]
+        scope: events::config::ConfigScope,
+        /// Expire it after this long (e.g. 24h, 7d): gone from every site then, also from a site cut off.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        ttl: Option<std::time::Duration>,
+    },
+    /// The values of KEY, in every scope (or one).
+    Get {
+        /// The key.
+        key: String,
+        /// Only this scope.
+        #[arg(long)]
+        scope: Option<events::config::ConfigScope>,
+    },
+    /// Every entry (or one scope's).
+    Ls {
+        /// Only this scope.
+        #[arg(long)]
+        scope: Option<events::config::ConfigScope>,
+    },
+    /// Delete KEY in a scope.
+    Delete {
+        /// The key.
+        key: String,
+        /// The scope.
+        #[arg(long)]
+        scope: events::config::ConfigScope,
+    },
+    /// Per site: the config revision resolved for it and the revision it holds.
+    Sites,
 }
 
 /// `edgefleet clusters …`.

@@ -29,6 +29,8 @@ pub struct Registries {
     pub apps: Reg<actors::app::AppState>,
     /// Placement actors (the hub's).
     pub placements: Reg<actors::placement::PlacementState>,
+    /// Config actors: the operator's entries and each site's resolved set (hub), what a site holds (site).
+    pub configs: Reg<actors::config::ConfigState>,
 }
 
 impl Registries {
@@ -47,7 +49,8 @@ impl Registries {
             profiles: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             rollouts: Registry::new(log.clone(), store.clone(), config.clone()).start(),
             apps: Registry::new(log.clone(), store.clone(), config.clone()).start(),
-            placements: Registry::new(log, store, config).start(),
+            placements: Registry::new(log.clone(), store.clone(), config.clone()).start(),
+            configs: Registry::new(log, store, config).start(),
         }
     }
 }

@@ -46,6 +46,9 @@ impl AggregateEvent for events::rollout::RolloutEvent {
 impl AggregateEvent for events::app::AppEvent {
     type Aggregate = actors::app::AppState;
 }
+impl AggregateEvent for events::config::ConfigEvent {
+    type Aggregate = actors::config::ConfigState;
+}
 impl AggregateEvent for events::placement::PlacementEvent {
     type Aggregate = actors::placement::PlacementState;
 }

@@ -12,6 +12,7 @@
 //! - Nodes still assigned to a deleted cluster are unassigned.
 //! - Every placement is decided again over the fleet, and clusters run what the decisions give them
 //!   ([`super::hub_placements`]).
+//! - Every site's config is the operator's entries that target it, resolved ([`super::hub_config`]).
 
 use crate::cluster::ClusterCommand;
 use crate::fleet_state::FleetState;
@@ -56,6 +57,13 @@ pub enum HubCommand {
         /// The command.
         command: ClusterCommand,
     },
+    /// On a config aggregate (a site's resolved set).
+    Config {
+        /// The aggregate.
+        aggregate: events::AggregateRef,
+        /// The command.
+        command: crate::config::ConfigCommand,
+    },
     /// On a placement (`placement/all/<name>`).
     Placement {
         /// The placement.
@@ -82,6 +90,7 @@ pub fn plan_hub(inputs: &HubInputs<'_>) -> Vec<HubCommand> {
     }
     unassign_from_deleted(inputs.fleet, &mut out);
     super::hub_placements::plan_placements(inputs.fleet, inputs.offline_for_ms, &mut out);
+    super::hub_config::plan_config(inputs.fleet, inputs.now_unix_s.saturating_mul(1000), &mut out);
     out
 }
 

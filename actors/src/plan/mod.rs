@@ -11,6 +11,7 @@
 
 pub mod cluster_join;
 pub mod hub;
+pub mod hub_config;
 pub mod hub_placements;
 pub mod site;
 pub mod site_command;

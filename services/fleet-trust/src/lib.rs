@@ -105,7 +105,7 @@ pub use cluster_token::cluster_token;
 pub use join_token::{new_join_token, JoinTokenError, JOIN_TOKEN_RANDOM_BYTES};
 pub use node_permissions::{
     join_permissions, join_subject, local_reader_permissions, local_reader_subject, node_inbox_prefix,
-    node_permissions, node_subjects, IMAGE_BUCKET, JETSTREAM_ACCOUNT_INFO, JOIN_INBOX_PREFIX,
+    node_permissions, node_subjects, CONFIG_BUCKET, IMAGE_BUCKET, JETSTREAM_ACCOUNT_INFO, JOIN_INBOX_PREFIX,
     LOCAL_READER_INBOX_PREFIX,
 };
 pub use node_services::node_services;

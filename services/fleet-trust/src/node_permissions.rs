@@ -11,6 +11,7 @@
 //! | node `<n>` | `$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*` | | reading an image: its info, the last message on its `M` subject |
 //! | node `<n>` | `$JS.API.DIRECT.GET.OBJ_ef-images` | | reading an image: each chunk, the next message on its `C` subject |
 //! | local reader (its nkey, from the site's bundle) | `ef.agent.<x>._reader.logs.list` | `_INBOX_reader.>` | reading the site's log lines at the site, the hub away |
+//! | node `<n>` and local reader | `$JS.API.STREAM.INFO.KV_ef-config`, `$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>` | | reading the site's copy of the central config, key by key (a KV bucket's info and its direct gets) |
 //!
 //! `<x>` is the site id (also the site's JetStream domain), `<n>` the node id. Both users ask `$JS.API.INFO` to learn
 //! the site id from the JetStream domain. A node reads images with direct gets only (the agent's `image_reader`):
@@ -53,6 +54,20 @@ use crate::user_permissions::UserPermissions;
 /// The object-store bucket holding OS images, replicated at every site; equal to `replay::sourcing::IMAGE_BUCKET`.
 pub const IMAGE_BUCKET: &str = "ef-images";
 
+/// The KV bucket holding the site's copy of the central config (`edgefleet config set`); read-only for nodes and
+/// local readers, key by key.
+pub const CONFIG_BUCKET: &str = "ef-config";
+
+/// Reading [`CONFIG_BUCKET`] key by key: binding to the bucket (its stream's info) and direct gets of one key's
+/// last value. No consumers (no watch, no key listing), no writes.
+pub(crate) fn config_read_subjects() -> [String; 2] {
+    let stream = format!("KV_{CONFIG_BUCKET}");
+    [
+        format!("$JS.API.STREAM.INFO.{stream}"),
+        format!("$JS.API.DIRECT.GET.{stream}.$KV.{CONFIG_BUCKET}.>"),
+    ]
+}
+
 /// The inbox prefix of the join user's connections (`custom_inbox_prefix`).
 pub const JOIN_INBOX_PREFIX: &str = "_INBOX_join";
 
@@ -84,13 +99,12 @@ pub fn local_reader_subject(site: &Token) -> String {
     format!("ef.agent.{site}._reader.logs.list")
 }
 
-/// What a local reader of `site` may do: ask for log lines, receive the answers on its inbox. Nothing else: no
-/// stream, no consumer, no other request.
+/// What a local reader of `site` may do: ask for log lines, read the config bucket key by key, receive the answers
+/// on its inbox. Nothing else: no other stream, no consumer, no other request.
 pub fn local_reader_permissions(site: &Token) -> UserPermissions {
-    UserPermissions::allow_only(
-        &[local_reader_subject(site)],
-        &[format!("{LOCAL_READER_INBOX_PREFIX}.>")],
-    )
+    let mut publish = vec![local_reader_subject(site)];
+    publish.extend(config_read_subjects());
+    UserPermissions::allow_only(&publish, &[format!("{LOCAL_READER_INBOX_PREFIX}.>")])
 }
 
 /// What the join user of `site` may do: request to join, ask for account info, receive replies on its inbox.
@@ -105,6 +119,7 @@ pub fn join_permissions(site: &Token) -> UserPermissions {
 pub fn node_permissions(site: &Token, node: &Token) -> UserPermissions {
     let mut publish = vec![node_subjects(site, node), JETSTREAM_ACCOUNT_INFO.to_owned()];
     publish.extend(image_read_subjects());
+    publish.extend(config_read_subjects());
     UserPermissions::allow_only(&publish, &[format!("{}.>", node_inbox_prefix(node))])
 }
 
@@ -138,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn a_node_may_use_its_own_subjects_and_read_images_with_direct_gets_only() {
+    fn a_node_may_use_its_own_subjects_and_read_images_and_config_with_direct_gets_only() {
         let permissions = node_permissions(&token("s1"), &token("n1"));
 
         assert_eq!(
@@ -148,6 +163,8 @@ mod tests {
                 "$JS.API.INFO",
                 "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*",
                 "$JS.API.DIRECT.GET.OBJ_ef-images",
+                "$JS.API.STREAM.INFO.KV_ef-config",
+                "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>",
             ]
         );
         assert_eq!(permissions.subscribe.allow, ["_INBOX_node_n1.>"]);
@@ -164,7 +181,11 @@ mod tests {
                 !allowed.contains("CONSUMER") && !allowed.starts_with("$JS.FC."),
                 "{allowed}"
             );
-            assert!(!allowed.starts_with("$JS.API.STREAM."), "{allowed}");
+            // The one stream request: the config bucket's info, read-only, to bind to it.
+            assert!(
+                !allowed.starts_with("$JS.API.STREAM.") || allowed == "$JS.API.STREAM.INFO.KV_ef-config",
+                "{allowed}"
+            );
         }
     }
 

@@ -9,6 +9,8 @@
 //! | `$JS.API.INFO` | JetStream (for `SITE`) | learning the site id (the JetStream domain) |
 //! | `$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*` | the image bucket | an image's info |
 //! | `$JS.API.DIRECT.GET.OBJ_ef-images` | the image bucket | an image's chunks |
+//! | `$JS.API.STREAM.INFO.KV_ef-config` | the config bucket | binding to it |
+//! | `$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>` | the config bucket | one key's value |
 //!
 //! A request crossing a service import gets a reply subject of the server's own (`_R_.…`) in `SITE`, and its answer
 //! is delivered under the requester's reply subject in `NODES` only. Whatever reply subject a node names, no answer
@@ -24,13 +26,14 @@
 use events::Token;
 
 use crate::conf_string::quoted;
-use crate::node_permissions::{image_read_subjects, JETSTREAM_ACCOUNT_INFO};
+use crate::node_permissions::{config_read_subjects, image_read_subjects, JETSTREAM_ACCOUNT_INFO};
 use crate::site_server_auth::{NODES_ACCOUNT, SITE_ACCOUNT};
 
 /// Every subject `SITE` of `site` exports to `NODES` as a service (see the module docs' table).
 pub fn node_services(site: &Token) -> Vec<String> {
     let mut services = vec![agent_requests(site), JETSTREAM_ACCOUNT_INFO.to_owned()];
     services.extend(image_read_subjects());
+    services.extend(config_read_subjects());
     services
 }
 
@@ -91,7 +94,7 @@ mod tests {
     }
 
     #[test]
-    fn the_services_are_the_agent_requests_account_info_and_the_two_image_direct_gets() {
+    fn the_services_are_the_agent_requests_account_info_the_image_direct_gets_and_the_config_reads() {
         assert_eq!(
             node_services(&token("s1")),
             [
@@ -99,6 +102,8 @@ mod tests {
                 "$JS.API.INFO",
                 "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*",
                 "$JS.API.DIRECT.GET.OBJ_ef-images",
+                "$JS.API.STREAM.INFO.KV_ef-config",
+                "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>",
             ]
         );
     }
@@ -123,7 +128,10 @@ mod tests {
     fn every_service_is_an_agent_request_or_a_jetstream_read_never_the_site_stream() {
         for service in node_services(&token("s1")) {
             let agent_request = service.starts_with("ef.agent.s1.");
-            let jetstream_read = service == "$JS.API.INFO" || service.starts_with("$JS.API.DIRECT.GET.OBJ_ef-images");
+            let jetstream_read = service == "$JS.API.INFO"
+                || service.starts_with("$JS.API.DIRECT.GET.OBJ_ef-images")
+                || service == "$JS.API.STREAM.INFO.KV_ef-config"
+                || service.starts_with("$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.");
             assert!(agent_request || jetstream_read, "{service}");
             assert!(!covers(&service, "ef.site.s1.node.n1"), "{service}");
         }
@@ -143,6 +151,8 @@ mod tests {
                 r#"{ service: "$JS.API.INFO", accounts: ["NODES"] }"#,
                 r#"{ service: "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*", accounts: ["NODES"] }"#,
                 r#"{ service: "$JS.API.DIRECT.GET.OBJ_ef-images", accounts: ["NODES"] }"#,
+                r#"{ service: "$JS.API.STREAM.INFO.KV_ef-config", accounts: ["NODES"] }"#,
+                r#"{ service: "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>", accounts: ["NODES"] }"#,
             ]
         );
         assert_eq!(
@@ -152,6 +162,8 @@ mod tests {
                 r#"{ service: { account: "SITE", subject: "$JS.API.INFO" } }"#,
                 r#"{ service: { account: "SITE", subject: "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*" } }"#,
                 r#"{ service: { account: "SITE", subject: "$JS.API.DIRECT.GET.OBJ_ef-images" } }"#,
+                r#"{ service: { account: "SITE", subject: "$JS.API.STREAM.INFO.KV_ef-config" } }"#,
+                r#"{ service: { account: "SITE", subject: "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>" } }"#,
             ]
         );
     }

@@ -296,7 +296,7 @@ mod tests {
         let join = r#"{ user: "join", password: "secret", permissions: { publish: { allow: ["ef.agent.s1.join", "$JS.API.INFO"] }, subscribe: { allow: ["_INBOX_join.>"] } } }"#;
         let node = |id: &str, key: &str| {
             format!(
-                r#"{{ nkey: "{key}", permissions: {{ publish: {{ allow: ["ef.agent.s1.{id}.>", "$JS.API.INFO", "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*", "$JS.API.DIRECT.GET.OBJ_ef-images"] }}, subscribe: {{ allow: ["_INBOX_node_{id}.>"] }} }} }}"#
+                r#"{{ nkey: "{key}", permissions: {{ publish: {{ allow: ["ef.agent.s1.{id}.>", "$JS.API.INFO", "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*", "$JS.API.DIRECT.GET.OBJ_ef-images", "$JS.API.STREAM.INFO.KV_ef-config", "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>"] }}, subscribe: {{ allow: ["_INBOX_node_{id}.>"] }} }} }}"#
             )
         };
         let services = [
@@ -304,6 +304,8 @@ mod tests {
             "$JS.API.INFO",
             "$JS.API.DIRECT.GET.OBJ_ef-images.$O.ef-images.M.*",
             "$JS.API.DIRECT.GET.OBJ_ef-images",
+            "$JS.API.STREAM.INFO.KV_ef-config",
+            "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>",
         ];
         let exports: String = services
             .iter()
@@ -323,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn a_local_reader_is_in_nodes_and_may_only_ask_for_log_lines() {
+    fn a_local_reader_is_in_nodes_and_may_only_ask_for_log_lines_and_read_the_config() {
         let reader = UserKey::generate().public_key();
         let mut auth = auth_with_nodes(&[]);
         auth.local_readers = vec![reader.clone()];
@@ -333,7 +335,12 @@ mod tests {
         let nodes = &rendered[rendered.find("NODES").unwrap()..];
         let user = &nodes[nodes.find(&reader).unwrap()..];
         let user = &user[..user.find("} } }").unwrap()];
-        assert!(user.contains(r#"allow: ["ef.agent.s1._reader.logs.list"]"#), "{user}");
+        assert!(
+            user.contains(
+                r#"allow: ["ef.agent.s1._reader.logs.list", "$JS.API.STREAM.INFO.KV_ef-config", "$JS.API.DIRECT.GET.KV_ef-config.$KV.ef-config.>"]"#
+            ),
+            "{user}"
+        );
         assert!(user.contains(r#"allow: ["_INBOX_reader.>"]"#), "{user}");
         assert!(
             !rendered[..rendered.find("NODES").unwrap()].contains(&reader),

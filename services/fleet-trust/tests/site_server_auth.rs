@@ -13,10 +13,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::{ConnectErrorKind, ConnectOptions, Event};
-use fleet_trust::{
-    join_subject, node_inbox_prefix, node_permissions, node_subjects, IMAGE_BUCKET, JETSTREAM_ACCOUNT_INFO,
-    JOIN_INBOX_PREFIX,
-};
+use fleet_trust::{join_subject, node_inbox_prefix, node_permissions, node_subjects, IMAGE_BUCKET, JOIN_INBOX_PREFIX};
 use futures::{FutureExt, StreamExt};
 use site_auth_support::{
     create_site_stream, expect_disconnected, expect_violation, image_bucket_with, image_bytes, next_request,
@@ -278,10 +275,11 @@ async fn a_node_image_read_resumes_after_the_site_server_restarts_using_every_im
     no_violations(&mut n1).await;
     let published = published_by(&site.server.log(), "node-n1");
     let permissions = node_permissions(&site.site, &token("n1"));
-    let image_permissions =
-        permissions.publish.allow.iter().filter(|allowed| {
-            **allowed != node_subjects(&site.site, &token("n1")) && *allowed != JETSTREAM_ACCOUNT_INFO
-        });
+    let image_permissions = permissions
+        .publish
+        .allow
+        .iter()
+        .filter(|allowed| allowed.contains("OBJ_ef-images"));
     for allowed in image_permissions {
         assert!(
             published.iter().any(|subject| subject_matches(allowed, subject)),
@@ -416,4 +414,58 @@ async fn a_node_removed_from_the_config_is_disconnected_on_reload_and_refused_af
 
 fn token(text: &str) -> events::Token {
     events::Token::new(text).expect("token")
+}
+
+/// Local applications read the site's copy of the central config key by key, with a node's identity: they bind to
+/// the bucket and get one key at a time (a direct get), using exactly the config permissions; they cannot list or
+/// watch keys (that takes a consumer) nor write.
+#[tokio::test]
+async fn a_node_reads_the_config_bucket_key_by_key_and_cannot_list_watch_or_write_it() {
+    let site = SiteFixture::start("trace: true").await;
+    let process = jetstream::new(site.process_client().await);
+    let bucket = process
+        .create_key_value(jetstream::kv::Config {
+            bucket: fleet_trust::CONFIG_BUCKET.to_owned(),
+            history: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("config bucket");
+    bucket.put("menu/soup", "lentil".into()).await.expect("put");
+    let mut n1 = site.node_client("n1").await.expect("connect as n1");
+
+    let kv = jetstream::new(n1.client.clone())
+        .get_key_value(fleet_trust::CONFIG_BUCKET)
+        .await
+        .expect("bind to the bucket");
+    assert_eq!(kv.get("menu/soup").await.expect("get").as_deref(), Some(&b"lentil"[..]));
+    assert_eq!(kv.get("menu/none").await.expect("get"), None);
+    no_violations(&mut n1).await;
+    let published = published_by(&site.server.log(), "node-n1");
+    for allowed in node_permissions(&site.site, &token("n1"))
+        .publish
+        .allow
+        .iter()
+        .filter(|allowed| allowed.contains("KV_ef-config"))
+    {
+        assert!(
+            published.iter().any(|subject| subject_matches(allowed, subject)),
+            "{allowed} was never used; n1 published {published:?}"
+        );
+    }
+
+    let listed = tokio::time::timeout(std::time::Duration::from_secs(5), kv.keys()).await;
+    assert!(
+        !matches!(listed, Ok(Ok(_))),
+        "a node lists no keys (that takes a consumer)"
+    );
+    assert!(
+        kv.put("menu/soup", "pea".into()).await.is_err(),
+        "a node writes no config"
+    );
+    assert_eq!(
+        bucket.get("menu/soup").await.expect("get").as_deref(),
+        Some(&b"lentil"[..]),
+        "the value is unchanged"
+    );
 }

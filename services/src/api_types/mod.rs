@@ -3,6 +3,7 @@
 //! the error body. One definition, so the two sides cannot drift apart.
 
 pub mod as_text;
+pub mod config_api;
 pub mod endpoints;
 pub mod error;
 pub mod fleet_access;

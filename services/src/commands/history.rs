@@ -105,6 +105,7 @@ enum AggregateView {
     Rollout(RolloutView),
     App(Option<crate::api_types::placement_api::AppView>),
     Placement(Option<crate::api_types::placement_api::PlacementView>),
+    Config(actors::config::ConfigState),
 }
 
 fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateView {
@@ -121,6 +122,7 @@ fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateV
         AnyAggregate::Placement(placement) => {
             AggregateView::Placement(crate::api_types::placement_api::PlacementView::new(id, placement))
         }
+        AnyAggregate::Config(config) => AggregateView::Config(config.clone()),
     }
 }
 

@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nodes { command } => resources::on_hub(hub, cli.output, command, resources::nodes::run).await,
         Command::Profiles { command } => resources::on_hub(hub, cli.output, command, resources::profiles::run).await,
         Command::Clusters { command } => resources::on_hub(hub, cli.output, command, resources::clusters::run).await,
+        Command::Config { command } => resources::on_hub(hub, cli.output, command, resources::config::run).await,
         Command::Apps { command } => resources::on_hub(hub, cli.output, command, resources::apps::run).await,
         Command::Placements { command } => {
             resources::on_hub(hub, cli.output, command, resources::placements::run).await

@@ -92,6 +92,9 @@ async fn execute(hub: &Registries, command: HubCommand) -> Result<Vec<(String, u
             let aggregate = AggregateRef::cluster(&site, &cluster);
             Ok(positions(dispatch(&hub.clusters, aggregate, command, "rollout").await?))
         }
+        HubCommand::Config { aggregate, command } => {
+            Ok(positions(dispatch(&hub.configs, aggregate, command, "config").await?))
+        }
         HubCommand::Placement { placement, command } => {
             let aggregate = AggregateRef::placement(&placement);
             Ok(positions(

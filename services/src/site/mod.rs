@@ -8,6 +8,7 @@
 mod agent_endpoint;
 mod agent_runtime;
 mod cluster_runtime;
+mod config_cache;
 mod controller;
 mod executor;
 mod gate_samples;
@@ -203,7 +204,7 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
     });
     let endpoint = Rc::new(AgentEndpoint {
         site: site.clone(),
-        registries,
+        registries: registries.clone(),
         projection: projection.projection.clone(),
         observer: observer.clone(),
         planner: wake.clone(),
@@ -242,6 +243,12 @@ pub async fn run(args: SiteArgs) -> anyhow::Result<ExitCode> {
         let (observer, hub_link, system) = (observer.clone(), hub_link.clone(), system.clone());
         move || {
             let mut running = vec![
+                actix_rt::spawn(config_cache::run(
+                    site.clone(),
+                    js.clone(),
+                    projection.clone(),
+                    registries.clone(),
+                )),
                 actix_rt::spawn(agent_endpoint::serve(endpoint.clone(), client.clone())),
                 actix_rt::spawn(planner::run(planner.clone(), wake.clone())),
                 actix_rt::spawn(hub_beacon::beacon(

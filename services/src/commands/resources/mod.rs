@@ -4,6 +4,7 @@
 pub mod api_client;
 pub mod apps;
 pub mod clusters;
+pub mod config;
 mod manifest;
 pub mod nodes;
 mod placement_manifest;

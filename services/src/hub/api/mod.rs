@@ -8,6 +8,7 @@ mod access_errors;
 mod apps;
 mod caller;
 mod clusters;
+mod config;
 mod context;
 mod history;
 mod logs;
@@ -58,7 +59,7 @@ impl Api {
 pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::Result<Api> {
     let service = client
         .service_builder()
-        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, apps, placements, quarantine, history, logs, users")
+        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, apps, placements, config, quarantine, history, logs, users")
         .start("edgefleet", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("starting the API service: {e}"))?;
@@ -181,6 +182,11 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "placements.delete" => to_json(placements::delete(context, parse(body)?).await?),
         "placement_explanations.get" => to_json(placements::explanation(context, parse(body)?)?),
         "placement_dry_runs.get" => to_json(placements::dry_run(context, parse(body)?).await?),
+        "config.set" => to_json(config::set(context, parse(body)?).await?),
+        "config.delete" => to_json(config::delete(context, parse(body)?).await?),
+        "config.list" => to_json(config::list(context, parse(body)?)),
+        "config.get" => to_json(config::get(context, parse(body)?)?),
+        "config_sites.list" => to_json(config::sites(context, parse(body)?)),
         "users.list" => to_json(users::list(context, parse(body)?)?),
         "users.add" => to_json(users::add(context, parse(body)?).await?),
         "users.revoke" => to_json(users::revoke(context, parse(body)?).await?),
