@@ -98,6 +98,9 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
         "removed by offline",
         "store-1 healed: menu-board stays on store-2/main, store-3/main",
         "Nothing fits",
+        "each store's local reader reads its own from the ef-config bucket",
+        "it keeps serving lentil to its local apps",
+        "store-1 healed: it serves borscht",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

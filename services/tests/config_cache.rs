@@ -12,16 +12,7 @@ use std::time::Duration;
 
 /// The site's config bucket, read as its local reader (the key from the site's bundle), key by key.
 async fn reader(dir: &Path, site: &Site) -> async_nats::jetstream::kv::Store {
-    let bundle = dir.join(format!("{}-bundle", site.id));
-    let seed = std::fs::read_to_string(bundle.join("local-reader.nk")).expect("the reader's seed");
-    let client = async_nats::ConnectOptions::new()
-        .nkey(seed.trim().to_string())
-        .custom_inbox_prefix(fleet_trust::LOCAL_READER_INBOX_PREFIX)
-        .add_root_certificates(bundle.join("site-ca.pem"))
-        .require_tls(true)
-        .connect(site.url())
-        .await
-        .expect("the local reader connects");
+    let client = common::local_reader(dir, site).await;
     eventually("the site's config bucket", Duration::from_secs(30), || async {
         async_nats::jetstream::new(client.clone())
             .get_key_value(fleet_trust::CONFIG_BUCKET)

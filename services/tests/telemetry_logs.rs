@@ -152,15 +152,7 @@ async fn with_the_hub_gone_the_sites_local_reader_reads_its_lines_at_the_site_an
         ],
     );
     assert!(!refused.status.success(), "an unknown key reads nothing");
-    let seed = std::fs::read_to_string(bundle.join("local-reader.nk")).expect("the reader's seed");
-    let reader = async_nats::ConnectOptions::new()
-        .nkey(seed.trim().to_string())
-        .custom_inbox_prefix(fleet_trust::LOCAL_READER_INBOX_PREFIX)
-        .add_root_certificates(bundle.join("site-ca.pem"))
-        .require_tls(true)
-        .connect(site.url())
-        .await
-        .expect("the local reader connects");
+    let reader = common::local_reader(dir.path(), &site).await;
     let stream_info = tokio::time::timeout(
         Duration::from_secs(3),
         reader.request("$JS.API.STREAM.INFO.EF_TEL_s2", "".into()),

@@ -602,3 +602,17 @@ pub fn test_dir() -> tempfile::TempDir {
     eprintln!("data in {}", dir.path().display());
     dir
 }
+
+/// A client of `site`'s NATS as its local reader (the key from its bundle in `dir`).
+pub async fn local_reader(dir: &Path, site: &Site) -> async_nats::Client {
+    let bundle = dir.join(format!("{}-bundle", site.id));
+    let seed = std::fs::read_to_string(bundle.join("local-reader.nk")).expect("the reader's seed");
+    async_nats::ConnectOptions::new()
+        .nkey(seed.trim().to_string())
+        .custom_inbox_prefix(fleet_trust::LOCAL_READER_INBOX_PREFIX)
+        .add_root_certificates(bundle.join("site-ca.pem"))
+        .require_tls(true)
+        .connect(site.url())
+        .await
+        .expect("the local reader connects")
+}

@@ -105,6 +105,10 @@ pub struct SiteProcess {
     pub link: LinkProxy,
     /// Its node agents.
     pub agents: Vec<ChildProcess>,
+    /// The site's NATS (TLS, for its nodes and local readers).
+    pub url: String,
+    /// Its bundle (the site CA, the local reader's key).
+    pub bundle_dir: PathBuf,
 }
 
 impl SiteProcess {
@@ -189,6 +193,8 @@ pub async fn start_site(
         process,
         link,
         agents,
+        url,
+        bundle_dir,
     })
 }
 

@@ -1,12 +1,13 @@
 //! `edgefleet demo`: a local fleet of real processes — a hub, N sites (leaf nats-servers with their site
 //! processes) and M node agents per site with real GPT disk images — driven through the hub API the way an operator
 //! would, told as a story: registration, clusters from a profile, a fleet rollout of a new OS image in waves, one
-//! site's link cut mid-rollout and healed, and an app placed by intent that moves off a store cut past its
-//! toleration.
+//! site's link cut mid-rollout and healed, an app placed by intent that moves off a store cut past its
+//! toleration, and central config served at a store cut off from the hub.
 //!
 //! Ctrl-C, SIGTERM and SIGHUP stop it at any moment: the fleet is stopped and its temp dir removed (kept with
 //! `--keep`, or after a failed step). Every child also dies with the demo if the demo itself is killed.
 
+mod config_act;
 mod fleet_processes;
 mod placement_act;
 mod sample;
@@ -391,5 +392,6 @@ async fn tell_the_story(
         "node metrics of all {nodes_total} nodes in Prometheus — sampled from /proc every 5 s, kept at each site \
          through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
     ));
-    placement_act::tell(story, &api, fleet).await
+    placement_act::tell(story, &api, fleet).await?;
+    config_act::tell(story, &api, fleet).await
 }
