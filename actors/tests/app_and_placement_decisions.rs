@@ -35,6 +35,7 @@ fn spec() -> PlacementSpec {
         number_of_clusters: Some(2),
         tolerate_offline_s: Some(600),
         spread_by: None,
+        groups: vec![],
     }
 }
 

@@ -96,6 +96,7 @@ fn placement(app: &str) -> PlacementSpec {
         number_of_clusters: None,
         tolerate_offline_s: None,
         spread_by: None,
+        groups: vec![],
     }
 }
 
@@ -260,4 +261,40 @@ fn an_offline_site_keeps_its_clusters_eligible_only_within_the_toleration() {
         matches!(verdict(Some(1200)), Verdict::Filtered { reason, .. } if reason.contains("past the 20m tolerated"))
     );
     assert!(matches!(verdict(Some(1800)), Verdict::Scored { chosen: true, .. }));
+}
+
+#[test]
+fn decision_groups_split_the_chosen_clusters_for_staged_delivery() {
+    let spec = PlacementSpec {
+        predicates: vec![Predicate::SiteLabel(label("region", LabelOp::In, &["us"]))],
+        prioritizers: vec![prioritizer(PrioritizerKind::MostCpus, 1)],
+        number_of_clusters: Some(5),
+        tolerate_offline_s: Some(86_400),
+        groups: vec![
+            events::placement::DecisionGroup {
+                name: "canary".into(),
+                selector: label("cost", LabelOp::In, &["1"]),
+            },
+            events::placement::DecisionGroup {
+                name: "gpu".into(),
+                selector: label("tier", LabelOp::In, &["gpu"]),
+            },
+        ],
+        ..placement("kiosk")
+    };
+    let decision = decide_placement(&spec, &fleet(), &BTreeSet::new());
+    let names: Vec<&str> = decision.groups.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["canary", "gpu", "rest"]);
+    let grouped: usize = decision.groups.iter().map(|(_, clusters)| clusters.len()).sum();
+    assert_eq!(
+        grouped,
+        decision.chosen.len(),
+        "every chosen cluster is in exactly one group"
+    );
+    insta::assert_snapshot!(decision
+        .to_string()
+        .lines()
+        .filter(|l| l.contains("group "))
+        .collect::<Vec<_>>()
+        .join("\n"));
 }

@@ -45,6 +45,31 @@ pub struct PlacementSpec {
     /// Choose at most one cluster per value of this label (site label, else cluster label) before a second.
     #[serde(default)]
     pub spread_by: Option<String>,
+    /// Staged delivery: the chosen clusters are split into these groups, in order (a cluster joins the first group
+    /// whose selector its site's or its own labels match; the others form a last group, `rest`), and a group gets
+    /// the app only once every cluster of the groups before it runs it.
+    #[serde(default)]
+    pub groups: Vec<DecisionGroup>,
+}
+
+/// One group of a staged delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionGroup {
+    /// Its name (`canary`).
+    pub name: String,
+    /// The clusters it takes: those whose site's or own labels match.
+    pub selector: LabelMatch,
+}
+
+/// The name of the group of chosen clusters no group's selector took.
+pub const REST_GROUP: &str = "rest";
+
+impl DecisionGroup {
+    /// Whether a cluster with these labels belongs to it.
+    pub fn takes(&self, site_labels: &BTreeMap<String, String>, cluster_labels: &BTreeMap<String, String>) -> bool {
+        self.selector.holds(site_labels) || self.selector.holds(cluster_labels)
+    }
 }
 
 /// A required condition on a cluster.

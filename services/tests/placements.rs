@@ -181,3 +181,76 @@ async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_
         "a dry run saves nothing"
     );
 }
+
+/// Staged delivery: with a canary group, the other clusters get an app only once the canary runs it. A canary that
+/// fails to install it stops the rest; an app that installs goes canary first, then everywhere.
+#[tokio::test]
+async fn a_canary_that_fails_to_install_an_app_stops_its_delivery_to_the_rest() {
+    let dir = test_dir();
+    let failing = [("EDGEFLEET_SIMULATE_APP_FAILURE", "kiosk".to_string())];
+    let (hub, _sites, _agents) =
+        common::store_fleet::fleet_on_v1_with(dir.path(), &["store-a", "store-b", "store-c"], &[], &failing).await;
+    ok(&hub, &["sites", "label", "store-a", "ring=canary"]);
+    let manifests = |app: &str| {
+        format!(
+            "kind: App\nmetadata: {{name: {app}}}\nspec:\n  manifests: |\n    apiVersion: v1\n    kind: ConfigMap\n    \
+             metadata: {{name: {app}}}\n---\nkind: Placement\nmetadata: {{name: {app}}}\nspec:\n  app: {app}@1\n  \
+             groups:\n    - {{name: canary, selector: {{key: ring, op: in, values: [canary]}}}}\n"
+        )
+    };
+    ok(
+        &hub,
+        &["apply", "-f", &write(dir.path(), "kiosk.yaml", &manifests("kiosk"))],
+    );
+    let status = |site: &str, app: &str| {
+        json(&hub, &["clusters", "get", "main", "--site", site]).and_then(|c| {
+            let wanted = c["apps"].as_array()?.iter().any(|a| a == &format!("{app}@1"));
+            let entry = c["app_status"].as_array()?.iter().find(|s| s["app"] == app).cloned();
+            Some((wanted, entry))
+        })
+    };
+    let failure = eventually("the canary reports kiosk failed", Duration::from_secs(60), || async {
+        let (_, entry) = status("store-a", "kiosk")?;
+        let entry = entry?;
+        let error = entry["error"].as_str()?.to_owned();
+        (entry["healthy"] == false).then_some(error)
+    })
+    .await;
+    assert!(
+        failure.contains("simulated failure installing app kiosk@1"),
+        "{failure}"
+    );
+    assert_eq!(chosen_of(&hub, "kiosk").len(), 3, "all three are chosen");
+    for _ in 0..5 {
+        for site in ["store-b", "store-c"] {
+            let (wanted, _) = status(site, "kiosk").expect("cluster");
+            assert!(!wanted, "{site} is not asked to run kiosk while the canary fails");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    ok(
+        &hub,
+        &["apply", "-f", &write(dir.path(), "menu.yaml", &manifests("menu"))],
+    );
+    eventually("menu on every store, canary first", Duration::from_secs(60), || async {
+        ["store-a", "store-b", "store-c"]
+            .iter()
+            .all(|site| {
+                status(site, "menu")
+                    .and_then(|(_, e)| e)
+                    .is_some_and(|e| e["healthy"] == true)
+            })
+            .then_some(())
+    })
+    .await;
+}
+
+fn chosen_of(hub: &common::Hub, placement: &str) -> Vec<String> {
+    json(hub, &["placements", "get", placement])
+        .and_then(|p| p["chosen"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect()
+}

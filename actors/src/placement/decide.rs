@@ -45,7 +45,9 @@ pub fn decide_placement(
         );
     }
     let summary = summary(spec, candidates.len(), &verdicts, &chosen);
+    let groups = group_clusters(spec, &chosen, candidates);
     PlacementDecision {
+        groups,
         chosen,
         clusters: verdicts
             .into_iter()
@@ -276,4 +278,30 @@ fn duration(s: u64) -> String {
         s if s >= 60 => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
+}
+
+/// With decision groups, the chosen clusters by group in delivery order (the ones no selector takes last, as
+/// `rest`); without, nothing.
+pub fn group_clusters(
+    spec: &PlacementSpec,
+    chosen: &[ClusterKey],
+    candidates: &[ClusterCandidate],
+) -> Vec<(String, Vec<ClusterKey>)> {
+    if spec.groups.is_empty() {
+        return vec![];
+    }
+    let mut out: Vec<(String, Vec<ClusterKey>)> = spec.groups.iter().map(|g| (g.name.clone(), vec![])).collect();
+    out.push((events::placement::REST_GROUP.to_string(), vec![]));
+    for key in chosen {
+        let Some(c) = candidates.iter().find(|c| c.key == *key) else {
+            continue;
+        };
+        let group = spec
+            .groups
+            .iter()
+            .position(|g| g.takes(&c.site_labels, &c.cluster_labels))
+            .unwrap_or(spec.groups.len());
+        out[group].1.push(key.clone());
+    }
+    out
 }

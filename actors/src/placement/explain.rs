@@ -14,6 +14,9 @@ pub struct PlacementDecision {
     pub clusters: Vec<ClusterVerdict>,
     /// One paragraph: how many were considered, removed by which filter, scored, chosen.
     pub summary: String,
+    /// With decision groups: each group's chosen clusters, in delivery order (empty without groups).
+    #[serde(default)]
+    pub groups: Vec<(String, Vec<ClusterKey>)>,
 }
 
 /// One cluster's part in a decision.
@@ -77,6 +80,15 @@ impl fmt::Display for PlacementDecision {
                     )?
                 }
             }
+        }
+        for (name, clusters) in &self.groups {
+            let clusters: Vec<String> = clusters.iter().map(ToString::to_string).collect();
+            let listed = if clusters.is_empty() {
+                "none".to_string()
+            } else {
+                clusters.join(", ")
+            };
+            writeln!(f, "  group {name}: {listed}")?;
         }
         writeln!(f, "{}", self.summary)
     }

@@ -104,6 +104,36 @@ pub fn validate_spec(spec: &PlacementSpec) -> Result<(), Rejection> {
             }
         }
     }
+    let mut names = std::collections::BTreeSet::new();
+    for group in &spec.groups {
+        let name_ok = !group.name.is_empty()
+            && group.name.len() <= LABEL_MAX_LEN
+            && group.name != events::placement::REST_GROUP
+            && group
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok {
+            return invalid(format!(
+                "group name {:?} must be 1-{LABEL_MAX_LEN} characters of A-Z a-z 0-9 - _ and not {}",
+                group.name,
+                events::placement::REST_GROUP
+            ));
+        }
+        if !names.insert(group.name.as_str()) {
+            return invalid(format!("group {} is named twice", group.name));
+        }
+        let needs_values = matches!(
+            group.selector.op,
+            events::placement::LabelOp::In | events::placement::LabelOp::NotIn
+        );
+        if !label_ok(&group.selector.key) || needs_values == group.selector.values.is_empty() {
+            return invalid(format!("group {}: its selector is not a label condition", group.name));
+        }
+    }
+    if spec.groups.len() > 16 {
+        return invalid("at most 16 decision groups".into());
+    }
     if let Some(label) = spec.spread_by.as_deref().filter(|l| !label_ok(l)) {
         return invalid(format!("spread_by {label:?} must be 1-{LABEL_MAX_LEN} characters"));
     }

@@ -7,6 +7,8 @@
 //! - A cluster's apps are derived from the recorded decisions (never from one still to be written), so a hub that
 //!   crashed between the two writes the clusters on its next plan. Two placements of the same app on one cluster:
 //!   the higher version wins.
+//! - With decision groups, delivery is staged: a group's clusters are asked to run the app only once every cluster
+//!   of the groups before it reported running it (a failed canary stops the rest).
 
 use super::hub::HubCommand;
 use crate::cluster::ClusterCommand;
@@ -63,8 +65,8 @@ fn apps_by_cluster(fleet: &FleetState) -> BTreeMap<ClusterKey, BTreeMap<Token, A
     let mut out: BTreeMap<ClusterKey, BTreeMap<Token, AppRef>> = BTreeMap::new();
     for (_, placement) in fleet.placements() {
         let Some(spec) = &placement.spec else { continue };
-        for key in placement.placed() {
-            let apps = out.entry(key.clone()).or_default();
+        for key in delivered(fleet, spec, placement.placed()) {
+            let apps = out.entry(key).or_default();
             match apps.get(&spec.app.name) {
                 Some(have) if have.version >= spec.app.version => {}
                 _ => {
@@ -73,5 +75,44 @@ fn apps_by_cluster(fleet: &FleetState) -> BTreeMap<ClusterKey, BTreeMap<Token, A
             }
         }
     }
+    out
+}
+
+/// The clusters of a decision that get the app now: with decision groups, group by group, a group only once every
+/// cluster of the groups before it runs the app (as its site reported); a cluster that already runs it keeps it.
+fn delivered(fleet: &FleetState, spec: &events::placement::PlacementSpec, placed: &[ClusterKey]) -> Vec<ClusterKey> {
+    if spec.groups.is_empty() {
+        return placed.to_vec();
+    }
+    let cluster = |k: &ClusterKey| {
+        let site = Token::new(k.site.clone()).ok()?;
+        let id = Token::new(k.cluster.clone()).ok()?;
+        let state = fleet.cluster(&site, &id)?;
+        let site_labels = fleet.site(&site).map(|s| s.spec.labels.clone()).unwrap_or_default();
+        Some((state, site_labels))
+    };
+    let running =
+        |k: &ClusterKey| cluster(k).is_some_and(|(c, _)| c.status.apps.get(&spec.app.name) == Some(&spec.app));
+    let mut stages: Vec<Vec<ClusterKey>> = vec![Vec::new(); spec.groups.len() + 1];
+    for key in placed {
+        let stage = cluster(key)
+            .and_then(|(c, site_labels)| spec.groups.iter().position(|g| g.takes(&site_labels, &c.spec.labels)))
+            .unwrap_or(spec.groups.len());
+        stages[stage].push(key.clone());
+    }
+    let mut out = Vec::new();
+    for stage in stages {
+        let done = stage.iter().all(running);
+        out.extend(stage);
+        if !done {
+            break;
+        }
+    }
+    let already: Vec<ClusterKey> = placed
+        .iter()
+        .filter(|k| running(k) && !out.contains(k))
+        .cloned()
+        .collect();
+    out.extend(already);
     out
 }

@@ -42,6 +42,7 @@ fn spec(steady: u32, regions: &[&str]) -> anyhow::Result<PlacementSpec> {
         number_of_clusters: Some(2),
         tolerate_offline_s: Some(TOLERATE_OFFLINE_S),
         spread_by: None,
+        groups: vec![],
     })
 }
 

@@ -25,6 +25,8 @@
 //!   number_of_clusters: 2
 //!   tolerate_offline_s: 600
 //!   spread_by: region
+//!   groups:                           # staged delivery, in order; the clusters no group takes come last (rest)
+//!     - {name: canary, selector: {key: ring, op: in, values: [canary]}}
 //! ```
 
 use crate::api_types::as_text;
@@ -115,6 +117,8 @@ struct PlacementManifestSpec {
     tolerate_offline_s: Option<u64>,
     #[serde(default)]
     spread_by: Option<String>,
+    #[serde(default)]
+    groups: Vec<events::placement::DecisionGroup>,
 }
 
 /// The spec of a `kind: Placement` document.
@@ -146,6 +150,7 @@ pub fn placement_spec(name: &Token, spec: Value) -> anyhow::Result<PlacementSpec
         number_of_clusters: spec.number_of_clusters,
         tolerate_offline_s: spec.tolerate_offline_s,
         spread_by: spec.spread_by,
+        groups: spec.groups,
     })
 }
 
@@ -198,6 +203,21 @@ mod tests {
         assert!(refused("app: pos@1\nprioritizers: [{score: label_value}]\n").contains("needs a label"));
         assert!(refused("app: pos@1\nprioritizers: [{score: steady, label: x}]\n").contains("only score label_value"));
         assert!(refused("app: pos@1\nreplicas: 3\n").contains("replicas"));
+    }
+
+    #[test]
+    fn the_examples_read_as_an_app_and_a_placement() {
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let read = |name: &str| super::super::manifest::read(&examples.join(name).display().to_string()).expect(name);
+        let app = read("app.yaml");
+        assert!(matches!(app.as_slice(), [super::super::manifest::Document::App(_)]));
+        let placement = read("placement.yaml");
+        let [super::super::manifest::Document::Placement(placement)] = placement.as_slice() else {
+            panic!("one placement");
+        };
+        assert_eq!(placement.spec.groups.len(), 1);
+        assert_eq!(placement.spec.number_of_clusters, Some(2));
+        actors::placement::validate_spec(&placement.spec).expect("a valid spec");
     }
 
     #[test]
