@@ -298,3 +298,48 @@ fn decision_groups_split_the_chosen_clusters_for_staged_delivery() {
         .collect::<Vec<_>>()
         .join("\n"));
 }
+
+/// The hub planner's fast choice is always the explained decision's, whatever the spec and the previous choice.
+#[test]
+fn the_planners_choice_is_the_explained_decisions_choice() {
+    let fleet = fleet();
+    let kinds = [
+        PrioritizerKind::Steady,
+        PrioritizerKind::LeastLoaded,
+        PrioritizerKind::MostCpus,
+        PrioritizerKind::LabelValue {
+            label: "latency-ms".into(),
+            prefer: Prefer::Lower,
+        },
+        PrioritizerKind::LabelValue {
+            label: "cost".into(),
+            prefer: Prefer::Higher,
+        },
+    ];
+    let previous: BTreeSet<ClusterKey> = fleet.iter().step_by(7).map(|c| c.key.clone()).collect();
+    let mut checked = 0;
+    for number in [None, Some(1), Some(3), Some(10)] {
+        for spread in [None, Some("region".to_string())] {
+            for (i, kind) in kinds.iter().enumerate() {
+                for tolerate in [None, Some(1200)] {
+                    let spec = PlacementSpec {
+                        prioritizers: vec![
+                            prioritizer(kind.clone(), 1 + i as u32),
+                            prioritizer(kinds[(i + 2) % kinds.len()].clone(), 2),
+                        ],
+                        number_of_clusters: number,
+                        spread_by: spread.clone(),
+                        tolerate_offline_s: tolerate,
+                        ..placement("any")
+                    };
+                    for before in [BTreeSet::new(), previous.clone()] {
+                        let fast = actors::placement::choose_placement(&spec, &fleet, &before);
+                        assert_eq!(fast, decide_placement(&spec, &fleet, &before).chosen, "{spec:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 160);
+}

@@ -16,6 +16,7 @@ mod ingest;
 mod live_sites;
 mod machine;
 mod memory;
+mod placement;
 mod process_stats;
 mod raw_read;
 mod replay_read;
@@ -64,6 +65,12 @@ struct Args {
     /// Rounds of (raw read, replay); the best of each is reported.
     #[arg(long, default_value_t = 2)]
     rounds: u32,
+    /// Placement: sites (one cluster of three nodes each) in the fleet decided over.
+    #[arg(long, default_value_t = 2_000)]
+    placement_sites: u32,
+    /// Placement: placements in the fleet.
+    #[arg(long, default_value_t = 20)]
+    placements: u32,
     /// Ingest: simulated nodes appending liveness transitions.
     #[arg(long, default_value_t = 10_000)]
     ingest_nodes: u32,
@@ -152,6 +159,8 @@ enum Part {
     Sites,
     /// Node metrics through site stream, hub copy and forwarder into a real Prometheus: samples/s, bytes/sample.
     Telemetry,
+    /// Placement decisions and a whole hub plan over a large fleet, in memory.
+    Placement,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -236,6 +245,13 @@ fn main() -> anyhow::Result<()> {
     };
     if args.runs(Part::Telemetry) && interruptible(&runtime, "telemetry", telemetry.run())? {
         return Ok(());
+    }
+    if args.runs(Part::Placement) {
+        placement::PlacementBench {
+            sites: args.placement_sites,
+            placements: args.placements,
+        }
+        .run()?;
     }
 
     println!("total wall time: {}", secs(started.elapsed()));

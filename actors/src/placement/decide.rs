@@ -5,7 +5,21 @@ use super::explain::{ClusterVerdict, PlacementDecision, Verdict};
 use events::placement::{PlacementSpec, Predicate, Prefer, PrioritizerKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Decides where `spec` puts its app among `candidates`, `previous` being the clusters its last decision chose.
+/// The clusters `spec` chooses among `candidates` (`previous`: those its last decision chose), without the
+/// explanation: what the hub planner asks every pass. Always the same choice as [`decide_placement`]'s.
+pub fn choose_placement(
+    spec: &PlacementSpec,
+    candidates: &[ClusterCandidate],
+    previous: &BTreeSet<ClusterKey>,
+) -> Vec<ClusterKey> {
+    let survivors: Vec<&ClusterCandidate> = candidates.iter().filter(|c| removal(spec, c).is_none()).collect();
+    let scored = totals(spec, &survivors, previous);
+    let totals: Vec<u64> = scored.iter().map(|(_, t)| *t).collect();
+    select(spec, &survivors, &totals)
+}
+
+/// Decides where `spec` puts its app among `candidates`, `previous` being the clusters its last decision chose, and
+/// explains every cluster.
 pub fn decide_placement(
     spec: &PlacementSpec,
     candidates: &[ClusterCandidate],
@@ -16,22 +30,28 @@ pub fn decide_placement(
     let mut verdicts: BTreeMap<ClusterKey, Verdict> = BTreeMap::new();
     let mut survivors = Vec::new();
     for candidate in sorted {
-        match filter(spec, candidate) {
-            Some((by, reason)) => {
+        match removal(spec, candidate) {
+            Some(removed) => {
+                let (by, reason) = removed.text(candidate);
                 verdicts.insert(candidate.key.clone(), Verdict::Filtered { by, reason });
             }
             None => survivors.push(candidate),
         }
     }
-    let scored = score(spec, &survivors, previous);
-    let chosen = select(spec, &survivors, &scored);
+    let scored = totals(spec, &survivors, previous);
+    let totals: Vec<u64> = scored.iter().map(|(_, t)| *t).collect();
+    let chosen = select(spec, &survivors, &totals);
     let chosen_set: BTreeSet<&ClusterKey> = chosen.iter().collect();
-    let cutoff = chosen
-        .iter()
-        .filter_map(|k| scored.get(k).map(|(_, total)| *total))
-        .min();
-    for candidate in &survivors {
-        let (scores, total) = scored.get(&candidate.key).cloned().unwrap_or_default();
+    let total_of: BTreeMap<&ClusterKey, u64> = survivors.iter().map(|c| &c.key).zip(totals.iter().copied()).collect();
+    let cutoff = chosen.iter().filter_map(|k| total_of.get(k).copied()).min();
+    let names: Vec<String> = spec.prioritizers.iter().map(|p| p.kind.to_string()).collect();
+    for (candidate, (values, total)) in survivors.iter().zip(scored) {
+        let scores = names
+            .iter()
+            .zip(&values)
+            .zip(&spec.prioritizers)
+            .map(|((name, value), p)| (name.clone(), *value, p.weight))
+            .collect();
         let is_chosen = chosen_set.contains(&candidate.key);
         let why = why(spec, candidate, total, is_chosen, cutoff, &chosen);
         verdicts.insert(
@@ -57,34 +77,68 @@ pub fn decide_placement(
     }
 }
 
-/// The first filter that removes `c`: (filter, what the cluster has instead).
-fn filter(spec: &PlacementSpec, c: &ClusterCandidate) -> Option<(String, String)> {
+/// Why a filter removed a cluster; its words are made only when explaining.
+enum Removal<'a> {
+    Deleted,
+    Offline { offline_s: u64, tolerated_s: u64 },
+    Predicate(&'a Predicate),
+}
+
+impl Removal<'_> {
+    /// (the filter, what the cluster has instead).
+    fn text(&self, c: &ClusterCandidate) -> (String, String) {
+        match self {
+            Removal::Deleted => ("deleted".into(), "the cluster is deleted".into()),
+            Removal::Offline {
+                offline_s,
+                tolerated_s: 0,
+            } => (
+                "offline".into(),
+                format!(
+                    "its site is offline ({}); no offline time is tolerated",
+                    duration(*offline_s)
+                ),
+            ),
+            Removal::Offline { offline_s, tolerated_s } => (
+                "offline".into(),
+                format!(
+                    "its site is offline for {}, past the {} tolerated",
+                    duration(*offline_s),
+                    duration(*tolerated_s)
+                ),
+            ),
+            Removal::Predicate(p) => (p.to_string(), fails(p, c).unwrap_or_default()),
+        }
+    }
+}
+
+/// The first filter that removes `c`, if one does.
+fn removal<'a>(spec: &'a PlacementSpec, c: &ClusterCandidate) -> Option<Removal<'a>> {
     if c.deleted {
-        return Some(("deleted".into(), "the cluster is deleted".into()));
+        return Some(Removal::Deleted);
     }
     if let Some(offline_ms) = c.offline_for_ms {
         let tolerated_s = spec.tolerate_offline_s.unwrap_or(0);
         if offline_ms / 1000 >= tolerated_s {
-            let reason = match tolerated_s {
-                0 => format!(
-                    "its site is offline ({}); no offline time is tolerated",
-                    duration(offline_ms / 1000)
-                ),
-                t => format!(
-                    "its site is offline for {}, past the {} tolerated",
-                    duration(offline_ms / 1000),
-                    duration(t)
-                ),
-            };
-            return Some(("offline".into(), reason));
+            return Some(Removal::Offline {
+                offline_s: offline_ms / 1000,
+                tolerated_s,
+            });
         }
     }
-    for predicate in &spec.predicates {
-        if let Some(instead) = fails(predicate, c) {
-            return Some((predicate.to_string(), instead));
-        }
+    spec.predicates.iter().find(|p| !holds(p, c)).map(Removal::Predicate)
+}
+
+/// Whether `c` meets `predicate`.
+fn holds(predicate: &Predicate, c: &ClusterCandidate) -> bool {
+    match predicate {
+        Predicate::SiteLabel(m) => m.holds(&c.site_labels),
+        Predicate::ClusterLabel(m) => m.holds(&c.cluster_labels),
+        Predicate::NodeLabel(m) => c.node_labels.iter().any(|l| m.holds(l)),
+        Predicate::MinCpus(n) => c.cpus >= *n,
+        Predicate::MinMemoryMib(n) => c.memory_mib >= *n,
+        Predicate::TimezoneIn(zones) => c.timezone.as_ref().is_some_and(|tz| zones.contains(tz)),
     }
-    None
 }
 
 /// What `c` has instead, if it fails `predicate`.
@@ -112,16 +166,33 @@ fn fails(predicate: &Predicate, c: &ClusterCandidate) -> Option<String> {
     }
 }
 
-type Scores = BTreeMap<ClusterKey, (Vec<(String, u32, u32)>, u64)>;
-
-/// Every survivor's score per prioritizer and weighted total.
-fn score(spec: &PlacementSpec, survivors: &[&ClusterCandidate], previous: &BTreeSet<ClusterKey>) -> Scores {
+/// Every survivor's score per prioritizer and weighted total. Ranges (the largest CPU count, each numeric label's
+/// lowest and highest) are taken once over the survivors, so scoring is linear in the fleet.
+fn totals(
+    spec: &PlacementSpec,
+    survivors: &[&ClusterCandidate],
+    previous: &BTreeSet<ClusterKey>,
+) -> Vec<(Vec<u32>, u64)> {
     let max_cpus = survivors.iter().map(|c| c.cpus).max().unwrap_or(0);
-    let mut out = Scores::new();
+    let ranges: Vec<Option<(u64, u64)>> = spec
+        .prioritizers
+        .iter()
+        .map(|p| match &p.kind {
+            PrioritizerKind::LabelValue { label, .. } => {
+                let values = survivors.iter().filter_map(|c| label_number(c, label));
+                values.fold(None, |range, v| match range {
+                    None => Some((v, v)),
+                    Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(survivors.len());
     for c in survivors {
-        let mut scores = Vec::new();
+        let mut scores = Vec::with_capacity(spec.prioritizers.len());
         let mut total = 0u64;
-        for p in &spec.prioritizers {
+        for (p, range) in spec.prioritizers.iter().zip(&ranges) {
             let s = match &p.kind {
                 PrioritizerKind::Steady => {
                     if previous.contains(&c.key) {
@@ -134,12 +205,12 @@ fn score(spec: &PlacementSpec, survivors: &[&ClusterCandidate], previous: &BTree
                 PrioritizerKind::MostCpus => {
                     (u64::from(c.cpus) * 100).checked_div(u64::from(max_cpus)).unwrap_or(0) as u32
                 }
-                PrioritizerKind::LabelValue { label, prefer } => label_score(survivors, c, label, *prefer),
+                PrioritizerKind::LabelValue { label, prefer } => label_score(c, label, *prefer, *range),
             };
             total += u64::from(s) * u64::from(p.weight);
-            scores.push((p.kind.to_string(), s, p.weight));
+            scores.push(s);
         }
-        out.insert(c.key.clone(), (scores, total));
+        out.push((scores, total));
     }
     out
 }
@@ -151,14 +222,11 @@ fn label_number(c: &ClusterCandidate, label: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// 0..=100 by where `c`'s numeric `label` sits between the survivors' lowest and highest; 0 without a number.
-fn label_score(survivors: &[&ClusterCandidate], c: &ClusterCandidate, label: &str, prefer: Prefer) -> u32 {
-    let Some(value) = label_number(c, label) else { return 0 };
-    let values: Vec<u64> = survivors.iter().filter_map(|s| label_number(s, label)).collect();
-    let (lo, hi) = (
-        values.iter().copied().min().unwrap_or(value),
-        values.iter().copied().max().unwrap_or(value),
-    );
+/// 0..=100 by where `c`'s numeric `label` sits in the survivors' `range` (lowest, highest); 0 without a number.
+fn label_score(c: &ClusterCandidate, label: &str, prefer: Prefer, range: Option<(u64, u64)>) -> u32 {
+    let (Some(value), Some((lo, hi))) = (label_number(c, label), range) else {
+        return 0;
+    };
     if hi == lo {
         return 100;
     }
@@ -179,22 +247,22 @@ fn spread_value(spec: &PlacementSpec, c: &ClusterCandidate) -> Option<String> {
 }
 
 /// Highest total first (ties by key); with a spread label, one per value in rounds; at most `number_of_clusters`.
-fn select(spec: &PlacementSpec, survivors: &[&ClusterCandidate], scored: &Scores) -> Vec<ClusterKey> {
-    let mut ranked: Vec<&ClusterCandidate> = survivors.to_vec();
-    let total = |c: &ClusterCandidate| scored.get(&c.key).map_or(0, |(_, t)| *t);
-    ranked.sort_by(|a, b| total(b).cmp(&total(a)).then_with(|| a.key.cmp(&b.key)));
+/// `totals[i]` is `survivors[i]`'s.
+fn select(spec: &PlacementSpec, survivors: &[&ClusterCandidate], totals: &[u64]) -> Vec<ClusterKey> {
+    let mut ranked: Vec<(u64, &ClusterCandidate)> = totals.iter().copied().zip(survivors.iter().copied()).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     let order: Vec<&ClusterCandidate> = if spec.spread_by.is_some() {
         let mut rounds: Vec<(usize, u64, &ClusterCandidate)> = Vec::new();
         let mut seen: BTreeMap<Option<String>, usize> = BTreeMap::new();
-        for c in ranked {
+        for (total, c) in ranked {
             let round = seen.entry(spread_value(spec, c)).or_insert(0);
-            rounds.push((*round, total(c), c));
+            rounds.push((*round, total, c));
             *round += 1;
         }
         rounds.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.key.cmp(&b.2.key)));
         rounds.into_iter().map(|(_, _, c)| c).collect()
     } else {
-        ranked
+        ranked.into_iter().map(|(_, c)| c).collect()
     };
     let limit = spec.number_of_clusters.map_or(usize::MAX, |n| n as usize);
     order.into_iter().take(limit).map(|c| c.key.clone()).collect()

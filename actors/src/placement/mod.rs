@@ -18,7 +18,7 @@ pub mod fleet_candidates;
 pub mod placement_state;
 
 pub use candidate::{ClusterCandidate, ClusterKey};
-pub use decide::{decide_placement, group_clusters};
+pub use decide::{choose_placement, decide_placement, group_clusters};
 pub use events::placement::{LabelMatch, LabelOp, PlacementSpec, Predicate, Prefer, Prioritizer, PrioritizerKind};
 pub use explain::{ClusterVerdict, PlacementDecision, Verdict};
 pub use fleet_candidates::fleet_candidates;

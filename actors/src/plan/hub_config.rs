@@ -4,20 +4,20 @@
 //! [`super::plan_hub`]; pure.
 
 use super::hub::HubCommand;
-use crate::config::{ConfigCommand, ConfigState};
+use crate::config::{ConfigCommand, ConfigEntry, ConfigState};
 use crate::fleet_state::FleetState;
 use events::config::{ConfigScope, ResolvedValue};
 use events::AggregateRef;
 use std::collections::BTreeMap;
 
-/// What `site` (labelled `labels`) should hold of `entries` at `now_ms`.
-pub fn resolve_for_site(
-    entries: &ConfigState,
+/// Each key's winning entry for `site` (labelled `labels`) at `now_ms`, borrowed.
+fn winners<'e>(
+    entries: &'e ConfigState,
     site: &events::Token,
     labels: &BTreeMap<String, String>,
     now_ms: u64,
-) -> BTreeMap<String, ResolvedValue> {
-    let mut out: BTreeMap<String, ResolvedValue> = BTreeMap::new();
+) -> BTreeMap<&'e str, (&'e ConfigScope, &'e ConfigEntry)> {
+    let mut out: BTreeMap<&str, (&ConfigScope, &ConfigEntry)> = BTreeMap::new();
     for (scope, key, entry) in entries.all_entries() {
         let targets = match scope {
             ConfigScope::All => true,
@@ -29,19 +29,32 @@ pub fn resolve_for_site(
             continue;
         }
         let wins = out
-            .get(key)
-            .is_none_or(|have| scope.precedence() > have.scope.precedence());
+            .get(key.as_str())
+            .is_none_or(|(have, _)| scope.precedence() > have.precedence());
         if wins {
-            out.insert(
-                key.clone(),
-                ResolvedValue {
-                    value: entry.value.clone(),
-                    scope: scope.clone(),
-                },
-            );
+            out.insert(key, (scope, entry));
         }
     }
     out
+}
+
+/// What `site` (labelled `labels`) should hold of `entries` at `now_ms`.
+pub fn resolve_for_site(
+    entries: &ConfigState,
+    site: &events::Token,
+    labels: &BTreeMap<String, String>,
+    now_ms: u64,
+) -> BTreeMap<String, ResolvedValue> {
+    winners(entries, site, labels, now_ms)
+        .into_iter()
+        .map(|(key, (scope, entry))| {
+            let resolved = ResolvedValue {
+                value: entry.value.clone(),
+                scope: scope.clone(),
+            };
+            (key.to_string(), resolved)
+        })
+        .collect()
 }
 
 /// Every site's resolved config the hub should write now.
@@ -49,11 +62,20 @@ pub fn plan_config(fleet: &FleetState, now_ms: u64, out: &mut Vec<HubCommand>) {
     let empty = ConfigState::default();
     let entries = fleet.config(&AggregateRef::config_entries()).unwrap_or(&empty);
     for (site, state) in fleet.sites() {
-        let resolved = resolve_for_site(entries, site, &state.spec.labels, now_ms);
         let aggregate = AggregateRef::config_resolved(site);
         let current = fleet.config(&aggregate).unwrap_or(&empty);
-        let unchanged = current.resolved == resolved && (current.revision > 0 || resolved.is_empty());
+        // Compared borrowed first: a site whose set is unchanged costs no copy.
+        let wanted = winners(entries, site, &state.spec.labels, now_ms);
+        let same = wanted.len() == current.resolved.len()
+            && wanted.iter().all(|(key, (scope, entry))| {
+                current
+                    .resolved
+                    .get(*key)
+                    .is_some_and(|r| r.scope == **scope && r.value == entry.value)
+            });
+        let unchanged = same && (current.revision > 0 || wanted.is_empty());
         if !unchanged {
+            let resolved = resolve_for_site(entries, site, &state.spec.labels, now_ms);
             out.push(HubCommand::Config {
                 aggregate,
                 command: ConfigCommand::Resolve(resolved),

@@ -13,7 +13,7 @@
 use super::hub::HubCommand;
 use crate::cluster::ClusterCommand;
 use crate::fleet_state::FleetState;
-use crate::placement::{decide_placement, fleet_candidates, PlacementCommand};
+use crate::placement::{choose_placement, decide_placement, fleet_candidates, PlacementCommand};
 use events::app::AppRef;
 use events::placement::ClusterKey;
 use events::Token;
@@ -27,10 +27,12 @@ pub fn plan_placements(fleet: &FleetState, offline_for_ms: &BTreeMap<Token, u64>
         };
         let previous: BTreeSet<ClusterKey> = placement.placed().iter().cloned().collect();
         let candidates = fleet_candidates(fleet, &spec.app.name, offline_for_ms);
-        let decision = decide_placement(spec, &candidates, &previous);
+        // The choice alone every pass; its explanation (the recorded summary) only when it changed.
+        let chosen = choose_placement(spec, &candidates, &previous);
         let recorded = placement.decision.as_ref();
-        let changed = recorded.is_none_or(|d| d.chosen != decision.chosen || d.generation != placement.generation);
+        let changed = recorded.is_none_or(|d| d.chosen != chosen || d.generation != placement.generation);
         if changed {
+            let decision = decide_placement(spec, &candidates, &previous);
             out.push(HubCommand::Placement {
                 placement: name.clone(),
                 command: PlacementCommand::Decide {
