@@ -1,7 +1,7 @@
 //! Placement on real processes: an app placed by labels on two of three sites and installed there; a site cut past
-//! the toleration and the app moves to the third while the cut site keeps running it; back, the app returns only if
-//! the policy prefers it; explanations name the filter that removed each cluster; a dry run changes nothing and, at
-//! a past time, decides over the fleet as it was then.
+//! the toleration and the app moves to the third while the cut site keeps running it and serving its config; back,
+//! the app returns only if the policy prefers it; explanations name the filter that removed each cluster; a dry run
+//! changes nothing and, at a past time, decides over the fleet as it was then.
 
 mod common;
 
@@ -96,6 +96,27 @@ async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_
     ok(&hub, &["placements", "apply", "-f", &steady]);
     placed_on(&hub, &["store-a/main", "store-b/main"], "pos on the two fastest sites").await;
 
+    // store-a's local apps also read a config value the hub set for it.
+    ok(
+        &hub,
+        &["config", "set", "pos/till-count", "4", "--scope", "site=store-a"],
+    );
+    let reader = common::local_reader(dir.path(), &sites[0]).await;
+    let till_count = || async {
+        let kv = async_nats::jetstream::new(reader.clone())
+            .get_key_value(fleet_trust::CONFIG_BUCKET)
+            .await
+            .ok()?;
+        kv.get("pos/till-count")
+            .await
+            .ok()?
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    };
+    eventually("store-a reads its config", Duration::from_secs(30), || async {
+        (till_count().await.as_deref() == Some("4")).then_some(())
+    })
+    .await;
+
     // when store-a is cut off past the toleration, pos moves to store-c and the explanation says why;
     sites[0].link.cut();
     placed_on(&hub, &["store-b/main", "store-c/main"], "pos moved off the cut site").await;
@@ -104,8 +125,9 @@ async fn an_app_moves_off_a_site_cut_past_its_toleration_and_back_only_when_the_
         explained.contains("store-a/main") && explained.contains("removed by offline"),
         "{explained}"
     );
-    // The cut site keeps running what it was given: it never heard the app leave.
+    // The cut site keeps running what it was given (it never heard the app leave) and serving the config it held.
     assert_eq!(installed_at(&sites[0]), ["pos@1"]);
+    assert_eq!(till_count().await.as_deref(), Some("4"));
 
     // and back, it stays where it is: store-a's latency advantage (200) is less than steadiness (300).
     sites[0].link.heal();
