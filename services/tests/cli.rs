@@ -9,6 +9,10 @@ use std::time::Duration;
 use testkit::{fixtures, NatsServer};
 use tokio::process::Command;
 
+/// One demo at a time: each runs a whole fleet (the zero-touch one a LAN of machines with servers each), and two at
+/// once on a two-core machine starved the zero-touch one past its deadlines.
+static ONE_DEMO_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn edgefleet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edgefleet"))
         .args(args)
@@ -80,6 +84,7 @@ async fn hub_with_fixture() -> NatsServer {
 
 #[tokio::test]
 async fn the_demo_tells_its_story_and_exits_zero_with_once() {
+    let _one_at_a_time = ONE_DEMO_AT_A_TIME.lock().await;
     let out = edgefleet(&["demo", "--once", "--sites", "3", "--nodes", "3"]).await;
     let text = stdout(&out);
     assert!(out.status.success(), "demo failed:\n{text}\n{}", stderr(&out));
@@ -111,6 +116,7 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
 /// replacement joins, and the demo exits 0 (root and iproute2, as every LAN test).
 #[tokio::test]
 async fn the_zero_touch_demo_forms_an_ha_site_loses_its_first_machine_and_recovers() {
+    let _one_at_a_time = ONE_DEMO_AT_A_TIME.lock().await;
     let out = edgefleet(&["demo", "--zero-touch", "--once"]).await;
     let text = stdout(&out);
     assert!(out.status.success(), "demo failed:\n{text}\n{}", stderr(&out));

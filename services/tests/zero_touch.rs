@@ -52,12 +52,15 @@ impl LanHub {
         image
     }
 
-    /// Waits until the hub knows `site`'s four nodes, three of them control-plane; returns them as [`Self::nodes`].
+    /// Waits until the hub knows `site`'s four nodes, three of them control-plane and one a worker; returns them as
+    /// [`Self::nodes`]. (A node's own membership event follows its cluster's, so the hub can see three control-plane
+    /// members a moment before it sees the fourth node as their worker.)
     async fn four_with_three_control_planes(&self, site: &str) -> Vec<(String, String)> {
         eventually_with("the hub knows the four machines", Duration::from_secs(90), || async {
             let nodes = self.nodes(site).await;
             let control_planes = nodes.iter().filter(|(_, role)| role == "control-plane").count();
-            (nodes.len() == 4 && control_planes == 3)
+            let workers = nodes.iter().filter(|(_, role)| role == "worker").count();
+            (nodes.len() == 4 && control_planes == 3 && workers == 1)
                 .then_some(nodes.clone())
                 .ok_or(format!("{nodes:?}"))
         })
