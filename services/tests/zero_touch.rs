@@ -338,11 +338,7 @@ fn site_stream_state(lan: &Lan, index: usize, dir: &Path, id: &str, site: &str) 
     })
 }
 
-/// Flaky, not run by default (issue 13 stays open on it): in 2 of 5 runs on 2026-12-03 the bootstrapping machine's
-/// server dropped out of the site's meta group before the loss, or was not removed from it after. Run it with
-/// `cargo test -p edgefleet --test zero_touch -- --ignored`.
 #[actix_rt::test]
-#[ignore = "flaky: the first machine's server leaves the meta group or is not removed (2 of 5 runs); issue 13"]
 async fn losing_the_machine_that_bootstrapped_the_site_loses_no_acknowledged_event_and_the_site_restores_three() {
     let _one_at_a_time = ONE_LAN_AT_A_TIME.lock().await;
     let dir = test_dir();

@@ -8,8 +8,9 @@
 //! 1. every stream is placed on the servers tagged `member`, never on the witness;
 //! 2. with three members online, every stream keeps three copies;
 //! 3. then, with every stream at three current copies, the witness leaves the meta group (a leader steps down first);
-//! 4. a member that is offline and no longer a control-plane member in the log (the site planner replaced it) is
-//!    removed, once three others are online, and its copies move to them.
+//! 4. a member that is offline and that the log knows as no longer a control-plane member (the site planner replaced
+//!    it) is removed, once three others are online, and its copies move to them. A server the log does not know (a
+//!    projection still catching up after the controller moved) is never removed: removal needs the log's word.
 //!
 //! At most one server is removed per plan. Never fewer copies: a stream's replicas only go up.
 
@@ -48,8 +49,9 @@ pub struct NatsShapeInputs<'a> {
     pub peers: &'a [NatsPeer],
     /// The site's streams.
     pub streams: &'a [NatsStream],
-    /// The nodes the site's log holds as control-plane members.
-    pub control_plane: &'a BTreeSet<String>,
+    /// The nodes of this site the log knows that are not control-plane members (workers, unassigned, lost, reset):
+    /// the only servers that may be removed.
+    pub not_control_plane: &'a BTreeSet<String>,
 }
 
 /// One change to the cluster's shape.
@@ -121,7 +123,7 @@ pub fn plan_nats_shape(inputs: &NatsShapeInputs<'_>) -> Vec<NatsShapeStep> {
     let replaced = inputs
         .peers
         .iter()
-        .find(|p| !p.witness && !p.online && !inputs.control_plane.contains(&p.name));
+        .find(|p| !p.witness && !p.online && inputs.not_control_plane.contains(&p.name));
     if let Some(lost) = replaced {
         if lost.name == leader {
             return vec![NatsShapeStep::StepDownMetaLeader];

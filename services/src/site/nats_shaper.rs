@@ -1,8 +1,8 @@
 //! Carries out the shape of a clustered site's NATS (`actors::plan::site_nats_shape`): every few seconds, while this
 //! process holds the controller lease, it observes the meta group (the leader's answer to `$SYS.REQ.SERVER.PING.JSZ`,
-//! through the system user) and the site's streams, reads the control-plane members from the projection, plans, and
-//! applies the steps: stream placement and replicas by stream update, a meta leader step-down, a server removal
-//! (`$JS.API.SERVER.REMOVE`).
+//! through the system user) and the site's streams, reads from the projection which nodes left the control plane,
+//! plans, and applies the steps: stream placement and replicas by stream update, a meta leader step-down, a server
+//! removal (`$JS.API.SERVER.REMOVE`).
 //!
 //! Also, on the machine running the witness: once the witness is out of the meta group and three members are, the
 //! witness is stopped and its store deleted ([`retire_witness`]).
@@ -114,13 +114,14 @@ async fn streams(js: &async_nats::jetstream::Context) -> anyhow::Result<Vec<Nats
     Ok(out)
 }
 
-/// The nodes of `site` the log holds as control-plane members.
-fn control_plane(projection: &Projection, site: &Token) -> BTreeSet<String> {
+/// The nodes of `site` the log knows that are not control-plane members (a node it has not read yet is in neither).
+fn not_control_plane(projection: &Projection, site: &Token) -> BTreeSet<String> {
     projection.read(|fleet| {
         fleet
             .nodes_at(site)
             .filter(|(_, node)| {
-                node.status
+                !node
+                    .status
                     .membership
                     .as_ref()
                     .is_some_and(|m| m.role == NodeRole::ControlPlane)
@@ -162,12 +163,12 @@ async fn shape_once(
 ) -> anyhow::Result<Vec<NatsShapeStep>> {
     let meta = meta_group(system).await?;
     let streams = streams(js).await?;
-    let control_plane = control_plane(projection, site);
+    let not_control_plane = not_control_plane(projection, site);
     let steps = plan_nats_shape(&NatsShapeInputs {
         meta_leader: meta.leader.as_deref(),
         peers: &meta.peers,
         streams: &streams,
-        control_plane: &control_plane,
+        not_control_plane: &not_control_plane,
     });
     for step in &steps {
         if let Err(e) = apply(step, system, js).await {
