@@ -78,6 +78,12 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// The hub's web dashboard: a sign-in link for your own identity.
+    Dashboard {
+        /// What to do.
+        #[command(subcommand)]
+        command: DashboardCommand,
+    },
     /// Nodes: list, inspect, assign to clusters, reset.
     Nodes {
         /// What to do with nodes.
@@ -355,6 +361,14 @@ pub enum CaCommand {
         #[arg(long, env = "EDGEFLEET_DATA_DIR", value_parser = absolute_path)]
         data_dir: PathBuf,
     },
+}
+
+/// `edgefleet dashboard …`.
+#[derive(Debug, Subcommand)]
+pub enum DashboardCommand {
+    /// Print a sign-in link to the hub's dashboard for the identity of --creds (good once, for five minutes; a
+    /// viewer sees everything and changes nothing, an operator gets the buttons).
+    Url,
 }
 
 /// `edgefleet users …` (admin).
@@ -651,6 +665,9 @@ pub struct HubArgs {
     /// `/metrics` for Prometheus to scrape.
     #[command(flatten)]
     pub metrics: crate::process_metrics::MetricsArgs,
+    /// Serve the web dashboard on this loopback IP:PORT (off unless given); sign in with `edgefleet dashboard url`.
+    #[arg(long, env = "EDGEFLEET_HTTP_LISTEN")]
+    pub http_listen: Option<String>,
 }
 
 /// One hub of a cluster of three: each runs its own nats-server, routed to the others (mutual TLS from the fleet

@@ -68,6 +68,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     endpoint("users.list", Admin),
     endpoint("users.add", Admin),
     endpoint("users.revoke", Admin),
+    endpoint("dashboard_links.get", Viewer),
 ];
 
 /// The subject of `endpoint`.

@@ -4,6 +4,7 @@
 
 pub mod as_text;
 pub mod config_api;
+pub mod dashboard_link;
 pub mod endpoints;
 pub mod error;
 pub mod fleet_access;

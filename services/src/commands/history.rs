@@ -97,7 +97,7 @@ fn parse_at(at: &str) -> anyhow::Result<At> {
 /// The view of a replayed aggregate — the same view the API answers with.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum AggregateView {
+pub(crate) enum AggregateView {
     Node(NodeView),
     Cluster(ClusterView),
     Site(SiteStateView),
@@ -108,7 +108,7 @@ enum AggregateView {
     Config(actors::config::ConfigState),
 }
 
-fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateView {
+pub(crate) fn view_of(aggregate: &events::AggregateRef, state: &AnyAggregate) -> AggregateView {
     let (scope, id) = (aggregate.scope.as_str(), aggregate.id.as_str());
     match state {
         AnyAggregate::Node(node) => AggregateView::Node(NodeView::new(scope, id, node, None)),
@@ -178,9 +178,20 @@ async fn fetch(
             Err(e) => return api.finish(Err(e)).map(Err),
         };
         let done = page.events.is_empty() || entries.len() + page.events.len() >= page.total;
-        for r in page.events {
-            let envelope = r.decode_envelope().map_err(anyhow::Error::msg)?;
-            entries.push(HistoryEntry {
+        entries.extend(entries_of(page).map_err(anyhow::Error::msg)?);
+        if done {
+            return Ok(Ok(entries));
+        }
+    }
+}
+
+/// The entries of one page of `history.list`; an envelope that does not decode is an error.
+pub(crate) fn entries_of(page: HistoryPage) -> Result<Vec<HistoryEntry>, String> {
+    page.events
+        .into_iter()
+        .map(|r| {
+            let envelope = r.decode_envelope()?;
+            Ok(HistoryEntry {
                 number: r.number,
                 stream: r.stream.clone(),
                 seq: r.seq,
@@ -192,10 +203,7 @@ async fn fetch(
                     envelope,
                     last_in_message: r.last_in_message,
                 },
-            });
-        }
-        if done {
-            return Ok(Ok(entries));
-        }
-    }
+            })
+        })
+        .collect()
 }

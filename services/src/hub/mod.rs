@@ -8,6 +8,7 @@
 
 mod api;
 pub mod copy_watch;
+pub mod dashboard;
 mod hub_metrics;
 pub mod hub_server;
 pub mod planner;
@@ -41,8 +42,12 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     let mut signals = crate::shutdown::ShutdownSignals::listen()?;
     // First of all: one hub per data dir. Nothing below may touch the dir before this succeeds.
     let _lock = DataDirLock::acquire(&args.data_dir)?;
-    // A wrong --metrics-listen fails before anything starts.
+    // A wrong --metrics-listen or --http-listen fails before anything starts.
     let metrics_listener = args.metrics.bind().await?;
+    let http_listener = match &args.http_listen {
+        Some(addr) => Some(dashboard::bind(addr).await?),
+        None => None,
+    };
     if let Some(from) = &args.cluster.trust_from {
         if trust_copy::copy_trust_root(from, &args.data_dir)? {
             tracing::info!(from = %from.display(), "joined the fleet of another hub: its trust root was copied");
@@ -181,9 +186,14 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             listener.serve(move || std::future::ready(metrics.render())),
         ));
     }
-    let service = api::start(
-        api_client,
-        api::ApiContext {
+    let dashboard_links = match &http_listener {
+        Some(listener) => Some(api::DashboardLinks {
+            base_url: format!("http://{}", listener.local_addr()?),
+            passes: Arc::new(dashboard::passes::Passes::open_or_create(&args.data_dir)?),
+        }),
+        None => None,
+    };
+    let api_context = Rc::new(api::ApiContext {
             directory: directory.clone(),
             projection: projection.projection.clone(),
             hub,
@@ -194,9 +204,23 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             hub_ca: ca.clone(),
             log,
             telemetry,
-        },
-    )
-    .await?;
+            dashboard: dashboard_links,
+    });
+    let service = api::start(api_client, api_context.clone()).await?;
+    if let (Some(listener), Some(links)) = (http_listener, &api_context.dashboard) {
+        let (bridge, requests) = dashboard::api_bridge::ApiBridge::new();
+        tasks.push(actix_rt::spawn(dashboard::api_bridge::serve(api_context.clone(), requests)));
+        println!(
+            "dashboard on {} (sign in with a link from `edgefleet dashboard url`)",
+            links.base_url
+        );
+        let served = dashboard::Dashboard {
+            bridge,
+            passes: links.passes.clone(),
+            changes: projection.projection.changes(),
+        };
+        tasks.push(actix_rt::spawn(dashboard::serve(listener, served)));
+    }
     let layout = trust.layout();
     println!(
         "hub running: clients on {url} (TLS), sites connect to {leaf_url}\n\

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod bare_site;
+pub mod browser;
 pub mod cli;
 pub mod hub_intents;
 pub mod process;

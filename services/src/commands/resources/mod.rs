@@ -5,6 +5,7 @@ pub mod api_client;
 pub mod apps;
 pub mod clusters;
 pub mod config;
+pub mod dashboard;
 mod manifest;
 pub mod nodes;
 mod placement_manifest;

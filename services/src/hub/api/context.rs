@@ -40,6 +40,16 @@ pub struct ApiContext {
     pub log: replay::JetStreamLog,
     /// How every site's metrics are being delivered.
     pub telemetry: Rc<crate::hub::telemetry_delivery::TelemetryDelivery>,
+    /// Where this hub serves its dashboard and the key its sign-in links are signed with (`None`: not served).
+    pub dashboard: Option<DashboardLinks>,
+}
+
+/// What `dashboard_links.get` needs: the dashboard's address and its passes.
+pub struct DashboardLinks {
+    /// `http://ADDR` the dashboard is served at.
+    pub base_url: String,
+    /// Signs the links.
+    pub passes: Arc<crate::hub::dashboard::passes::Passes>,
 }
 
 /// One request: the shared context and the caller the hub verified.

@@ -10,6 +10,7 @@ mod caller;
 mod clusters;
 mod config;
 mod context;
+mod dashboard_links;
 mod history;
 mod logs;
 mod nodes;
@@ -26,7 +27,7 @@ use crate::api_types::{ApiError, ENDPOINTS};
 use actors::rollout::RolloutCommand;
 use async_nats::service::{Service, ServiceExt};
 use bytes::Bytes;
-pub use context::ApiContext;
+pub use context::{ApiContext, DashboardLinks};
 use context::Call;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -56,15 +57,14 @@ impl Api {
 }
 
 /// Starts the service and every endpoint.
-pub async fn start(client: async_nats::Client, context: ApiContext) -> anyhow::Result<Api> {
+pub async fn start(client: async_nats::Client, context: Rc<ApiContext>) -> anyhow::Result<Api> {
     let service = client
         .service_builder()
-        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, apps, placements, config, quarantine, history, logs, users")
+        .description("edgefleet hub API: sites, nodes, profiles, clusters, rollouts, apps, placements, config, quarantine, history, logs, users, dashboard links")
         .start("edgefleet", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("starting the API service: {e}"))?;
     let v1 = service.group(events::subject::API_PREFIX);
-    let context = Rc::new(context);
     let mut tasks = Vec::new();
     let requests = Rc::new(std::cell::Cell::new(0u64));
     for spec in ENDPOINTS {
@@ -114,6 +114,22 @@ fn authorize(
     caller::require(&caller, endpoint.role, endpoint.name)?;
     tracing::debug!(caller = %caller.name, role = %caller.role, "request");
     Ok(caller)
+}
+
+/// Calls `endpoint` as `caller` from inside the hub (the dashboard, for its signed-in user): the same role check and
+/// the same handling as a request over NATS.
+pub(crate) async fn call_as(
+    context: &ApiContext,
+    caller: &fleet_trust::Caller,
+    endpoint: &str,
+    body: &Bytes,
+) -> Result<serde_json::Value, ApiError> {
+    let spec = ENDPOINTS
+        .iter()
+        .find(|e| e.name == endpoint)
+        .ok_or_else(|| ApiError::not_found(format!("no endpoint {endpoint}")))?;
+    caller::require(caller, spec.role, spec.name)?;
+    handle(&Call { context, caller }, spec.name, body).await
 }
 
 /// Parses a request body: `{}` when empty; otherwise a JSON object (not an array, not a scalar), unknown fields
@@ -190,6 +206,7 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "users.list" => to_json(users::list(context, parse(body)?)?),
         "users.add" => to_json(users::add(context, parse(body)?).await?),
         "users.revoke" => to_json(users::revoke(context, parse(body)?).await?),
+        "dashboard_links.get" => to_json(dashboard_links::get(context, parse(body)?)?),
         other => Err(ApiError::not_found(format!("no endpoint {other}"))),
     }
 }

@@ -1,0 +1,144 @@
+//! The hub's web dashboard in a real browser (headless Chromium through chromedriver): an operator and a viewer,
+//! each signed in with a link from `edgefleet dashboard url`, on a fleet of two sites with a rollout.
+
+mod common;
+
+use common::browser::Driver;
+use common::cli::{ok, rollout_args};
+use common::security::{add_user, cli_as};
+use common::store_fleet::{fleet_on_v1_with, publish};
+use common::{eventually_with, test_dir};
+use fantoccini::{Client, Locator};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A sign-in link for the user of `creds`.
+fn sign_in_link(hub: &common::Hub, creds: &std::path::Path) -> String {
+    let out = cli_as(hub, creds, &["dashboard", "url"]);
+    assert!(out.status.success(), "dashboard url: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    match browser.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until the element at `css` reads `want` (the page may be swapped live meanwhile).
+async fn reads(browser: &Client, css: &str, want: &str, within: Duration) {
+    eventually_with(&format!("{css} reads {want:?}"), within, || async {
+        let now = text(browser, css).await;
+        (now == want).then_some(()).ok_or(now)
+    })
+    .await;
+}
+
+/// Clicks the element with id `id`, found again if the live view swapped it out between finding and clicking.
+async fn click(browser: &Client, id: &str) {
+    eventually_with(&format!("#{id} clicked"), Duration::from_secs(10), || async {
+        let element = browser.find(Locator::Id(id)).await.map_err(|e| e.to_string())?;
+        element.click().await.map_err(|e| e.to_string())
+    })
+    .await;
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[actix_rt::test]
+async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_live_in_a_real_browser() {
+    let dir = test_dir();
+    let [http] = testkit::free_port::free_ports::<1>();
+    let base = format!("http://127.0.0.1:{http}");
+    let hub_env = [("EDGEFLEET_HTTP_LISTEN", format!("127.0.0.1:{http}"))];
+    // Given a fleet of two sites on profile @1, an operator and a viewer, each in their own browser,
+    let (hub, _sites, _agents) = fleet_on_v1_with(dir.path(), &["d1", "d2"], &hub_env, &[]).await;
+    publish(&hub, dir.path(), "2026.12", 2);
+    let operator_creds = add_user(&hub, dir.path(), "olga", "operator");
+    let viewer_creds = add_user(&hub, dir.path(), "vera", "viewer");
+    let driver = Driver::start(dir.path()).await;
+    let operator = driver.browser(&dir.path().join("olga-profile")).await;
+    let viewer = driver.browser(&dir.path().join("vera-profile")).await;
+
+    // a page asked for without signing in says how to sign in, and a link works once.
+    viewer.goto(&format!("{base}/")).await.expect("the first screen");
+    assert!(text(&viewer, "main").await.contains("edgefleet dashboard url"));
+    let viewer_link = sign_in_link(&hub, &viewer_creds);
+    viewer.goto(&viewer_link).await.expect("sign in");
+    assert_eq!(text(&viewer, "h1").await, "What needs attention");
+    assert!(text(&viewer, ".who").await.contains("vera (viewer)"));
+    operator.goto(&sign_in_link(&hub, &operator_creds)).await.expect("sign in");
+    assert!(text(&operator, ".who").await.contains("olga (operator)"));
+    let again = driver.browser(&dir.path().join("third-profile")).await;
+    again.goto(&viewer_link).await.expect("the used link");
+    assert!(text(&again, "main").await.contains("already used"), "{}", text(&again, "main").await);
+    again.close().await.expect("close");
+
+    // When a rollout of two waves starts and the operator pauses it from its page,
+    ok(&hub, &rollout_args("r1", "edge-stack@2", "1,100%"));
+    operator.goto(&format!("{base}/rollouts/r1")).await.expect("the rollout");
+    click(&operator, "rollout-pause").await;
+    // then it is paused, by the operator,
+    reads(&operator, "#rollout-state", "paused: operator", Duration::from_secs(10)).await;
+
+    // the viewer sees no buttons, and a pause sent anyway is refused,
+    viewer.goto(&format!("{base}/rollouts/r1")).await.expect("the rollout");
+    assert!(viewer.find(Locator::Id("rollout-pause")).await.is_err(), "a viewer has no buttons");
+    let refused = viewer
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/rollouts/r1/resume', { method: 'POST' }).then(r => r.text().then(t => done([r.status, t])));",
+            vec![],
+        )
+        .await
+        .expect("the viewer's post");
+    assert_eq!(refused[0], 403, "{refused}");
+    assert!(refused[1].as_str().unwrap_or("").contains("permission denied"), "{refused}");
+
+    // the viewer's first screen counts the paused rollout, and its link lists it,
+    viewer.goto(&format!("{base}/")).await.expect("the first screen");
+    let paused = viewer
+        .find(Locator::Css("a[href='/rollouts?show=paused']"))
+        .await
+        .expect("the paused rollouts' count");
+    assert_eq!(paused.attr("data-count").await.expect("attr").as_deref(), Some("1"));
+    paused.click().await.expect("follow the count");
+    assert!(viewer.current_url().await.expect("url").as_str().ends_with("/rollouts?show=paused"));
+    assert!(text(&viewer, "table").await.contains("r1"), "{}", text(&viewer, "table").await);
+    std::fs::write(
+        screenshots().join("first-screen.png"),
+        {
+            viewer.goto(&format!("{base}/")).await.expect("the first screen");
+            viewer.screenshot().await.expect("a screenshot")
+        },
+    )
+    .expect("write the screenshot");
+
+    // and once the operator resumes it, the second wave's counter moves on the open page, without a reload.
+    click(&operator, "rollout-resume").await;
+    reads(&operator, "#rollout-state", "running", Duration::from_secs(10)).await;
+    operator
+        .execute("window.edgefleetTestMarker = 'not reloaded'; return true;", vec![])
+        .await
+        .expect("mark the page");
+    assert_eq!(text(&operator, "span.ready[data-wave='2']").await, "0/1");
+    reads(&operator, "span.ready[data-wave='2']", "1/1", Duration::from_secs(180)).await;
+    let marker = operator
+        .execute("return window.edgefleetTestMarker || null;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(marker, "not reloaded", "the counter changed without a reload");
+    std::fs::write(
+        screenshots().join("rollout.png"),
+        operator.screenshot().await.expect("a screenshot"),
+    )
+    .expect("write the screenshot");
+    println!("screenshots in {}", screenshots().display());
+    operator.close().await.expect("close");
+    viewer.close().await.expect("close");
+}
