@@ -106,6 +106,9 @@ async fn the_demo_tells_its_story_and_exits_zero_with_once() {
         "each store's local reader reads its own from the ef-config bucket",
         "it keeps serving lentil to its local apps",
         "store-1 healed: it serves borscht",
+        "dashboard on http://127.0.0.1:",
+        "with a one-time link (used again: refused); its first screen counts 0 sites offline",
+        "0 rollouts paused, 0 quarantined messages, 3 sites, 9 nodes, 3 clusters, 1 rollouts",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

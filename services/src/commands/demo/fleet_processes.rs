@@ -40,6 +40,8 @@ pub struct HubTelemetry {
     pub metrics_port: u16,
     /// The bearer token file scrapes present.
     pub metrics_token_file: PathBuf,
+    /// Where the hub serves its web dashboard (loopback).
+    pub dashboard_port: u16,
 }
 
 /// A bearer token for the hub's `/metrics`, written owner-only to `dir/metrics.token`.
@@ -54,8 +56,8 @@ pub fn metrics_token_file(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Starts `edgefleet hub` with data in `dir/hub`, delivering node metrics and serving `/metrics` as `telemetry`
-/// says.
+/// Starts `edgefleet hub` with data in `dir/hub`, delivering node metrics, serving `/metrics` and its dashboard as
+/// `telemetry` says.
 pub fn start_hub(dir: &Path, telemetry: &HubTelemetry) -> anyhow::Result<HubProcess> {
     start_hub_with(
         dir,
@@ -66,6 +68,8 @@ pub fn start_hub(dir: &Path, telemetry: &HubTelemetry) -> anyhow::Result<HubProc
             format!("127.0.0.1:{}", telemetry.metrics_port),
             "--metrics-token-file".into(),
             telemetry.metrics_token_file.display().to_string(),
+            "--http-listen".into(),
+            format!("127.0.0.1:{}", telemetry.dashboard_port),
         ],
     )
 }

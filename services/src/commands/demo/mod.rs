@@ -8,6 +8,7 @@
 //! `--keep`, or after a failed step). Every child also dies with the demo if the demo itself is killed.
 
 mod config_act;
+mod dashboard_act;
 mod fleet_processes;
 mod placement_act;
 mod sample;
@@ -134,6 +135,7 @@ fn print_how_to_look(
     println!("  edgefleet sites ls; edgefleet nodes ls; edgefleet clusters ls; edgefleet rollouts get r1");
     println!("  edgefleet rollouts explain r1   # every release and gate verdict, replayed from the log");
     println!("  edgefleet history node/n1 --site {site}   # or: edgefleet history node/{site}/n1");
+    println!("  edgefleet dashboard url   # a one-time sign-in link to the hub's web dashboard");
     if let Some(prometheus) = prometheus {
         println!(
             "Node metrics are in Prometheus at {} — try the PromQL:",
@@ -169,6 +171,7 @@ async fn tell_the_story(
     let hub_telemetry = HubTelemetry {
         remote_write: prometheus.remote_write_url(),
         metrics_port,
+        dashboard_port: nats_process::free_port(),
         metrics_token_file: token_file,
     };
     story.tell(format!(
@@ -393,5 +396,6 @@ async fn tell_the_story(
          through the cut, delivered by the hub: {delivered} samples, {dropped} batches lost"
     ));
     placement_act::tell(story, &api, fleet).await?;
-    config_act::tell(story, &api, fleet).await
+    config_act::tell(story, &api, fleet).await?;
+    dashboard_act::tell(story, &api, hub_telemetry.dashboard_port).await
 }
