@@ -138,6 +138,21 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         operator.screenshot().await.expect("a screenshot"),
     )
     .expect("write the screenshot");
+    // At a phone's width the pages still fit: nothing wider than the screen but the tables' own scrolling.
+    operator.set_window_size(390, 844).await.expect("a phone's width");
+    for page in ["/", "/nodes", "/sites", "/rollouts/r1"] {
+        operator.goto(&format!("{base}{page}")).await.expect("a page");
+        let fits = operator
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+            .await
+            .expect("measure the page");
+        assert_eq!(fits, true, "{page} is wider than a phone");
+    }
+    std::fs::write(
+        screenshots().join("rollout-phone.png"),
+        operator.screenshot().await.expect("a screenshot"),
+    )
+    .expect("write the screenshot");
     println!("screenshots in {}", screenshots().display());
     operator.close().await.expect("close");
     viewer.close().await.expect("close");

@@ -12,6 +12,9 @@ pub mod passes;
 mod render;
 pub mod view;
 
+#[cfg(test)]
+mod page_tests;
+
 use api_bridge::{ApiBridge, SignedIn};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};

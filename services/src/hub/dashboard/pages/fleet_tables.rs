@@ -6,6 +6,14 @@ use crate::api_types::views::{ClusterView, NodeView, QuarantineView, SiteView};
 use crate::hub::dashboard::attention::{ago, name_of, NodeFilter, SiteFilter};
 use maud::{html, Markup};
 
+/// A node's role as the CLI writes it.
+pub fn role_text(role: events::node::NodeRole) -> &'static str {
+    match role {
+        events::node::NodeRole::ControlPlane => "control-plane",
+        events::node::NodeRole::Worker => "worker",
+    }
+}
+
 fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
@@ -72,13 +80,13 @@ pub fn nodes(nodes: &[NodeView], filter: NodeFilter, site: Option<&str>) -> Mark
                     td { (n.site) }
                     th scope="row" { a href=(format!("/history?aggregate=node/{}/{}", n.site, n.id)) { (n.id) } }
                     td { (state) @if let Some(f) = &n.failure { br; small { (f) } } }
-                    td { (or_dash(n.role.map(|r| format!("{r:?}").to_lowercase()))) }
+                    td { (or_dash(n.role.map(role_text))) }
                     td { (or_dash(n.cluster.as_ref())) }
                     td {
                         (or_dash(n.os_version.as_ref()))
-                        @if let Some(slot) = n.os_slot { " (slot " (format!("{slot:?}")) ")" }
+                        @if let Some(slot) = n.os_slot { " (ROOT-" (format!("{slot:?}")) ")" }
                         @if let Some(to) = &n.os_updating_to { br; small { "updating to " (to) } }
-                        @if let Some(failed) = &n.os_last_failure { br; small.bad { "update failed: " (format!("{failed:?}")) } }
+                        @if let Some(failed) = &n.os_last_failure { br; small.bad { (failed) } }
                     }
                     td { (or_dash(n.last_heartbeat_ms_ago.map(|ms| format!("{} ago", ago(ms))))) }
                 }
@@ -111,7 +119,7 @@ pub fn clusters(clusters: &[ClusterView]) -> Markup {
                     td { (c.state) }
                     td { (or_dash(desired.as_ref())) }
                     td class=(if drift { "bad" } else { "" }) { (or_dash(running.as_ref())) @if drift { " (behind)" } }
-                    td { (c.members.iter().map(|m| format!("{} ({})", m.node, format!("{:?}", m.role).to_lowercase())).collect::<Vec<_>>().join(", ")) }
+                    td { (c.members.iter().map(|m| format!("{} ({})", m.node, role_text(m.role))).collect::<Vec<_>>().join(", ")) }
                     td { (c.apps.join(", ")) }
                 }
             }

@@ -89,7 +89,7 @@ pub fn rollout(rollout: &RolloutView, explanation: &RolloutExplanation, may_act:
         }
         @for (index, wave) in rollout.waves.iter().enumerate() {
             @let (done, all) = ready(wave);
-            section.wave aria-labelledby=(format!("wave-{}", index + 1)) {
+            section.wave-detail aria-labelledby=(format!("wave-{}", index + 1)) {
                 h2 id=(format!("wave-{}", index + 1)) {
                     "Wave " (index + 1) ": "
                     span.ready data-wave=(index + 1) { (done) "/" (all) } " ready"
