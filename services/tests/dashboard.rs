@@ -138,9 +138,26 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         operator.screenshot().await.expect("a screenshot"),
     )
     .expect("write the screenshot");
+    // A node's page draws its recent load, CPU and memory from the telemetry its site sent (every 15 s), live.
+    operator.goto(&format!("{base}/nodes/d1/n1")).await.expect("the node page");
+    eventually_with("n1's load sparkline has two samples", Duration::from_secs(90), || async {
+        let points = match operator.find(Locator::Css("figure.sparkline[data-series='load1']")).await {
+            Ok(figure) => figure.attr("data-points").await.ok().flatten().unwrap_or_default(),
+            Err(e) => return Err(e.to_string()),
+        };
+        (points.parse::<usize>().unwrap_or(0) >= 2).then_some(()).ok_or(points)
+    })
+    .await;
+    assert!(operator.find(Locator::Css("figure.sparkline polyline")).await.is_ok());
+    std::fs::write(
+        screenshots().join("node.png"),
+        operator.screenshot().await.expect("a screenshot"),
+    )
+    .expect("write the screenshot");
+
     // At a phone's width the pages still fit: nothing wider than the screen but the tables' own scrolling.
     operator.set_window_size(390, 844).await.expect("a phone's width");
-    for page in ["/", "/nodes", "/sites", "/rollouts/r1"] {
+    for page in ["/", "/nodes", "/sites", "/nodes/d1/n1", "/rollouts/r1"] {
         operator.goto(&format!("{base}{page}")).await.expect("a page");
         let fits = operator
             .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])

@@ -31,6 +31,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     endpoint("nodes.unassign", Operator),
     endpoint("nodes.reset", Operator),
     endpoint("nodes.label", Operator),
+    endpoint("node_samples.get", Viewer),
     endpoint("profiles.apply", Operator),
     endpoint("profiles.list", Viewer),
     endpoint("profiles.get", Viewer),

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod error;
 pub mod fleet_access;
 pub mod history;
+pub mod node_samples;
 pub mod placement_api;
 pub mod requests;
 pub mod views;

@@ -7,16 +7,13 @@
 
 use actors::gate_evaluation::{evaluate_gate, GateSample, GateVerdict};
 use actors::plan::DueGate;
-use async_nats::jetstream::consumer::pull::OrderedConfig;
-use async_nats::jetstream::consumer::DeliverPolicy;
 use events::rollout::ClusterTarget;
-use events::subject::{parse_telemetry_subject, telemetry_stream, telemetry_subject, TelemetryChannel};
+use events::subject::telemetry_stream;
 use events::Token;
-use futures::StreamExt;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use telemetry::MetricBatch;
+use telemetry::metric_window::{read_metric_window, MetricWindow};
 
 /// A gate is read again at most this often.
 const EVERY: Duration = Duration::from_secs(5);
@@ -25,8 +22,6 @@ const EVERY: Duration = Duration::from_secs(5);
 const CLOCK_SLACK_MS: u64 = 5 * 60 * 1000;
 /// Most batches read for one gate in one pass; a window needing more is read on (and judged) in later passes.
 const MAX_BATCHES: usize = 20_000;
-/// How long a read waits for the next batch before taking what it has.
-const IDLE: Duration = Duration::from_secs(1);
 
 type GateKey = (Token, ClusterTarget);
 
@@ -82,58 +77,29 @@ impl GateSamples {
             return Ok(vec![]);
         }
         let stream = telemetry_stream(&self.site);
-        let from_ms = gate.since_unix_ms.saturating_sub(CLOCK_SLACK_MS);
-        let start_time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from_ms) * 1_000_000)
-            .map_err(|e| format!("window start {from_ms} ms: {e}"))?;
-        let handle = self.js.get_stream_no_info(&stream).await.map_err(|e| e.to_string())?;
-        let consumer = handle
-            .create_consumer(OrderedConfig {
-                filter_subjects: gate
-                    .members
-                    .iter()
-                    .map(|node| telemetry_subject(&self.site, node, TelemetryChannel::Metrics))
-                    .collect(),
-                deliver_policy: DeliverPolicy::ByStartTime { start_time },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if consumer.cached_info().num_pending == 0 {
-            return Ok(vec![]);
-        }
-        let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        let window = MetricWindow {
+            stream: &stream,
+            site: &self.site,
+            nodes: &gate.members,
+            stored_since_ms: gate.since_unix_ms.saturating_sub(CLOCK_SLACK_MS),
+            max_batches: MAX_BATCHES,
+        };
         let mut samples = Vec::new();
-        for _ in 0..MAX_BATCHES {
-            let message = match tokio::time::timeout(IDLE, messages.next()).await {
-                Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(e))) => return Err(e.to_string()),
-                Ok(None) | Err(_) => break,
-            };
-            let pending = message.info().map(|i| i.pending).unwrap_or(0);
-            let node = match parse_telemetry_subject(message.subject.as_str()) {
-                Some((_, node, TelemetryChannel::Metrics)) => node,
-                _ => continue,
-            };
-            // A batch that cannot be read is not a sample; the telemetry path counts it where it is stored.
-            if let Ok(batch) = MetricBatch::decode(&message.payload) {
-                let at_ms = u64::try_from(batch.at_ms).unwrap_or(0);
-                samples.extend(
-                    batch
-                        .points
-                        .into_iter()
-                        .filter(|p| p.name == gate.gate.metric)
-                        .map(|p| GateSample {
-                            node: node.clone(),
-                            metric: p.name,
-                            labels: p.labels,
-                            at_ms,
-                            value: p.value,
-                        }),
-                );
-            }
-            if pending == 0 {
-                break;
-            }
+        for (node, batch) in read_metric_window(&self.js, &window).await? {
+            let at_ms = u64::try_from(batch.at_ms).unwrap_or(0);
+            samples.extend(
+                batch
+                    .points
+                    .into_iter()
+                    .filter(|p| p.name == gate.gate.metric)
+                    .map(|p| GateSample {
+                        node: node.clone(),
+                        metric: p.name,
+                        labels: p.labels,
+                        at_ms,
+                        value: p.value,
+                    }),
+            );
         }
         Ok(samples)
     }

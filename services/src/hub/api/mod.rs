@@ -13,6 +13,7 @@ mod context;
 mod dashboard_links;
 mod history;
 mod logs;
+mod node_samples;
 mod nodes;
 mod placements;
 mod profiles;
@@ -169,6 +170,7 @@ async fn handle(context: &Call<'_>, endpoint: &str, body: &Bytes) -> Result<serd
         "nodes.unassign" => to_json(nodes::unassign(context, parse(body)?).await?),
         "nodes.reset" => to_json(nodes::reset(context, parse(body)?).await?),
         "nodes.label" => to_json(nodes::label(context, parse(body)?).await?),
+        "node_samples.get" => to_json(node_samples::get(context, parse(body)?).await?),
         "profiles.apply" => to_json(profiles::apply(context, parse(body)?).await?),
         "profiles.list" => to_json(profiles::list(context, parse(body)?)),
         "profiles.get" => to_json(profiles::get(context, parse(body)?)?),

@@ -3,10 +3,11 @@
 
 use super::api_bridge::{ApiBridge, SignedIn};
 use super::attention::{attention, FleetViews};
-use super::pages::{first_screen, fleet_tables, history_page, rollout_pages};
+use super::pages::{first_screen, fleet_tables, history_page, node_page, rollout_pages};
 use super::passes::Pass;
 use super::view::View;
 use crate::api_types::history::HistoryPage;
+use crate::api_types::node_samples::NodeSamplesView;
 use crate::api_types::requests::NODE_PAGE;
 use crate::api_types::views::{ClusterView, NodeView, QuarantineView, RolloutView, SiteView};
 use crate::api_types::ApiError;
@@ -14,6 +15,9 @@ use actors::rollout::explain::RolloutExplanation;
 use fleet_trust::OperatorRole;
 use maud::Markup;
 use serde_json::json;
+
+/// How far back a node's sparklines reach.
+const SPARKLINE_MINUTES: u32 = 30;
 
 /// What one user sees of the hub.
 pub struct Renderer<'a> {
@@ -49,6 +53,16 @@ impl Renderer<'_> {
             }
             View::Sites(filter) => fleet_tables::sites(&self.sites().await?, *filter, now),
             View::Nodes(filter, site) => fleet_tables::nodes(&self.nodes().await?, *filter, site.as_deref()),
+            View::Node(site, id) => {
+                let node: NodeView = self.call("nodes.get", json!({ "id": id, "site": site })).await?;
+                let samples: NodeSamplesView = self
+                    .call(
+                        "node_samples.get",
+                        json!({ "id": id, "site": site, "minutes": SPARKLINE_MINUTES }),
+                    )
+                    .await?;
+                node_page::node(&node, &samples, SPARKLINE_MINUTES)
+            }
             View::Clusters => fleet_tables::clusters(&self.clusters().await?),
             View::Quarantine => fleet_tables::quarantine(&self.quarantine().await?),
             View::Rollouts(filter) => rollout_pages::rollouts(&self.rollouts().await?, *filter),

@@ -13,6 +13,8 @@ pub enum View {
     Sites(SiteFilter),
     /// The nodes list, of one site or all.
     Nodes(NodeFilter, Option<String>),
+    /// One node (site, node).
+    Node(String, String),
     /// The clusters list.
     Clusters,
     /// The rollouts list.
@@ -49,6 +51,7 @@ impl View {
                 named(&NodeFilter::NAMES, show).ok_or_else(|| unknown("node"))?,
                 query.get("site").filter(|s| !s.is_empty()).cloned(),
             ),
+            ["nodes", site, id] => View::Node((*site).to_owned(), (*id).to_owned()),
             ["clusters"] => View::Clusters,
             ["rollouts"] => View::Rollouts(named(&RolloutFilter::NAMES, show).ok_or_else(|| unknown("rollout"))?),
             ["rollouts", id] => View::Rollout((*id).to_owned()),
@@ -77,6 +80,7 @@ impl View {
             View::Attention => "Attention".into(),
             View::Sites(_) => "Sites".into(),
             View::Nodes(_, _) => "Nodes".into(),
+            View::Node(site, id) => format!("Node {id} at {site}"),
             View::Clusters => "Clusters".into(),
             View::Rollouts(_) => "Rollouts".into(),
             View::Rollout(id) => format!("Rollout {id}"),
@@ -106,6 +110,10 @@ mod tests {
             Ok(View::Nodes(NodeFilter::FailedOrSilent, Some("s1".into())))
         );
         assert_eq!(View::parse("/rollouts/r1", &query(&[])), Ok(View::Rollout("r1".into())));
+        assert_eq!(
+            View::parse("/nodes/s1/n1", &query(&[])),
+            Ok(View::Node("s1".into(), "n1".into()))
+        );
         assert_eq!(
             View::parse("/history", &query(&[("aggregate", "rollout/r1"), ("at", "3")])),
             Ok(View::History("rollout/r1".into(), Some(3)))

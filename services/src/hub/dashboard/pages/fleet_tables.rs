@@ -78,7 +78,7 @@ pub fn nodes(nodes: &[NodeView], filter: NodeFilter, site: Option<&str>) -> Mark
             html! {
                 tr {
                     td { (n.site) }
-                    th scope="row" { a href=(format!("/history?aggregate=node/{}/{}", n.site, n.id)) { (n.id) } }
+                    th scope="row" { a href=(format!("/nodes/{}/{}", n.site, n.id)) { (n.id) } }
                     td { (state) @if let Some(f) = &n.failure { br; small { (f) } } }
                     td { (or_dash(n.role.map(role_text))) }
                     td { (or_dash(n.cluster.as_ref())) }

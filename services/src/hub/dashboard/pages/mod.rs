@@ -4,4 +4,6 @@ pub mod first_screen;
 pub mod fleet_tables;
 pub mod history_page;
 pub mod layout;
+pub mod node_page;
 pub mod rollout_pages;
+pub mod sparkline;
