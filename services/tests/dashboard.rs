@@ -98,6 +98,15 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         .await
         .expect("the viewer's post");
     assert_eq!(refused[0], 403, "{refused}");
+    let policy = viewer
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/').then(r => done(r.headers.get('content-security-policy')));",
+            vec![],
+        )
+        .await
+        .expect("the page's headers");
+    assert!(policy.as_str().unwrap_or("").contains("frame-ancestors 'none'"), "{policy}");
     assert!(refused[1].as_str().unwrap_or("").contains("permission denied"), "{refused}");
 
     // the viewer's first screen counts the paused rollout, and its link lists it,
