@@ -665,9 +665,14 @@ pub struct HubArgs {
     /// `/metrics` for Prometheus to scrape.
     #[command(flatten)]
     pub metrics: crate::process_metrics::MetricsArgs,
-    /// Serve the web dashboard on this loopback IP:PORT (off unless given); sign in with `edgefleet dashboard url`.
+    /// Serve the web dashboard on IP:PORT (off unless given); sign in with `edgefleet dashboard url`. Beyond
+    /// loopback it needs --http-tls.
     #[arg(long, env = "EDGEFLEET_HTTP_LISTEN")]
     pub http_listen: Option<String>,
+    /// Serve the dashboard over HTTPS with the hub's own server certificate (the one its nats-server presents,
+    /// issued by the fleet CA for the hub's --tls-name names); its session cookie is then `Secure`.
+    #[arg(long, env = "EDGEFLEET_HTTP_TLS")]
+    pub http_tls: bool,
 }
 
 /// One hub of a cluster of three: each runs its own nats-server, routed to the others (mutual TLS from the fleet

@@ -45,7 +45,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     // A wrong --metrics-listen or --http-listen fails before anything starts.
     let metrics_listener = args.metrics.bind().await?;
     let http_listener = match &args.http_listen {
-        Some(addr) => Some(dashboard::bind(addr).await?),
+        Some(addr) => Some(dashboard::bind(addr, args.http_tls).await?),
         None => None,
     };
     if let Some(from) = &args.cluster.trust_from {
@@ -188,7 +188,7 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
     }
     let dashboard_links = match &http_listener {
         Some(listener) => Some(api::DashboardLinks {
-            base_url: format!("http://{}", listener.local_addr()?),
+            base_url: dashboard::base_url(listener.local_addr()?, args.http_tls, &args.tls_names),
             passes: Arc::new(dashboard::passes::Passes::open_or_create(&args.data_dir)?),
         }),
         None => None,
@@ -218,8 +218,13 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             bridge,
             passes: links.passes.clone(),
             changes: projection.projection.changes(),
+            secure: args.http_tls,
         };
-        tasks.push(actix_rt::spawn(dashboard::serve(listener, served)));
+        let tls = match args.http_tls {
+            true => Some(telemetry::metrics_server::tls_acceptor(&started.tls.cert, &started.tls.key)?),
+            false => None,
+        };
+        tasks.push(actix_rt::spawn(dashboard::serve(listener, served, tls)));
     }
     let layout = trust.layout();
     println!(

@@ -70,22 +70,7 @@ impl MetricsListener {
 
     /// Serves HTTPS with the certificate chain at `cert` and the private key at `key` (PEM).
     pub fn with_tls(mut self, cert: &Path, key: &Path) -> Result<Self, MetricsServerError> {
-        use rustls_pki_types::pem::PemObject;
-        let failed =
-            |what: &Path, e: &dyn std::fmt::Display| MetricsServerError::Tls(format!("{}: {e}", what.display()));
-        let chain = rustls_pki_types::CertificateDer::pem_file_iter(cert)
-            .map_err(|e| failed(cert, &e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| failed(cert, &e))?;
-        let private_key = rustls_pki_types::PrivateKeyDer::from_pem_file(key).map_err(|e| failed(key, &e))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| failed(cert, &e))?
-            .with_no_client_auth()
-            .with_single_cert(chain, private_key)
-            .map_err(|e| failed(cert, &e))?;
-        self.tls = Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)));
+        self.tls = Some(tls_acceptor(cert, key)?);
         Ok(self)
     }
 
@@ -310,4 +295,23 @@ mod tests {
         );
         served.abort();
     }
+}
+
+/// A TLS acceptor serving the certificate chain at `cert` with the private key at `key` (PEM), TLS 1.2 and 1.3.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, MetricsServerError> {
+    use rustls_pki_types::pem::PemObject;
+    let failed = |what: &Path, e: &dyn std::fmt::Display| MetricsServerError::Tls(format!("{}: {e}", what.display()));
+    let chain = rustls_pki_types::CertificateDer::pem_file_iter(cert)
+        .map_err(|e| failed(cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| failed(cert, &e))?;
+    let private_key = rustls_pki_types::PrivateKeyDer::from_pem_file(key).map_err(|e| failed(key, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| failed(cert, &e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, private_key)
+        .map_err(|e| failed(cert, &e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

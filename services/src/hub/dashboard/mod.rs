@@ -1,8 +1,8 @@
 //! The web dashboard, served by the hub itself (`edgefleet hub --http-listen ADDR`): server-rendered pages (maud),
 //! the stylesheet and one small script embedded in the binary, live updates over Server-Sent Events — one stream per
 //! tab. Every page reads, and every button acts, through the hub API as the signed-in user ([`api_bridge`]); a
-//! sign-in link comes from `edgefleet dashboard url` ([`passes`]). It listens on loopback only: the session cookie
-//! is not sent over anything but a local connection (reach a remote hub through an SSH tunnel).
+//! sign-in link comes from `edgefleet dashboard url` ([`passes`]). Plain HTTP only on loopback; anywhere else it
+//! serves HTTPS with the hub's own certificate (`--http-tls`) and its session cookie is `Secure`.
 
 pub mod api_bridge;
 pub mod attention;
@@ -39,26 +39,40 @@ pub struct Dashboard {
     pub passes: Arc<Passes>,
     /// Wakes live streams when the hub's projection changes.
     pub changes: tokio::sync::watch::Receiver<u64>,
+    /// Served over HTTPS (the session cookie is then `Secure`).
+    pub secure: bool,
 }
 
-/// `--http-listen`: binds `addr`, which must be a loopback address.
-pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+/// `--http-listen`: binds `addr`; plain HTTP (`tls` false) only on a loopback address.
+pub async fn bind(addr: &str, tls: bool) -> anyhow::Result<tokio::net::TcpListener> {
     let parsed: SocketAddr = addr
         .parse()
         .map_err(|e| anyhow::anyhow!("--http-listen {addr:?}: expected IP:PORT ({e})"))?;
     anyhow::ensure!(
-        parsed.ip().is_loopback(),
-        "--http-listen {addr}: the dashboard listens on loopback only (its session cookie must not cross a \
-         network in the clear); reach a remote hub through an SSH tunnel"
+        tls || parsed.ip().is_loopback(),
+        "--http-listen {addr}: beyond loopback the dashboard needs --http-tls (its session cookie must not cross a \
+         network in the clear)"
     );
     tokio::net::TcpListener::bind(parsed)
         .await
         .map_err(|e| anyhow::anyhow!("--http-listen {addr}: {e}"))
 }
 
-/// Serves the dashboard on `listener` until the task is aborted.
-pub async fn serve(listener: tokio::net::TcpListener, dashboard: Dashboard) {
-    let app = Router::new()
+/// The address sign-in links point at: the bound address, or for an unspecified one (`0.0.0.0`) the first name
+/// the hub's certificate covers.
+pub fn base_url(bound: SocketAddr, tls: bool, tls_names: &[String]) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let host = match (bound.ip().is_unspecified(), tls_names.first()) {
+        (true, Some(name)) => name.clone(),
+        (true, None) => "127.0.0.1".to_owned(),
+        (false, _) => bound.ip().to_string(),
+    };
+    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    format!("{scheme}://{host}:{}", bound.port())
+}
+
+fn router(dashboard: Dashboard) -> Router {
+    Router::new()
         .route("/sign-in", get(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/assets/dashboard.css", get(stylesheet))
@@ -67,11 +81,47 @@ pub async fn serve(listener: tokio::net::TcpListener, dashboard: Dashboard) {
         .route("/rollouts/{id}/{verb}", post(rollout_command))
         .fallback(get(page))
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(dashboard);
-    if let Err(e) = axum::serve(listener, app).await {
-        tracing::error!(error = %e, "the dashboard stopped serving");
+        .with_state(dashboard)
+}
+
+/// Serves the dashboard on `listener` (over TLS with `tls`) until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, dashboard: Dashboard, tls: Option<tokio_rustls::TlsAcceptor>) {
+    let app = router(dashboard);
+    let Some(acceptor) = tls else {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the dashboard stopped serving");
+        }
+        return;
+    };
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "the dashboard could not accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let handshake = tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(tcp)).await;
+            let stream = match handshake {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "dashboard TLS handshake refused"),
+                Err(_) => return tracing::debug!(%peer, "dashboard TLS handshake timed out"),
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "dashboard connection ended");
+            }
+        });
     }
 }
+
+/// How long a client has to finish its TLS handshake.
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// On every answer: nothing but this origin's own stylesheet, script and forms; not framed; a referrer only to
 /// this origin (a sign-in link's token never leaves in one; `no-referrer` would make a form's `Origin` "null");
@@ -152,9 +202,10 @@ async fn sign_in(State(dashboard): State<Dashboard>, Query(query): Query<BTreeMa
         return api_refusal(&e);
     }
     let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         dashboard.passes.sign(&session),
-        passes::SESSION_TTL.as_secs()
+        passes::SESSION_TTL.as_secs(),
+        if dashboard.secure { "; Secure" } else { "" }
     );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
