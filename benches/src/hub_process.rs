@@ -19,6 +19,8 @@ pub struct HubProcess {
     process: ChildProcess,
     data_dir: PathBuf,
     url: String,
+    /// Where it serves its web dashboard (loopback, plain HTTP).
+    pub dashboard_port: u16,
     dir: tempfile::TempDir,
 }
 
@@ -27,7 +29,7 @@ impl HubProcess {
     pub fn spawn(binary: &Path) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir().context("temp dir for the hub")?;
         let data_dir = dir.path().join("hub");
-        let [client_port, leaf_port] = testkit::free_port::free_ports::<2>();
+        let [client_port, leaf_port, dashboard_port] = testkit::free_port::free_ports::<3>();
         let args = vec![
             "hub".to_string(),
             "--data-dir".into(),
@@ -36,6 +38,8 @@ impl HubProcess {
             format!("127.0.0.1:{client_port}"),
             "--leaf-listen".into(),
             format!("127.0.0.1:{leaf_port}"),
+            "--http-listen".into(),
+            format!("127.0.0.1:{dashboard_port}"),
         ];
         let log = dir.path().join("hub.log");
         let process = ChildProcess::spawn("hub", binary, &args, &[("RUST_LOG", "warn".into())], &log)
@@ -44,6 +48,7 @@ impl HubProcess {
             process,
             data_dir,
             url: format!("nats://127.0.0.1:{client_port}"),
+            dashboard_port,
             dir,
         })
     }

@@ -308,14 +308,15 @@ impl LiveSites {
         let period = Duration::from_secs(self.beacon_seconds);
         let cpu_before = CpuTimes::read(hub_pid, nats_pid)?;
         let started = Instant::now();
-        let (beacons, reads, peak) = tokio::join!(
+        let (beacons, reads, pages, peak) = tokio::join!(
             site_beacons::run(&clients, self.beacon_seconds),
             time_api_reads(&admin, &ids[ids.len() / 2], period),
+            crate::dashboard_reads::time_pages(&admin, hub.dashboard_port, period),
             peak_memory(hub_pid, nats_pid, period),
         );
         let wall = started.elapsed();
         let cpu_after = CpuTimes::read(hub_pid, nats_pid)?;
-        let (beacons, reads, peak) = (beacons?, reads?, peak?);
+        let (beacons, reads, pages, peak) = (beacons?, reads?, pages?, peak?);
         let cpu = |before: Duration, after: Duration| percent_of_a_core(after.saturating_sub(before), wall);
         println!(
             "  beacons: {} sites × 1/s for {} s: {}; over {}: hub CPU {:.0} % of a core, its nats-server {:.0} %, \
@@ -339,6 +340,15 @@ impl LiveSites {
             count(reads.connected as u64),
             latencies(&reads.get),
             reads.get_bytes,
+        );
+        println!(
+            "  dashboard with {} live sites (during the beacons, signed in as the admin, 20 loads each): first \
+             screen {}, {}; sites page {}, {}",
+            count(n),
+            latencies(&pages.first_screen),
+            kilobytes(pages.first_screen_bytes as u64),
+            latencies(&pages.sites),
+            kilobytes(pages.sites_bytes as u64),
         );
         println!(
             "  hub RSS: {} before, {} with {} sites ({:.1} KB/site), {} peak during the beacons; its nats-server {} \

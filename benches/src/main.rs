@@ -7,6 +7,7 @@
 //!
 //! Prints figures; asserts only correctness (every event applied, none quarantined), never speed.
 
+mod dashboard_reads;
 mod decisions;
 mod decode_apply;
 mod figures;
