@@ -147,6 +147,17 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         operator.screenshot().await.expect("a screenshot"),
     )
     .expect("write the screenshot");
+    // The rollout's history shows its state after any event: after the second, released and not yet paused.
+    operator
+        .goto(&format!("{base}/history?aggregate=rollout/r1&at=2"))
+        .await
+        .expect("the history page");
+    let shown = text(&operator, "form.slider label").await;
+    assert!(shown.starts_with("State after event 2 of "), "{shown}");
+    let state = text(&operator, "pre.state").await;
+    assert!(state.contains("state: running") && state.contains("released_waves: 1"), "{state}");
+    assert!(text(&operator, "ol.timeline").await.contains("RolloutPaused"));
+
     // A node's page draws its recent load, CPU and memory from the telemetry its site sent (every 15 s), live.
     operator.goto(&format!("{base}/nodes/d1/n1")).await.expect("the node page");
     eventually_with("n1's load sparkline has two samples", Duration::from_secs(90), || async {
