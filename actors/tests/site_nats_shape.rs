@@ -117,12 +117,7 @@ fn a_witness_leading_the_meta_group_steps_down_before_it_is_removed() {
         witness("witness-of-m1"),
     ];
     assert_eq!(
-        plan(
-            Some("witness-of-m1"),
-            &peers,
-            &[stream("A", 3, true, true)],
-            &[]
-        ),
+        plan(Some("witness-of-m1"), &peers, &[stream("A", 3, true, true)], &[]),
         vec![NatsShapeStep::StepDownMetaLeader]
     );
 }

@@ -15,7 +15,11 @@ use std::time::Duration;
 /// A sign-in link for the user of `creds`.
 fn sign_in_link(hub: &common::Hub, creds: &std::path::Path) -> String {
     let out = cli_as(hub, creds, &["dashboard", "url"]);
-    assert!(out.status.success(), "dashboard url: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "dashboard url: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -72,23 +76,36 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
     viewer.goto(&viewer_link).await.expect("sign in");
     assert_eq!(text(&viewer, "h1").await, "What needs attention");
     assert!(text(&viewer, ".who").await.contains("vera (viewer)"));
-    operator.goto(&sign_in_link(&hub, &operator_creds)).await.expect("sign in");
+    operator
+        .goto(&sign_in_link(&hub, &operator_creds))
+        .await
+        .expect("sign in");
     assert!(text(&operator, ".who").await.contains("olga (operator)"));
     let again = driver.browser(&dir.path().join("third-profile")).await;
     again.goto(&viewer_link).await.expect("the used link");
-    assert!(text(&again, "main").await.contains("already used"), "{}", text(&again, "main").await);
+    assert!(
+        text(&again, "main").await.contains("already used"),
+        "{}",
+        text(&again, "main").await
+    );
     again.close().await.expect("close");
 
     // When a rollout of two waves starts and the operator pauses it from its page,
     ok(&hub, &rollout_args("r1", "edge-stack@2", "1,100%"));
-    operator.goto(&format!("{base}/rollouts/r1")).await.expect("the rollout");
+    operator
+        .goto(&format!("{base}/rollouts/r1"))
+        .await
+        .expect("the rollout");
     click(&operator, "rollout-pause").await;
     // then it is paused, by the operator,
     reads(&operator, "#rollout-state", "paused: operator", Duration::from_secs(10)).await;
 
     // the viewer sees no buttons, and a pause sent anyway is refused,
     viewer.goto(&format!("{base}/rollouts/r1")).await.expect("the rollout");
-    assert!(viewer.find(Locator::Id("rollout-pause")).await.is_err(), "a viewer has no buttons");
+    assert!(
+        viewer.find(Locator::Id("rollout-pause")).await.is_err(),
+        "a viewer has no buttons"
+    );
     let refused = viewer
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -106,8 +123,14 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         )
         .await
         .expect("the page's headers");
-    assert!(policy.as_str().unwrap_or("").contains("frame-ancestors 'none'"), "{policy}");
-    assert!(refused[1].as_str().unwrap_or("").contains("permission denied"), "{refused}");
+    assert!(
+        policy.as_str().unwrap_or("").contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    assert!(
+        refused[1].as_str().unwrap_or("").contains("permission denied"),
+        "{refused}"
+    );
 
     // the viewer's first screen counts the paused rollout, and its link lists it,
     viewer.goto(&format!("{base}/")).await.expect("the first screen");
@@ -117,15 +140,21 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
         .expect("the paused rollouts' count");
     assert_eq!(paused.attr("data-count").await.expect("attr").as_deref(), Some("1"));
     paused.click().await.expect("follow the count");
-    assert!(viewer.current_url().await.expect("url").as_str().ends_with("/rollouts?show=paused"));
-    assert!(text(&viewer, "table").await.contains("r1"), "{}", text(&viewer, "table").await);
-    std::fs::write(
-        screenshots().join("first-screen.png"),
-        {
-            viewer.goto(&format!("{base}/")).await.expect("the first screen");
-            viewer.screenshot().await.expect("a screenshot")
-        },
-    )
+    assert!(viewer
+        .current_url()
+        .await
+        .expect("url")
+        .as_str()
+        .ends_with("/rollouts?show=paused"));
+    assert!(
+        text(&viewer, "table").await.contains("r1"),
+        "{}",
+        text(&viewer, "table").await
+    );
+    std::fs::write(screenshots().join("first-screen.png"), {
+        viewer.goto(&format!("{base}/")).await.expect("the first screen");
+        viewer.screenshot().await.expect("a screenshot")
+    })
     .expect("write the screenshot");
 
     // and once the operator resumes it, the second wave's counter moves on the open page, without a reload.
@@ -155,18 +184,31 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
     let shown = text(&operator, "form.slider label").await;
     assert!(shown.starts_with("State after event 2 of "), "{shown}");
     let state = text(&operator, "pre.state").await;
-    assert!(state.contains("state: running") && state.contains("released_waves: 1"), "{state}");
+    assert!(
+        state.contains("state: running") && state.contains("released_waves: 1"),
+        "{state}"
+    );
     assert!(text(&operator, "ol.timeline").await.contains("RolloutPaused"));
 
     // A node's page draws its recent load, CPU and memory from the telemetry its site sent (every 15 s), live.
-    operator.goto(&format!("{base}/nodes/d1/n1")).await.expect("the node page");
-    eventually_with("n1's load sparkline has two samples", Duration::from_secs(90), || async {
-        let points = match operator.find(Locator::Css("figure.sparkline[data-series='load1']")).await {
-            Ok(figure) => figure.attr("data-points").await.ok().flatten().unwrap_or_default(),
-            Err(e) => return Err(e.to_string()),
-        };
-        (points.parse::<usize>().unwrap_or(0) >= 2).then_some(()).ok_or(points)
-    })
+    operator
+        .goto(&format!("{base}/nodes/d1/n1"))
+        .await
+        .expect("the node page");
+    eventually_with(
+        "n1's load sparkline has two samples",
+        Duration::from_secs(90),
+        || async {
+            let points = match operator
+                .find(Locator::Css("figure.sparkline[data-series='load1']"))
+                .await
+            {
+                Ok(figure) => figure.attr("data-points").await.ok().flatten().unwrap_or_default(),
+                Err(e) => return Err(e.to_string()),
+            };
+            (points.parse::<usize>().unwrap_or(0) >= 2).then_some(()).ok_or(points)
+        },
+    )
     .await;
     assert!(operator.find(Locator::Css("figure.sparkline polyline")).await.is_ok());
     std::fs::write(
@@ -180,7 +222,10 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
     for page in ["/", "/nodes", "/sites", "/nodes/d1/n1", "/rollouts/r1"] {
         operator.goto(&format!("{base}{page}")).await.expect("a page");
         let fits = operator
-            .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
             .await
             .expect("measure the page");
         assert_eq!(fits, true, "{page} is wider than a phone");
@@ -211,9 +256,14 @@ async fn https_get(port: u16, ca: &std::path::Path, path: &str, cookie: Option<&
         .with_root_certificates(roots)
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("a server name");
-    let mut tls = connector.connect(name, tcp).await.expect("a TLS session the fleet CA vouches for");
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("a TLS session the fleet CA vouches for");
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n");
     tls.write_all(request.as_bytes()).await.expect("send");
@@ -256,9 +306,13 @@ async fn beyond_loopback_the_dashboard_needs_tls_and_then_serves_the_fleet_cas_c
     )
     .await;
     // then its sign-in links are https on the name its certificate covers,
-    let link = String::from_utf8_lossy(&common::cli::run(&hub, &["dashboard", "url"]).stdout).trim().to_owned();
+    let link = String::from_utf8_lossy(&common::cli::run(&hub, &["dashboard", "url"]).stdout)
+        .trim()
+        .to_owned();
     let prefix = format!("https://127.0.0.1:{https}");
-    let path = link.strip_prefix(&prefix).unwrap_or_else(|| panic!("{link} starts with {prefix}"));
+    let path = link
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("{link} starts with {prefix}"));
     // its certificate is the fleet CA's, and the session cookie is Secure,
     let (head, _) = https_get(https, &hub.ca(), path, None).await;
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
@@ -272,7 +326,9 @@ async fn beyond_loopback_the_dashboard_needs_tls_and_then_serves_the_fleet_cas_c
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(body.contains("What needs attention"), "{body}");
     // and plain HTTP on that port gets no page.
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", https)).await.expect("connect");
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", https))
+        .await
+        .expect("connect");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let mut answer = Vec::new();

@@ -32,9 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sites { command } => resources::on_hub(hub, cli.output, command, resources::sites::run).await,
         Command::Ca { command } => ca_rotation::run(command),
         Command::Users { command } => resources::on_hub(hub, cli.output, command, resources::users::run).await,
-        Command::Dashboard { command } => {
-            resources::on_hub(hub, cli.output, command, resources::dashboard::run).await
-        }
+        Command::Dashboard { command } => resources::on_hub(hub, cli.output, command, resources::dashboard::run).await,
         Command::Nodes { command } => resources::on_hub(hub, cli.output, command, resources::nodes::run).await,
         Command::Profiles { command } => resources::on_hub(hub, cli.output, command, resources::profiles::run).await,
         Command::Clusters { command } => resources::on_hub(hub, cli.output, command, resources::clusters::run).await,

@@ -194,22 +194,25 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let api_context = Rc::new(api::ApiContext {
-            directory: directory.clone(),
-            projection: projection.projection.clone(),
-            hub,
-            planner: wake,
-            storage,
-            trust: trust.clone(),
-            leaf_url: leaf_url.clone(),
-            hub_ca: ca.clone(),
-            log,
-            telemetry,
-            dashboard: dashboard_links,
+        directory: directory.clone(),
+        projection: projection.projection.clone(),
+        hub,
+        planner: wake,
+        storage,
+        trust: trust.clone(),
+        leaf_url: leaf_url.clone(),
+        hub_ca: ca.clone(),
+        log,
+        telemetry,
+        dashboard: dashboard_links,
     });
     let service = api::start(api_client, api_context.clone()).await?;
     if let (Some(listener), Some(links)) = (http_listener, &api_context.dashboard) {
         let (bridge, requests) = dashboard::api_bridge::ApiBridge::new();
-        tasks.push(actix_rt::spawn(dashboard::api_bridge::serve(api_context.clone(), requests)));
+        tasks.push(actix_rt::spawn(dashboard::api_bridge::serve(
+            api_context.clone(),
+            requests,
+        )));
         println!(
             "dashboard on {} (sign in with a link from `edgefleet dashboard url`)",
             links.base_url
@@ -221,7 +224,10 @@ pub async fn run(args: HubArgs) -> anyhow::Result<ExitCode> {
             secure: args.http_tls,
         };
         let tls = match args.http_tls {
-            true => Some(telemetry::metrics_server::tls_acceptor(&started.tls.cert, &started.tls.key)?),
+            true => Some(telemetry::metrics_server::tls_acceptor(
+                &started.tls.cert,
+                &started.tls.key,
+            )?),
             false => None,
         };
         tasks.push(actix_rt::spawn(dashboard::serve(listener, served, tls)));

@@ -16,7 +16,11 @@ pub struct RecentSeries {
 }
 
 fn value(batch: &MetricBatch, name: &str) -> Option<f64> {
-    batch.points.iter().find(|p| p.name == name && p.labels.is_empty()).map(|p| p.value)
+    batch
+        .points
+        .iter()
+        .find(|p| p.name == name && p.labels.is_empty())
+        .map(|p| p.value)
 }
 
 /// (busy, all) CPU seconds of a batch, over every CPU and mode.
@@ -93,8 +97,12 @@ mod tests {
             at_ms,
             points: vec![
                 MetricPoint::gauge("node_load1", load),
-                MetricPoint::counter("node_cpu_seconds_total", idle).with("cpu", "0").with("mode", "idle"),
-                MetricPoint::counter("node_cpu_seconds_total", user).with("cpu", "0").with("mode", "user"),
+                MetricPoint::counter("node_cpu_seconds_total", idle)
+                    .with("cpu", "0")
+                    .with("mode", "idle"),
+                MetricPoint::counter("node_cpu_seconds_total", user)
+                    .with("cpu", "0")
+                    .with("mode", "user"),
                 MetricPoint::gauge("node_memory_MemTotal_bytes", 1000.0),
                 MetricPoint::gauge("node_memory_MemAvailable_bytes", available),
             ],
@@ -116,7 +124,10 @@ mod tests {
 
     #[test]
     fn a_counter_reset_and_missing_series_leave_gaps_not_nonsense() {
-        let restarted = [batch(1_000, 0.5, 500.0, 50.0, 500.0), batch(2_000, 0.5, 1.0, 1.0, 500.0)];
+        let restarted = [
+            batch(1_000, 0.5, 500.0, 50.0, 500.0),
+            batch(2_000, 0.5, 1.0, 1.0, 500.0),
+        ];
         assert!(recent_series(&restarted)[1].points.is_empty());
         let bare = [MetricBatch {
             at_ms: 1,

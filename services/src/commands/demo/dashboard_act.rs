@@ -20,12 +20,19 @@ pub async fn tell(story: &mut Story, api: &HubApi, port: u16) -> anyhow::Result<
     let cookie = signed_in
         .headers
         .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
         .context("signing in set no session cookie")?;
     let again = get(port, &path, None).await?;
-    anyhow::ensure!(again.status == 401, "a used sign-in link was let in again ({})", again.status);
+    anyhow::ensure!(
+        again.status == 401,
+        "a used sign-in link was let in again ({})",
+        again.status
+    );
     let first = get(port, "/", Some(&cookie)).await?;
     anyhow::ensure!(
         first.status == 200 && first.body.contains("What needs attention"),

@@ -111,7 +111,11 @@ pub fn named<F: Copy>(names: &[(F, &'static str)], name: &str) -> Option<F> {
 
 /// The name of `filter` among `names`.
 pub fn name_of<F: Copy + PartialEq>(names: &[(F, &'static str)], filter: F) -> &'static str {
-    names.iter().find(|(f, _)| *f == filter).map(|(_, n)| *n).unwrap_or("all")
+    names
+        .iter()
+        .find(|(f, _)| *f == filter)
+        .map(|(_, n)| *n)
+        .unwrap_or("all")
 }
 
 /// One line of the first screen.
@@ -159,7 +163,10 @@ pub fn attention(fleet: &FleetViews<'_>, now_unix_ms: u64) -> Attention {
         .sites
         .iter()
         .filter(|s| SiteFilter::Offline.keeps(s))
-        .filter_map(|s| s.last_seen_unix_ms.map(|seen| (now_unix_ms.saturating_sub(seen), &s.site)))
+        .filter_map(|s| {
+            s.last_seen_unix_ms
+                .map(|seen| (now_unix_ms.saturating_sub(seen), &s.site))
+        })
         .max();
     let pause_reasons: std::collections::BTreeSet<&str> = fleet
         .rollouts
@@ -211,8 +218,7 @@ pub fn attention(fleet: &FleetViews<'_>, now_unix_ms: u64) -> Attention {
             what: "rollouts paused",
             count: rollouts(RolloutFilter::Paused),
             href: rollout_href(RolloutFilter::Paused),
-            detail: (!pause_reasons.is_empty())
-                .then(|| pause_reasons.into_iter().collect::<Vec<_>>().join(", ")),
+            detail: (!pause_reasons.is_empty()).then(|| pause_reasons.into_iter().collect::<Vec<_>>().join(", ")),
         },
         AttentionLine {
             what: "quarantined messages",

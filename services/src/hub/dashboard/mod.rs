@@ -192,7 +192,11 @@ pub(crate) async fn signed_in(dashboard: &Dashboard, headers: &HeaderMap) -> Res
 
 async fn sign_in(State(dashboard): State<Dashboard>, Query(query): Query<BTreeMap<String, String>>) -> Response {
     let Some(token) = query.get("token") else {
-        return refusal(400, "Sign in", "This address needs ?token=… from `edgefleet dashboard url`.");
+        return refusal(
+            400,
+            "Sign in",
+            "This address needs ?token=… from `edgefleet dashboard url`.",
+        );
     };
     let session = match dashboard.passes.trade_link(token, now_s()) {
         Ok(session) => session,
@@ -291,15 +295,21 @@ async fn rollout_command(
             .and_then(|o| o.split_once("://"))
             .is_some_and(|(_, o)| Some(o) == host.to_str().ok());
         if !same {
-            return refusal(403, "Not permitted", "this action must come from the dashboard's own page");
+            return refusal(
+                403,
+                "Not permitted",
+                "this action must come from the dashboard's own page",
+            );
         }
     }
     let (pass, _) = match signed_in(&dashboard, &headers).await {
         Ok(signed_in) => signed_in,
         Err(refused) => return refused,
     };
-    let done: Result<serde_json::Value, _> =
-        dashboard.bridge.call(&pass, endpoint, serde_json::json!({ "id": id })).await;
+    let done: Result<serde_json::Value, _> = dashboard
+        .bridge
+        .call(&pass, endpoint, serde_json::json!({ "id": id }))
+        .await;
     match done {
         Ok(_) => Redirect::to(&format!("/rollouts/{id}")).into_response(),
         Err(e) => api_refusal(&e),

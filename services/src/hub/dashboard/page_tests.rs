@@ -5,8 +5,7 @@ use super::attention::{attention, name_of, FleetViews, NodeFilter, RolloutFilter
 use super::pages::{first_screen, fleet_tables, rollout_pages};
 use super::view::View;
 use crate::api_types::views::{
-    ClusterProgress, CopyHealth, NodeView, QuarantineView, RolloutView, SiteConnection, SiteView,
-    TelemetryDeliveryView,
+    ClusterProgress, CopyHealth, NodeView, QuarantineView, RolloutView, SiteConnection, SiteView, TelemetryDeliveryView,
 };
 use actors::node::NodeLifecycle;
 use actors::rollout::explain::{ExplainStep, RolloutExplanation};
@@ -21,7 +20,11 @@ fn site(id: &str, connection: SiteConnection, seen_s_ago: u64, lag: u64, backlog
         last_seen_unix_ms: Some(NOW_MS - seen_s_ago * 1000),
         replication_lag: lag,
         copied_events: 100,
-        copy: if lag > 0 { CopyHealth::Copying } else { CopyHealth::CaughtUp },
+        copy: if lag > 0 {
+            CopyHealth::Copying
+        } else {
+            CopyHealth::CaughtUp
+        },
         quarantined: 0,
         labels: [("region".to_string(), "eu".to_string())].into(),
         timezone: Some("Europe/Paris".into()),
@@ -40,7 +43,11 @@ fn node(site: &str, id: &str, state: NodeLifecycle, silent: bool, os_failed: boo
         id: id.into(),
         state,
         cluster: Some("main".into()),
-        role: Some(if id == "n1" { NodeRole::ControlPlane } else { NodeRole::Worker }),
+        role: Some(if id == "n1" {
+            NodeRole::ControlPlane
+        } else {
+            NodeRole::Worker
+        }),
         assigned_cluster: Some("main".into()),
         labels: Default::default(),
         inventory: None,
@@ -110,7 +117,11 @@ fn fleet() -> Fleet {
             node("s4", "n1", NodeLifecycle::Ready, false, false),
         ],
         rollouts: vec![
-            rollout("gated", "paused: gate breached", &[&["updated"], &["gate-breached: node n1 node_load1 = 80"]]),
+            rollout(
+                "gated",
+                "paused: gate breached",
+                &[&["updated"], &["gate-breached: node n1 node_load1 = 80"]],
+            ),
             rollout("bumpy", "running", &[&["updated", "rolled-back"], &["pending"]]),
             rollout("smooth", "running", &[&["updated"], &["updating", "pending"]]),
         ],
@@ -193,7 +204,10 @@ fn filters_are_named_in_their_links_and_back() {
 #[test]
 fn the_pages_render_as_pinned() {
     let fleet = fleet();
-    insta::assert_snapshot!("first_screen", lines(&first_screen::first_screen(&attention(&views(&fleet), NOW_MS)).0));
+    insta::assert_snapshot!(
+        "first_screen",
+        lines(&first_screen::first_screen(&attention(&views(&fleet), NOW_MS)).0)
+    );
     insta::assert_snapshot!(
         "offline_sites",
         lines(&fleet_tables::sites(&fleet.sites, SiteFilter::Offline, NOW_MS).0)

@@ -100,7 +100,11 @@ impl Passes {
         let secret = BASE64URL_NOPAD
             .decode(text.trim().as_bytes())
             .map_err(|e| anyhow::anyhow!("{} is not a dashboard key: {e}", path.display()))?;
-        anyhow::ensure!(secret.len() >= 32, "{} is too short to be a dashboard key", path.display());
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} is too short to be a dashboard key",
+            path.display()
+        );
         Ok(Self::with_secret(&secret))
     }
 
@@ -122,9 +126,13 @@ impl Passes {
     /// The pass in `text` if this hub signed it, it is of `kind`, and it has not expired at `now_unix_s`.
     pub fn verify(&self, text: &str, kind: PassKind, now_unix_s: u64) -> Result<Pass, PassError> {
         let (payload, tag) = text.split_once('.').ok_or(PassError::Malformed)?;
-        let tag = BASE64URL_NOPAD.decode(tag.as_bytes()).map_err(|_| PassError::Malformed)?;
+        let tag = BASE64URL_NOPAD
+            .decode(tag.as_bytes())
+            .map_err(|_| PassError::Malformed)?;
         hmac::verify(&self.key, payload.as_bytes(), &tag).map_err(|_| PassError::BadSignature)?;
-        let bytes = BASE64URL_NOPAD.decode(payload.as_bytes()).map_err(|_| PassError::Malformed)?;
+        let bytes = BASE64URL_NOPAD
+            .decode(payload.as_bytes())
+            .map_err(|_| PassError::Malformed)?;
         let pass: Pass = serde_json::from_slice(&bytes).map_err(|_| PassError::Malformed)?;
         if pass.kind != kind {
             return Err(PassError::WrongKind {
@@ -172,7 +180,10 @@ mod tests {
         let passes = Passes::with_secret(&[7; 32]);
         let text = passes.sign(&link(1_000));
         let session = passes.trade_link(&text, 900).expect("the first trade");
-        assert_eq!((session.kind, session.expires_unix_s), (PassKind::Session, 900 + SESSION_TTL.as_secs()));
+        assert_eq!(
+            (session.kind, session.expires_unix_s),
+            (PassKind::Session, 900 + SESSION_TTL.as_secs())
+        );
         assert_eq!(passes.trade_link(&text, 901), Err(PassError::Used));
         let cookie = passes.sign(&session);
         assert_eq!(passes.verify(&cookie, PassKind::Session, 950), Ok(session));

@@ -123,8 +123,14 @@ mod tests {
     #[test]
     fn an_unknown_page_or_filter_is_refused_with_a_reason() {
         assert!(matches!(View::parse("/nope", &query(&[])), Err(ViewError::NotFound(_))));
-        assert!(matches!(View::parse("/sites", &query(&[("show", "x")])), Err(ViewError::BadQuery(_))));
-        assert!(matches!(View::parse("/history", &query(&[])), Err(ViewError::BadQuery(_))));
+        assert!(matches!(
+            View::parse("/sites", &query(&[("show", "x")])),
+            Err(ViewError::BadQuery(_))
+        ));
+        assert!(matches!(
+            View::parse("/history", &query(&[])),
+            Err(ViewError::BadQuery(_))
+        ));
         assert!(matches!(
             View::parse("/history", &query(&[("aggregate", "rollout/r1"), ("at", "-1")])),
             Err(ViewError::BadQuery(_))

@@ -15,7 +15,11 @@ pub fn role_text(role: events::node::NodeRole) -> &'static str {
 }
 
 fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
-    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn filter_links<F: Copy + PartialEq>(base: &str, names: &[(F, &'static str)], current: F) -> Markup {

@@ -15,7 +15,9 @@ pub fn polyline(points: &[(i64, f64)]) -> String {
     };
     let (low, high) = points
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| (lo.min(*v), hi.max(*v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+            (lo.min(*v), hi.max(*v))
+        });
     let span_t = (last.0 - first.0).max(1) as f64;
     let span_v = high - low;
     points
@@ -71,7 +73,10 @@ mod tests {
 
     #[test]
     fn a_rising_series_goes_from_the_bottom_left_to_the_top_right_and_a_flat_one_sits_in_the_middle() {
-        assert_eq!(polyline(&[(0, 1.0), (5, 2.0), (10, 3.0)]), "0.0,40.0 120.0,20.0 240.0,0.0");
+        assert_eq!(
+            polyline(&[(0, 1.0), (5, 2.0), (10, 3.0)]),
+            "0.0,40.0 120.0,20.0 240.0,0.0"
+        );
         assert_eq!(polyline(&[(0, 7.0), (10, 7.0)]), "0.0,20.0 240.0,20.0");
         assert_eq!(polyline(&[]), "");
     }
