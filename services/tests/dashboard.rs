@@ -240,40 +240,6 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
     viewer.close().await.expect("close");
 }
 
-/// A GET over TLS to `port` on 127.0.0.1, the server checked against `ca` for the name 127.0.0.1: (status line and
-/// headers, body).
-async fn https_get(port: u16, ca: &std::path::Path, path: &str, cookie: Option<&str>) -> (String, String) {
-    use rustls::pki_types::pem::PemObject;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).expect("the CA file") {
-        roots.add(cert.expect("a CA certificate")).expect("a usable CA");
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect");
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("a server name");
-    let mut tls = connector
-        .connect(name, tcp)
-        .await
-        .expect("a TLS session the fleet CA vouches for");
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n");
-    tls.write_all(request.as_bytes()).await.expect("send");
-    let mut answer = Vec::new();
-    let _ = tls.read_to_end(&mut answer).await;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer.as_str(), ""));
-    (head.to_owned(), body.to_owned())
-}
-
 #[actix_rt::test]
 async fn beyond_loopback_the_dashboard_needs_tls_and_then_serves_the_fleet_cas_certificate_and_a_secure_cookie() {
     let dir = test_dir();
@@ -309,22 +275,28 @@ async fn beyond_loopback_the_dashboard_needs_tls_and_then_serves_the_fleet_cas_c
     let link = String::from_utf8_lossy(&common::cli::run(&hub, &["dashboard", "url"]).stdout)
         .trim()
         .to_owned();
-    let prefix = format!("https://127.0.0.1:{https}");
-    let path = link
-        .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("{link} starts with {prefix}"));
+    let prefix = format!("https://127.0.0.1:{https}/sign-in?token=");
+    assert!(link.starts_with(&prefix), "{link} starts with {prefix}");
     // its certificate is the fleet CA's, and the session cookie is Secure,
-    let (head, _) = https_get(https, &hub.ca(), path, None).await;
-    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap_or_else(|| panic!("a session cookie in {head}"));
+    let http = telemetry::HttpClient::new(Some(&hub.ca())).expect("a client trusting the fleet CA");
+    let url = url::Url::parse(&link).expect("a URL");
+    let signed_in = http
+        .get(&url, Duration::from_secs(10))
+        .await
+        .expect("signed in over TLS");
+    assert_eq!(signed_in.status, 303, "{signed_in:?}");
+    let cookie = signed_in
+        .header("set-cookie")
+        .unwrap_or_else(|| panic!("a session cookie in {signed_in:?}"));
     assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
     let session = cookie.split(';').next().expect("name=value");
-    let (head, body) = https_get(https, &hub.ca(), "/", Some(session)).await;
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(body.contains("What needs attention"), "{body}");
+    let first_screen = url.join("/").expect("the first screen's address");
+    let page = http
+        .get_with(&first_screen, &[("Cookie", session)], Duration::from_secs(10))
+        .await
+        .expect("the first screen over TLS");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("What needs attention"), "{}", page.text());
     // and plain HTTP on that port gets no page.
     let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", https))
         .await

@@ -81,6 +81,16 @@ impl HttpClient {
         exchange(self, url, "GET", &[], &[], timeout).await
     }
 
+    /// Sends `GET url` with `headers` (a cookie, say).
+    pub async fn get_with(
+        &self,
+        url: &Url,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<HttpResponse, HttpError> {
+        exchange(self, url, "GET", headers, &[], timeout).await
+    }
+
     /// Sends `POST url` with `headers` and `body`.
     pub async fn post(
         &self,
@@ -107,9 +117,19 @@ pub struct HttpResponse {
     pub status: u16,
     /// Body bytes (de-chunked).
     pub body: Vec<u8>,
+    /// Every header, name and value, in the order received.
+    pub headers: Vec<(String, String)>,
 }
 
 impl HttpResponse {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The body as text, for messages.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -308,7 +328,12 @@ fn parse_response(bytes: &[u8]) -> Result<HttpResponse, String> {
     } else {
         rest.to_vec()
     };
-    Ok(HttpResponse { status, body })
+    let headers = response
+        .headers
+        .iter()
+        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).trim().to_owned()))
+        .collect();
+    Ok(HttpResponse { status, body, headers })
 }
 
 fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
