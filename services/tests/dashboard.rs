@@ -236,6 +236,34 @@ async fn an_operator_pauses_a_rollout_a_viewer_is_refused_and_the_waves_move_liv
     )
     .expect("write the screenshot");
     println!("screenshots in {}", screenshots().display());
+
+    // The keyboard reaches the page: the first Tab lands on the skip link, the next on the first section.
+    viewer.goto(&format!("{base}/")).await.expect("the first screen");
+    let tab = |browser: &Client| {
+        let browser = browser.clone();
+        async move {
+            let body = browser.find(Locator::Css("body")).await.expect("the body");
+            body.send_keys("\u{E004}").await.expect("Tab");
+            browser
+                .execute("return document.activeElement.textContent;", vec![])
+                .await
+                .expect("the focused element")
+        }
+    };
+    viewer
+        .execute("document.activeElement.blur(); return true;", vec![])
+        .await
+        .expect("blur");
+    assert_eq!(tab(&viewer).await, "Skip to content");
+
+    // And once the viewer's credential is revoked, the session it signed in with ends at the next page.
+    ok(&hub, &["users", "revoke", "vera"]);
+    viewer.goto(&format!("{base}/")).await.expect("the first screen");
+    assert!(
+        text(&viewer, "main").await.contains("revoked or replaced"),
+        "{}",
+        text(&viewer, "main").await
+    );
     operator.close().await.expect("close");
     viewer.close().await.expect("close");
 }
